@@ -1,0 +1,1 @@
+"""Anonymous usage statistics: events in, charts out."""

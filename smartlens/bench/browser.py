@@ -1,0 +1,95 @@
+"""Driving the lens in a real browser: a fake camera clip, a lens server, headless Chromium.
+
+Shared by the end-to-end test and ``python -m smartlens bench lens``.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..config import PROJECT_ROOT
+
+ARTIFACTS = PROJECT_ROOT / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_y4m(path: Path, image: np.ndarray, frames: int = 30) -> Path:
+    """A Y4M clip (what Chromium's fake camera plays) of ``image`` hung on a wall, seen slightly askew."""
+    h, w = image.shape[:2]
+    s = 400 / h
+    dst = np.float32([[320 - w * s / 2, 40], [320 + w * s / 2, 48], [316 + w * s / 2, 440], [324 - w * s / 2, 446]])
+    H = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    wall = np.full((480, 640, 3), (168, 178, 188), np.uint8)
+    frame = cv2.warpPerspective(image, H, (640, 480), dst=wall, borderMode=cv2.BORDER_TRANSPARENT)
+    with open(path, "wb") as fh:
+        fh.write(b"YUV4MPEG2 W640 H480 F15:1 Ip A1:1 C420jpeg\n")
+        for k in range(frames):
+            shifted = np.roll(frame, k % 3, axis=1)  # a hand is never perfectly still
+            fh.write(b"FRAME\n" + cv2.cvtColor(shifted, cv2.COLOR_BGR2YUV_I420).tobytes())
+    return path
+
+
+def start_lens(guide: str, port: int, extra_env: dict | None = None) -> subprocess.Popen:
+    from ..serve import streamlit_command
+
+    env = {**os.environ, **(extra_env or {})}
+    proc = subprocess.Popen(streamlit_command("lens.py", port, "127.0.0.1", ["--guide", guide]), cwd=PROJECT_ROOT,
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("the lens server did not start")
+
+
+def browser(y4m: Path, lang: str = "en-US"):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    o = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={y4m}", "--window-size=430,1600", f"--lang={lang}",
+                "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"):
+        o.add_argument(arg)
+    o.binary_location = shutil.which("chromium")
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+
+
+def wait_for(driver, condition, timeout: float, what: str):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        driver.save_screenshot(str(ARTIFACTS / f"e2e-failed-{what.replace(' ', '-')}.png"))
+        raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_camera(driver) -> None:
+    """Switch into streamlit-webrtc's iframe and press its START button, as a visitor does."""
+    from selenium.webdriver.common.by import By
+
+    frame = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "iframe[title*='webrtc']"), 60, "the camera")
+    driver.switch_to.frame(frame[0])
+    button = wait_for(driver, lambda d: [b for b in d.find_elements(By.TAG_NAME, "button")
+                                         if b.text.strip().upper().startswith(("START", "AVVIA"))], 20, "START")
+    button[0].click()
+    driver.switch_to.default_content()

@@ -1,0 +1,91 @@
+"""``python -m smartlens bench lens``: the live lens with 1 and with 3 browser visitors at once.
+
+Starts a real lens server and real headless Chromium visitors whose fake camera plays a
+painting; measures the time from opening the page to the first recognition on screen, the
+frames per second each visitor gets recognised, and the latency per frame (from the page's
+debug line, filled by the server's frame loop).
+"""
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from ..config import get_settings
+from ..imaging import read_image
+from .timing import table
+from .views import bench_guide, paintings_dir
+
+
+def _visit(port: int, y4m: Path, title: str, seconds: float, out: dict) -> None:
+    from selenium.webdriver.common.by import By
+
+    from .browser import browser, start_camera, wait_for
+
+    driver = browser(y4m)
+    try:
+        t0 = time.monotonic()
+        driver.get(f"http://127.0.0.1:{port}/?debug=1")
+        start_camera(driver)
+        wait_for(driver, lambda d: title in d.find_element(By.TAG_NAME, "body").text, 90, "the title")
+        out["first_s"] = round(time.monotonic() - t0, 2)
+        time.sleep(seconds)
+        s = driver.find_element(By.ID, "sl-stats")
+        out.update(fps=float(s.get_attribute("data-fps")), median_ms=float(s.get_attribute("data-median")),
+                   p95_ms=float(s.get_attribute("data-p95")), processed=int(s.get_attribute("data-processed")),
+                   skipped=int(s.get_attribute("data-skipped")))
+    except Exception as exc:  # reported in the table, not raised: the other visitors' figures still count
+        out["error"] = str(exc)[:80]
+    finally:
+        driver.quit()
+
+
+def run(visitors: tuple[int, ...] = (1, 3), seconds: float = 20.0) -> list[dict]:
+    from ..recognition import load_recognizer
+    from . import browser as ts
+
+    settings = get_settings()
+    ref = bench_guide(paintings_dir(settings), settings)
+    load_recognizer(ref, "retrieval")
+    tmp = Path(tempfile.mkdtemp(prefix="smartlens-bench-lens-"))
+    rows = []
+    try:
+        y4m = ts.write_y4m(tmp / "mona.y4m", read_image(ref.path(ref.guide.artwork("mona-lisa").image)))
+        for n in visitors:
+            port = ts.free_port()
+            server = ts.start_lens(str(ref.root), port)
+            try:
+                results = [{} for _ in range(n)]
+                threads = [threading.Thread(target=_visit, args=(port, y4m, "Mona Lisa", seconds, r)) for r in results]
+                for th in threads:
+                    th.start()
+                    time.sleep(0.5)
+                for th in threads:
+                    th.join()
+            finally:
+                server.terminate()
+                server.wait(20)
+            ok = [r for r in results if "fps" in r]
+            rows.append({
+                "visitors": n, "ok": f"{len(ok)}/{n}",
+                "first_recognition_s": round(statistics.median(r["first_s"] for r in ok), 2) if ok else "",
+                "fps_per_visitor": round(statistics.median(r["fps"] for r in ok), 1) if ok else "",
+                "fps_total": round(sum(r["fps"] for r in ok), 1) if ok else "",
+                "median_ms": round(statistics.median(r["median_ms"] for r in ok), 1) if ok else "",
+                "p95_ms": round(max(r["p95_ms"] for r in ok), 1) if ok else "",
+                "errors": "; ".join(r["error"] for r in results if "error" in r),
+            })
+            print(table(rows[-1:], list(rows[-1])).splitlines()[-1], flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rows
+
+
+def main(args) -> int:
+    rows = run(tuple(int(v) for v in args.visitors.split(",")), args.seconds)
+    print("\nlive lens, retrieval (verified), headless Chromium visitors on this machine:")
+    print(table(rows, list(rows[0])))
+    return 0

@@ -1,0 +1,144 @@
+"""``python -m smartlens bench recognition``: every method on camera views of the shared paintings.
+
+Reports per method and mode: artwork top-1, class top-1 (artwork or detail, as a classifier
+sees it), detail precision and recall, false positives on negatives, median and p95 ms per
+frame, index build time and size; then retrieval with the guide grown to larger sizes.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gc
+import json
+import time
+from pathlib import Path
+
+from ..config import get_settings
+from ..storage import atomic_write_json
+from .scoring import evaluate
+from .timing import table
+from .views import artwork_views, bench_guide, describe, grown_guide, negative_views, paintings_dir, save_samples
+
+COLUMNS = ["method", "weights", "artwork_top1", "class_top1", "detail_precision", "detail_recall", "negatives_fp",
+           "median_ms", "p95_ms", "build_s", "index_mb"]
+
+
+def rss_mb() -> float:
+    """Resident memory of this process (Linux), in MiB."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return float("nan")
+
+
+def _weights_label(settings) -> str:
+    return "none" if settings.weights is None else Path(settings.weights).name
+
+
+def make_recognizer(method: str, ref, settings, rebuild: bool = True):
+    """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...)."""
+    from ..recognition import load_recognizer
+
+    name, _, mode = method.partition("/")
+    return load_recognizer(ref, name, mode or None, settings=settings, rebuild=rebuild)
+
+
+def run(paintings: Path | None = None, methods: tuple[str, ...] = ("retrieval/verified", "retrieval/baseline"),
+        weights: tuple[str, ...] = ("setting",), whole: int = 10, per_detail: int = 3, negatives: int = 100,
+        scale: tuple[int, ...] = (), scale_methods: tuple[str, ...] = ("retrieval/verified",),
+        samples: Path | None = None, log=print) -> dict:
+    base_settings = get_settings()
+    ref = bench_guide(paintings or paintings_dir(base_settings), base_settings)
+    t0 = time.perf_counter()
+    views = artwork_views(ref, whole, per_detail)
+    negs = negative_views(negatives)
+    log(f"test views: {describe(views)} + {describe(negs)} negatives, rendered in {time.perf_counter() - t0:.0f} s "
+        f"(guide: {len(ref.guide.artworks)} artworks, {sum(len(a.details) for a in ref.guide.artworks)} details)")
+    if samples:
+        save_samples(views + negs[:8], samples)
+        log(f"sample views: {samples}")
+    rows, failures = [], {}
+    weight_settings = []
+    for w in weights:
+        if w == "setting":
+            weight_settings.append(base_settings)
+        else:
+            weight_settings.append(dataclasses.replace(base_settings, weights=None if w == "none" else Path(w)))
+    for method in methods:
+        needs_weights = method != "retrieval/verified"
+        for settings in (weight_settings if needs_weights else weight_settings[:1]):
+            label = _weights_label(settings) if needs_weights else "(none needed)"
+            try:
+                t1 = time.perf_counter()
+                rec = make_recognizer(method, ref, settings)
+                build_s = time.perf_counter() - t1
+            except (FileNotFoundError, NotImplementedError, ValueError) as exc:
+                log(f"{method} [{label}]: skipped ({exc})")
+                continue
+            score = evaluate(rec.recognize, views, negs)
+            info = getattr(rec, "info", None)
+            row = {"method": method, "weights": label, **score.metrics(),
+                   "build_s": round(getattr(info, "seconds", build_s), 1),
+                   "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else ""}
+            rows.append(row)
+            failures[f"{method} [{label}]"] = score.failures[:20]
+            log(table([row], COLUMNS).splitlines()[-1])
+    scale_rows = []
+    for size in scale:
+        grown = grown_guide(ref, size, base_settings)
+        for method in scale_methods:
+            gc.collect()
+            before = rss_mb()
+            t1 = time.perf_counter()
+            rec = make_recognizer(method, grown, weight_settings[-1])
+            build_s = time.perf_counter() - t1
+            loaded = rss_mb()
+            score = evaluate(rec.recognize, views, negs)
+            info = getattr(rec, "info", None)
+            row = {"method": method, "artworks": size, **score.metrics(), "build_s": round(build_s, 1),
+                   "index_mb": round(info.nbytes / 2**20, 1) if info else "",
+                   "rss_growth_mb": round(loaded - before, 0)}
+            scale_rows.append(row)
+            failures[f"{method} at {size}"] = score.failures[:20]
+            log(table([row], ["method", "artworks", "artwork_top1", "negatives_fp", "median_ms", "p95_ms",
+                              "build_s", "index_mb", "rss_growth_mb"]).splitlines()[-1])
+            del rec
+    return {"rows": rows, "scale": scale_rows, "failures": failures,
+            "views": describe(views), "negatives": len(negs), "machine": machine()}
+
+
+def machine() -> str:
+    import os
+    import platform
+
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores {cpu} ({platform.system()})"
+
+
+def main(args) -> int:
+    result = run(
+        paintings=Path(args.paintings) if args.paintings else None,
+        methods=tuple(args.methods.split(",")), weights=tuple(args.weights.split(",")),
+        whole=args.views, per_detail=args.detail_views, negatives=args.negatives,
+        scale=tuple(int(s) for s in args.scale.split(",") if s), scale_methods=tuple(args.scale_methods.split(",")),
+        samples=Path(args.samples) if args.samples else None,
+    )
+    print(f"\nrecognition benchmark on {result['machine']}:")
+    print(table(result["rows"], COLUMNS))
+    if result["scale"]:
+        print("\nretrieval as the guide grows (accuracy on the real paintings' views):")
+        print(table(result["scale"], ["method", "artworks", "artwork_top1", "detail_precision", "detail_recall",
+                                      "negatives_fp", "median_ms", "p95_ms", "build_s", "index_mb", "rss_growth_mb"]))
+    if args.json:
+        atomic_write_json(Path(args.json), result)
+        print(f"\nwrote {args.json}")
+    if args.show_failures:
+        print(json.dumps(result["failures"], indent=1))
+    return 0

@@ -1,0 +1,104 @@
+"""Scoring recognisers against the virtual camera's ground truth."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+
+from ..augment.camera import View
+from ..recognition.result import Recognition
+from .timing import summary
+
+#: A detail counts as present when this much of it is in the frame and it is this large...
+PRESENT_VISIBLE, PRESENT_AREA = 0.7, 0.01
+#: ...and as absent when less than this much is visible (in between: not scored either way).
+ABSENT_VISIBLE, ABSENT_AREA = 0.3, 0.002
+
+
+def detail_state(view: View, detail_id: str) -> str:
+    """'present', 'absent' or 'unsure' (not scored) for a detail in a view."""
+    t = view.details.get(detail_id)
+    if t is None or t.visible < ABSENT_VISIBLE or t.area < ABSENT_AREA:
+        return "absent"
+    if t.visible >= PRESENT_VISIBLE and t.area >= PRESENT_AREA:
+        return "present"
+    return "unsure"
+
+
+def true_class(view: View) -> str | None:
+    """The class a whole-frame classifier should give: the detail for close-ups, else the artwork."""
+    if view.artwork is None:
+        return None
+    return f"{view.artwork}/{view.focus}" if view.kind == "detail" else view.artwork
+
+
+def predicted_class(r: Recognition) -> str | None:
+    if r.artwork is None:
+        return None
+    if r.details and r.details[0].box is None:  # a classifier's detail class
+        return f"{r.artwork}/{r.details[0].id}"
+    return r.artwork
+
+
+@dataclass
+class Score:
+    views: int = 0
+    correct: int = 0
+    class_correct: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    negatives: int = 0
+    false_positives: int = 0
+    ms: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def add(self, view: View, r: Recognition) -> None:
+        self.ms.append(r.ms)
+        if view.artwork is None:
+            self.negatives += 1
+            if r.artwork is not None:
+                self.false_positives += 1
+                self.failures.append(f"negative ({view.kind}) -> {r.artwork}")
+            return
+        self.views += 1
+        ok = r.artwork == view.artwork
+        self.correct += ok
+        self.class_correct += predicted_class(r) == true_class(view)
+        if not ok:
+            self.failures.append(f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''} -> {r.artwork}")
+        reported = {d.id for d in r.details} if ok else set()
+        wrong_art = r.artwork is not None and not ok
+        for det in view.details:
+            state = detail_state(view, det)
+            if state == "present":
+                self.tp += det in reported
+                self.fn += det not in reported
+            elif state == "absent" and det in reported:
+                self.fp += 1
+        if wrong_art:  # every detail reported on a wrong artwork is a false one
+            self.fp += len(r.details)
+
+    def metrics(self) -> dict:
+        def pct(a: int, b: int) -> float | None:
+            return round(100.0 * a / b, 1) if b else None
+
+        return {
+            "artwork_top1": pct(self.correct, self.views),
+            "class_top1": pct(self.class_correct, self.views),
+            "detail_precision": pct(self.tp, self.tp + self.fp),
+            "detail_recall": pct(self.tp, self.tp + self.fn),
+            "negatives_fp": pct(self.false_positives, self.negatives),
+            **summary(self.ms),
+            "views": self.views, "negatives": self.negatives,
+        }
+
+
+def evaluate(recognize, views: list[View], negatives: list[View]) -> Score:
+    score = Score()
+    for v in views + negatives:
+        score.add(v, recognize(v.image))
+    return score
+
+
+

@@ -1,0 +1,368 @@
+"""``python -m smartlens ...``: one command line for guides, recognition, training and benchmarks."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Callable
+
+Handler = Callable[[argparse.Namespace], int]
+_COMMANDS: dict[str, Handler] = {}
+
+
+def command(name: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _COMMANDS[name] = fn
+        return fn
+    return register
+
+
+# --- guides ---------------------------------------------------------------------------------
+@command("guide.import")
+def _guide_import(args: argparse.Namespace) -> int:
+    from .guide_io import import_coco, import_paintings
+    from .guide_store import guide_dir, save_guide
+    from .storage import check_id
+
+    name = check_id(args.name, "guide name")
+    src = Path(args.src)
+    if src.suffix == ".json" and src.name != "artworks.json":
+        if not args.images:
+            raise ValueError("importing a COCO file needs --images DIR (the folder its file_name values are relative to)")
+        imp = import_coco(src, Path(args.images), name, args.language)
+    else:
+        imp = import_paintings(src, name, args.language)
+    ref = save_guide(imp.guide, guide_dir(name), files=imp.files, replace=args.force)
+    n_details = sum(len(a.details) for a in ref.guide.artworks)
+    print(f"imported guide '{name}': {len(ref.guide.artworks)} artworks, {n_details} details, "
+          f"languages {', '.join(ref.guide.languages)} -> {ref.root}")
+    return 0
+
+
+@command("guide.export")
+def _guide_export(args: argparse.Namespace) -> int:
+    from .guide_io import export_coco
+    from .guide_store import load_guide
+
+    out = export_coco(load_guide(args.guide), Path(args.out), copy_media=not args.no_media)
+    print(f"wrote {out}")
+    return 0
+
+
+@command("guide.check")
+def _guide_check(args: argparse.Namespace) -> int:
+    from .guide_store import load_guide
+
+    ref = load_guide(args.guide)
+    print(f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
+          f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}")
+    return 0
+
+
+@command("guide.list")
+def _guide_list(args: argparse.Namespace) -> int:
+    from .guide_store import list_guides
+
+    for name in list_guides():
+        print(name)
+    return 0
+
+
+@command("demo")
+def _demo(args: argparse.Namespace) -> int:
+    from .demo import ensure_demo
+
+    ref = ensure_demo(force=args.force)
+    print(f"demo guide ready: {len(ref.guide.artworks)} artworks at {ref.root}")
+    return 0
+
+
+@command("info")
+def _info(args: argparse.Namespace) -> int:
+    from .info import collect_info
+
+    info = collect_info()
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:>18}: {value}")
+    return 0
+
+
+# --- recognition --------------------------------------------------------------------------
+def _progress_printer(label: str):
+    """A progress callback that redraws one console line."""
+    state = {"last": -1}
+
+    def show(fraction: float, message: str) -> None:
+        pct = int(fraction * 100)
+        if pct != state["last"]:
+            state["last"] = pct
+            end = "\n" if fraction >= 1 else ""
+            print(f"\r{label}: {pct:3d}% {message[:60]:<60}", end=end, file=sys.stderr, flush=True)
+    return show
+
+
+@command("index")
+def _index(args: argparse.Namespace) -> int:
+    from .guide_store import load_guide
+    from .recognition.retrieval import RetrievalRecognizer
+
+    rec = RetrievalRecognizer(load_guide(args.guide), args.mode, rebuild=args.rebuild,
+                              progress=_progress_printer(f"index ({args.mode})"))
+    i = rec.info
+    print(f"{'built' if i.built else 'up to date'}: {i.mode} index of {i.artworks} artworks, {i.entries} entries, "
+          f"{i.nbytes / 2**20:.1f} MiB, {i.seconds:.1f} s -> {i.path}")
+    if i.report:
+        print("calibration: " + ", ".join(f"{k}={v}" for k, v in i.report.items()))
+    return 0
+
+
+@command("recognize")
+def _recognize(args: argparse.Namespace) -> int:
+    from .guide_store import load_guide
+    from .imaging import ImageError, read_image
+    from .recognition import load_recognizer
+
+    rec = load_recognizer(load_guide(args.guide), args.method, args.mode, model=args.model,
+                          progress=_progress_printer("loading"))
+    status = 0
+    for path in args.images:
+        try:
+            result = rec.recognize(read_image(path))
+        except ImageError as exc:
+            print(json.dumps({"image": path, "error": str(exc)}) if args.json else f"{path}: error: {exc}")
+            status = 1
+            continue
+        if args.json:
+            print(json.dumps(result.to_json(path)), flush=True)
+        else:
+            details = ", ".join(f"{d.id} ({d.score:.2f})" for d in result.details) or "-"
+            print(f"{path}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; {result.ms:.0f} ms)")
+    return status
+
+
+@command("augment")
+def _augment(args: argparse.Namespace) -> int:
+    from .augment.engine import AugmentParams, generate
+    from .guide_store import load_guide
+
+    params = AugmentParams(per_image=args.per_image, preset=args.preset, negatives=args.negatives, seed=args.seed,
+                           blocks=tuple(args.transforms.split(",")) if args.transforms else None,
+                           max_side=args.max_side)
+    show = _progress_printer("augment")
+    r = generate(load_guide(args.guide), Path(args.out), params, workers=args.workers, force=args.force,
+                 progress=lambda done, total, msg: show(done / max(1, total), f"{done}/{total} {msg}"))
+    print(f"{r.total} samples in {r.out} ({r.made} made now, {r.skipped} already there) in {r.seconds:.1f} s: "
+          f"{r.per_second:.1f} images/s on {r.workers} worker(s)")
+    return 0
+
+
+@command("train")
+def _train(args: argparse.Namespace) -> int:
+    from .guide_store import load_guide
+
+    if args.method != "classification":
+        raise NotImplementedError(f"training the {args.method} method is not built yet (classification is)")
+    from .training.classification import TrainParams, train_classifier
+
+    params = TrainParams(epochs=args.epochs, size=args.size, budget_minutes=args.budget_minutes,
+                         per_image=args.per_image, negatives=args.negatives, seed=args.seed, workers=args.workers)
+    show = _progress_printer("train")
+
+    def progress(event) -> None:
+        extra = " ".join(f"{k}={v}" for k, v in event.metrics.items())
+        show(event.fraction, f"{event.message} {extra}")
+
+    result = train_classifier(load_guide(args.guide), params, progress=progress)
+    m = result.metrics
+    print(f"saved {result.model_dir} in {result.seconds / 60:.1f} min{' (stopped by the budget)' if result.stopped_early else ''}: "
+          f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%")
+    return 0
+
+
+def _streamlit(app: str, args: argparse.Namespace, app_args: list[str]) -> int:
+    import subprocess
+
+    from .config import get_settings
+    from .serve import streamlit_command
+    from .tls import lan_addresses
+
+    cert = key = None
+    if args.https:
+        from .tls import make_certificate
+
+        folder = Path(args.cert_dir) if args.cert_dir else get_settings().data / "tls"
+        cert, key = folder / "cert.pem", folder / "key.pem"
+        if not (cert.is_file() and key.is_file()):
+            cert, key = make_certificate(folder)
+            print(f"made a self-signed certificate in {folder} (each phone accepts it once)")
+    hosts = [a for a in lan_addresses() if a != "127.0.0.1"] if args.address in ("0.0.0.0", "::") else [args.address]
+    for host in hosts or ["localhost"]:
+        print(f"SmartLens {app.removesuffix('.py')}: {'https' if cert else 'http'}://{host}:{args.port}/")
+    return subprocess.call(streamlit_command(app, args.port, args.address, app_args, cert, key))
+
+
+@command("lens")
+def _lens(args: argparse.Namespace) -> int:
+    from .lens.runtime import load_runtime
+
+    rt = load_runtime(args.guide, args.method, args.mode)  # builds the index now, not on the first visit
+    print(f"guide '{rt.ref.guide.name}': {len(rt.ref.guide.artworks)} artworks, method {args.method}")
+    app_args = ["--guide", args.guide, "--method", args.method] + (["--mode", args.mode] if args.mode else [])
+    return _streamlit("lens.py", args, app_args)
+
+
+@command("studio")
+def _studio(args: argparse.Namespace) -> int:
+    return _streamlit("studio.py", args, ["--guide", args.guide])
+
+
+@command("qr")
+def _qr(args: argparse.Namespace) -> int:
+    from .qr import write_qr
+
+    print(f"wrote {write_qr(args.url, Path(args.out), args.scale)}")
+    return 0
+
+
+@command("cert")
+def _cert(args: argparse.Namespace) -> int:
+    from .tls import make_certificate
+
+    cert, key = make_certificate(Path(args.out), args.name or None)
+    print(f"wrote {cert} and {key}\nstart the lens with: python -m smartlens lens --https --cert-dir {args.out}")
+    return 0
+
+
+@command("bench")
+def _bench(args: argparse.Namespace) -> int:
+    import importlib
+
+    return importlib.import_module(f".bench.{args.name}", __package__).main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m smartlens", description=__doc__)
+    p.add_argument("-v", "--verbose", action="store_true", help="more log output")
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    g = sub.add_parser("guide", help="import, export, check and list guides").add_subparsers(dest="sub", required=True)
+    gi = g.add_parser("import", help="import artworks.json (folder) or COCO JSON (with --images)")
+    gi.add_argument("src", help="folder holding artworks.json, or a COCO .json file")
+    gi.add_argument("--name", required=True, help="guide name (folder under data/guides/)")
+    gi.add_argument("--images", help="COCO only: folder the file_name values are relative to")
+    gi.add_argument("--language", default="en", help="language of plain-string texts and default language")
+    gi.add_argument("--force", action="store_true", help="replace an existing guide of that name")
+    ge = g.add_parser("export", help="export a guide as COCO JSON (with its images beside it)")
+    ge.add_argument("--guide", required=True)
+    ge.add_argument("--out", required=True, help="output .json path")
+    ge.add_argument("--no-media", action="store_true", help="write the JSON only")
+    gc = g.add_parser("check", help="validate a guide")
+    gc.add_argument("--guide", required=True)
+    g.add_parser("list", help="list the guides under data/guides/")
+
+    d = sub.add_parser("demo", help="create the built-in demo guide")
+    d.add_argument("--force", action="store_true", help="re-create it")
+    i = sub.add_parser("info", help="versions, settings and which weights are used")
+    i.add_argument("--json", action="store_true")
+
+    ix = sub.add_parser("index", help="build (or check) a guide's retrieval index")
+    ix.add_argument("--guide", required=True)
+    ix.add_argument("--mode", default="verified", choices=("verified", "baseline"))
+    ix.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
+
+    r = sub.add_parser("recognize", help="recognise artworks and details in image files")
+    r.add_argument("--guide", required=True)
+    r.add_argument("--method", default="retrieval", choices=("retrieval", "classification", "detection"))
+    r.add_argument("--mode", help="retrieval: verified (default) or baseline")
+    r.add_argument("--model", help="classification/detection: a model folder (default: newest for the guide)")
+    r.add_argument("--json", action="store_true", help="one JSON line per image")
+    r.add_argument("images", nargs="+")
+
+    au = sub.add_parser("augment", help="generate augmented training views of a guide's artworks and details")
+    au.add_argument("--guide", required=True)
+    au.add_argument("--per-image", type=int, default=20, help="views per artwork, and close-ups per detail")
+    au.add_argument("--preset", default="medium", choices=("light", "medium", "heavy"))
+    au.add_argument("--transforms", help="custom comma separated blocks (perspective, affine, rotate90, light, "
+                                         "colour, lens, glare, dirt, blur, noise, jpeg)")
+    au.add_argument("--negatives", type=int, default=0, help="also this many frames with no artwork")
+    au.add_argument("--out", required=True)
+    au.add_argument("--workers", type=int, help="processes (default: all cores)")
+    au.add_argument("--seed", type=int, default=0)
+    au.add_argument("--max-side", type=int, default=640)
+    au.add_argument("--force", action="store_true", help="start over in an --out holding another run")
+
+    t = sub.add_parser("train", help="train a recogniser on a guide (runs on the CPU)")
+    t.add_argument("--guide", required=True)
+    t.add_argument("--method", default="classification", choices=("classification", "detection"))
+    t.add_argument("--epochs", type=int, default=30)
+    t.add_argument("--size", default="small", choices=("small", "large"))
+    t.add_argument("--budget-minutes", type=float, help="stop in time, keeping the best model so far")
+    t.add_argument("--per-image", type=int, default=80, help="training views per artwork and per detail")
+    t.add_argument("--negatives", type=int, default=400, help="frames with no artwork (reject class)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--workers", type=int, help="augmentation processes (default: all cores)")
+
+    for name, helptext in (("lens", "start the visitors' lens (Streamlit + WebRTC)"),
+                           ("studio", "start the curators' studio")):
+        a = sub.add_parser(name, help=helptext)
+        a.add_argument("--guide", default="demo")
+        if name == "lens":
+            a.add_argument("--method", default="retrieval", choices=("retrieval", "classification", "detection"))
+            a.add_argument("--mode", help="retrieval: verified (default) or baseline")
+        a.add_argument("--port", type=int, default=8501 if name == "lens" else 8502)
+        a.add_argument("--address", default="0.0.0.0", help="0.0.0.0: reachable from phones on the LAN")
+        a.add_argument("--https", action="store_true", help="serve over HTTPS (phones need it for the camera)")
+        a.add_argument("--cert-dir", help="folder with cert.pem and key.pem (default data/tls, made if missing)")
+    q = sub.add_parser("qr", help="a QR code of the lens URL, to print next to the artworks")
+    q.add_argument("url")
+    q.add_argument("--out", default="lens-qr.png", help=".png or .svg")
+    q.add_argument("--scale", type=int, default=10)
+    c = sub.add_parser("cert", help="make a self-signed certificate for HTTPS on the LAN")
+    c.add_argument("--out", default="data/tls")
+    c.add_argument("--name", action="append", help="host name or IP to include (repeatable; default: this machine's)")
+
+    b = sub.add_parser("bench", help="benchmarks: recognition, backbone, augment")
+    b.add_argument("name", choices=("recognition", "backbone", "augment", "lens"))
+    b.add_argument("--paintings", help="recognition: folder with artworks.json (default ../shared/data/paintings)")
+    b.add_argument("--methods", default="retrieval/verified,retrieval/baseline,classification",
+                   help="recognition: comma separated methods[/mode]")
+    b.add_argument("--weights", default="setting",
+                   help="recognition: weights to try for weight-dependent methods, comma separated: "
+                        "'setting' (SMARTLENS_WEIGHTS), 'none', or a path")
+    b.add_argument("--views", type=int, default=10, help="recognition: whole views per artwork")
+    b.add_argument("--detail-views", type=int, default=3, help="recognition: close-ups per detail")
+    b.add_argument("--negatives", type=int, default=100)
+    b.add_argument("--scale", default="", help="recognition: grown guide sizes, e.g. 100,1000")
+    b.add_argument("--scale-methods", default="retrieval/verified")
+    b.add_argument("--samples", help="recognition: write a contact sheet of test views here (PNG)")
+    b.add_argument("--show-failures", action="store_true")
+    b.add_argument("--repeat", type=int, default=30, help="backbone: calls per measurement")
+    b.add_argument("--per-image", type=int, default=20, help="augment: images per source image")
+    b.add_argument("--visitors", default="1,3", help="lens: simultaneous browser visitors, comma separated")
+    b.add_argument("--seconds", type=float, default=20.0, help="lens: how long each visitor watches")
+    b.add_argument("--json", help="write the figures as JSON here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    key = f"{args.cmd}.{args.sub}" if getattr(args, "sub", None) else args.cmd
+    from .guide import GuideError
+    from .imaging import ImageError
+    from .storage import UnsafeNameError
+
+    try:
+        return _COMMANDS[key](args)
+    except (GuideError, ImageError, UnsafeNameError, FileNotFoundError, FileExistsError, ValueError,
+            NotImplementedError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

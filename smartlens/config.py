@@ -1,0 +1,116 @@
+"""All of SmartLens' configuration, in one place.
+
+Settings come from (later wins): built-in defaults, an optional ``smartlens.toml`` in the
+project root (or the file named by ``SMARTLENS_CONFIG``), and ``SMARTLENS_*`` environment
+variables. Everything else asks :func:`get_settings` instead of reading the environment.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+#: Environment variable -> (settings field, parser).
+_ENV = {
+    "SMARTLENS_HOME": "home",
+    "SMARTLENS_DATA": "data_dir",
+    "SMARTLENS_MODELS": "models_dir",
+    "SMARTLENS_WEIGHTS": "weights",
+    "SMARTLENS_OFFLINE": "offline",
+    "SMARTLENS_DOWNLOAD_TIMEOUT": "download_timeout_s",
+    "SMARTLENS_THREADS": "threads",
+    "SMARTLENS_ICE_SERVERS": "ice_servers",
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things live and how the heavy parts behave."""
+
+    home: Path = PROJECT_ROOT
+    data_dir: Path | None = None
+    models_dir: Path | None = None
+    #: A weights file or folder named by the user: Keras ``.h5`` / ``.weights.h5`` for
+    #: MobileNetV3, or a ``.tflite`` MobileNetV3 feature extractor (MediaPipe Image Embedder).
+    weights: Path | None = None
+    #: Never try to download anything (tests set this).
+    offline: bool = False
+    download_timeout_s: float = 20.0
+    threads: int = max(1, min(os.cpu_count() or 1, 4))
+    #: Largest image accepted anywhere (pixels and bytes): guards against decompression bombs.
+    max_image_pixels: int = 40_000_000
+    max_image_bytes: int = 60 * 1024 * 1024
+    #: Comma separated STUN/TURN URLs for the lens; empty = LAN only (host candidates).
+    ice_servers: str = ""
+    default_language: str = "en"
+    ui_languages: tuple[str, ...] = ("en", "it")
+
+    @property
+    def data(self) -> Path:
+        return self.data_dir or self.home / "data"
+
+    @property
+    def guides(self) -> Path:
+        return self.data / "guides"
+
+    @property
+    def models(self) -> Path:
+        return self.models_dir or self.home / "models"
+
+    @property
+    def cache(self) -> Path:
+        return self.data / "cache"
+
+    @property
+    def events_db(self) -> Path:
+        return self.data / "analytics" / "events.duckdb"
+
+
+def _parse(name: str, raw: object) -> object:
+    kind = {f.name: f.type for f in fields(Settings)}[name]
+    if raw is None or raw == "":
+        return None if "None" in str(kind) else raw
+    if "Path" in str(kind):
+        return Path(os.path.expanduser(str(raw)))
+    if kind == "bool":
+        return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+    if kind == "float":
+        return float(raw)
+    if kind == "int":
+        return int(raw)
+    if "tuple" in str(kind):
+        items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
+        return tuple(str(i).strip() for i in items if str(i).strip())
+    return str(raw)
+
+
+def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Build settings from a TOML file and the environment (``os.environ`` by default)."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    path = config_file or Path(env.get("SMARTLENS_CONFIG", PROJECT_ROOT / "smartlens.toml"))
+    if path.is_file():
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+        table = table.get("smartlens", table)
+        known = {f.name for f in fields(Settings)}
+        for key, raw in table.items():
+            if key not in known:
+                raise ValueError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+            values[key] = _parse(key, raw)
+    for var, name in _ENV.items():
+        if var in env:
+            values[name] = _parse(name, env[var])
+    return replace(Settings(), **values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

@@ -1,0 +1,121 @@
+"""Reading images and camera frames defensively.
+
+Images come from curators' uploads and visitors' cameras: any of them may be empty, corrupt,
+enormous or of an odd shape. Everything is checked here and turned into a plain BGR uint8
+array, or an :class:`ImageError` with a message a person can act on.
+"""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .config import get_settings
+
+#: Smallest frame side worth looking at; smaller frames are rejected rather than guessed at.
+MIN_SIDE = 16
+
+
+class ImageError(ValueError):
+    """An image that cannot be used, with the reason."""
+
+
+def _check_header(data: bytes | Path, source: str, max_pixels: int) -> tuple[int, int]:
+    """Read width/height from the header without decoding (decompression-bomb guard)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
+            width, height = im.size
+    except Image.DecompressionBombError:
+        raise ImageError(f"{source}: image too large (over {max_pixels / 1e6:.0f} Mpx)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{source}: not an image file (unknown or corrupt format)") from None
+    except Exception as exc:  # Pillow raises many kinds on truncated headers
+        raise ImageError(f"{source}: unreadable image header ({exc})") from None
+    if width * height > max_pixels:
+        raise ImageError(
+            f"{source}: image too large ({width}x{height} = {width * height / 1e6:.0f} Mpx; "
+            f"the limit is {max_pixels / 1e6:.0f} Mpx)"
+        )
+    return width, height
+
+
+def decode_image(data: bytes, source: str = "image") -> np.ndarray:
+    """Decode encoded image bytes (JPEG, PNG, WebP, ...) into a BGR uint8 array."""
+    settings = get_settings()
+    if not data:
+        raise ImageError(f"{source}: empty file")
+    if len(data) > settings.max_image_bytes:
+        raise ImageError(
+            f"{source}: file too large ({len(data) / 2**20:.0f} MiB; the limit is "
+            f"{settings.max_image_bytes / 2**20:.0f} MiB)"
+        )
+    _check_header(data, source, settings.max_image_pixels)
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ImageError(f"{source}: corrupt or truncated image data")
+    return as_bgr(image, source)
+
+
+def read_image(path: Path | str) -> np.ndarray:
+    """Read an image file into a BGR uint8 array, with a clear error if it cannot be used."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such image file")
+    size = path.stat().st_size
+    limit = get_settings().max_image_bytes
+    if size > limit:
+        raise ImageError(f"{path}: file too large ({size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB)")
+    return decode_image(path.read_bytes(), str(path))
+
+
+def image_size(path: Path | str) -> tuple[int, int]:
+    """(width, height) of an image file, read from its header only."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"{path}: no such image file")
+    return _check_header(path, str(path), get_settings().max_image_pixels)
+
+
+def as_bgr(frame: np.ndarray, source: str = "frame") -> np.ndarray:
+    """Normalise any camera frame to contiguous BGR uint8 (grey, BGRA, float and odd strides too)."""
+    if not isinstance(frame, np.ndarray):
+        raise ImageError(f"{source}: expected an image array, got {type(frame).__name__}")
+    if frame.ndim == 3 and frame.shape[2] == 1:
+        frame = frame[:, :, 0]
+    if frame.ndim not in (2, 3) or (frame.ndim == 3 and frame.shape[2] not in (3, 4)):
+        raise ImageError(f"{source}: unsupported image shape {frame.shape}")
+    if min(frame.shape[:2]) < MIN_SIDE:
+        raise ImageError(f"{source}: image too small ({frame.shape[1]}x{frame.shape[0]})")
+    if frame.shape[0] * frame.shape[1] > get_settings().max_image_pixels:
+        raise ImageError(f"{source}: image too large ({frame.shape[1]}x{frame.shape[0]})")
+    if frame.dtype != np.uint8:
+        if np.issubdtype(frame.dtype, np.floating):
+            scale = 255.0 if float(np.nanmax(frame, initial=0.0)) <= 1.0 else 1.0
+            frame = np.nan_to_num(frame * scale)
+        frame = np.clip(frame, 0, 255).astype(np.uint8)
+    if frame.ndim == 2:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
+    elif frame.shape[2] == 4:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(frame)
+
+
+def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Downscale so the longer side is at most ``max_side``; returns (image, scale applied)."""
+    h, w = image.shape[:2]
+    scale = min(1.0, max_side / max(h, w))
+    if scale >= 1.0:
+        return image, 1.0
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA), scale
+
+
+def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ImageError("could not encode JPEG")
+    return buf.tobytes()

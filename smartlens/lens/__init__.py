@@ -1,0 +1,1 @@
+"""The visitors' lens: per-frame processing, overlays, stable results, speech, UI texts."""

@@ -1,0 +1,79 @@
+"""Drawing recognition results over the live video: detail boxes and labels, an artwork marker."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ..recognition.result import Recognition
+
+ACCENT = (40, 200, 255)  # BGR: a warm amber that reads on dark and light paintings
+TEXT_BG = (30, 30, 30)
+
+
+@lru_cache(maxsize=8)
+def _font(size: int) -> ImageFont.ImageFont:
+    # Pillow's bundled scalable font: covers accented letters, unlike OpenCV's Hershey fonts
+    return ImageFont.load_default(size=size)
+
+
+def _corners(img: np.ndarray, quad, colour, length: float = 0.18, width: int = 3) -> None:
+    """Corner brackets on the artwork's outline: marks it without hiding it."""
+    pts = np.asarray(quad, np.float32)
+    for i in range(4):
+        p, nxt, prv = pts[i], pts[(i + 1) % 4], pts[(i - 1) % 4]
+        for q in (nxt, prv):
+            end = p + (q - p) * length
+            cv2.line(img, (int(p[0]), int(p[1])), (int(end[0]), int(end[1])), colour, width, cv2.LINE_AA)
+
+
+def draw(frame: np.ndarray, rec: Recognition | None, names: dict[str, str] | None = None,
+         title: str | None = None) -> np.ndarray:
+    """A copy of ``frame`` with ``rec`` drawn on it. ``names`` maps detail ids to display names."""
+    out = frame.copy()
+    if rec is None or rec.artwork is None:
+        return out
+    h, w = out.shape[:2]
+    scale = max(0.6, min(w, h) / 480)
+    thick = max(2, int(round(2 * scale)))
+    if rec.quad is not None:
+        _corners(out, rec.quad, ACCENT, width=thick)
+    else:  # no outline known (classification): a thin frame round the view
+        cv2.rectangle(out, (thick, thick), (w - thick, h - thick), ACCENT, thick)
+    labels = []
+    for d in rec.details:
+        if d.box is None:
+            continue
+        x, y, bw, bh = (int(round(v)) for v in d.box)
+        cv2.rectangle(out, (x, y), (x + bw, y + bh), ACCENT, thick, cv2.LINE_AA)
+        labels.append(((x, y), (names or {}).get(d.id, d.id)))
+    if title:
+        labels.append(((int(8 * scale), int(8 * scale)), title))
+    if labels:
+        out = _labels(out, labels, int(15 * scale))
+    return out
+
+
+def _labels(img: np.ndarray, labels: list[tuple[tuple[int, int], str]], size: int) -> np.ndarray:
+    """Text tags (dark pill, light text) just inside each box's top-left corner, kept inside the
+    frame and moved down where they would cover one another."""
+    pil = Image.fromarray(img[:, :, ::-1])
+    draw_ = ImageDraw.Draw(pil)
+    font = _font(size)
+    h, w = img.shape[:2]
+    placed: list[tuple[int, int, int, int]] = []
+    for (x, y), text in labels:
+        x0, y0, x1, y1 = draw_.textbbox((0, 0), text, font=font)
+        tw, th = x1 - x0 + 10, y1 - y0 + 8
+        x = min(max(0, x + 3), max(0, w - tw))
+        y = min(max(0, y + 3), max(0, h - th))
+        for _ in range(8):
+            if not any(x < px1 and px0 < x + tw and y < py1 and py0 < y + th for px0, py0, px1, py1 in placed):
+                break
+            y = min(y + th + 2, max(0, h - th))
+        placed.append((x, y, x + tw, y + th))
+        draw_.rounded_rectangle((x, y, x + tw, y + th), radius=6, fill=TEXT_BG[::-1])
+        draw_.text((x + 5 - x0, y + 4 - y0), text, font=font, fill=(255, 255, 255))
+    return np.ascontiguousarray(np.asarray(pil)[:, :, ::-1])

@@ -1,0 +1,78 @@
+"""Read-aloud text: gTTS when its service is reachable (MP3s cached per text and language),
+otherwise the browser's own speech synthesis, so reading aloud always works offline."""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import socket
+import threading
+import time
+from pathlib import Path
+
+from ..config import Settings, get_settings
+from ..storage import atomic_write_bytes
+
+log = logging.getLogger("smartlens.speech")
+_HOST = ("translate.google.com", 443)
+_reachable: dict[str, float | bool] = {"checked": 0.0, "ok": False}
+_probe_lock = threading.Lock()
+
+
+def tts_reachable(timeout: float = 1.5, ttl: float = 300.0, settings: Settings | None = None) -> bool:
+    """Whether gTTS's service answers (checked at most every ``ttl`` seconds, never hanging)."""
+    if (settings or get_settings()).offline:
+        return False
+    with _probe_lock:
+        if time.monotonic() - float(_reachable["checked"]) < ttl and _reachable["checked"]:
+            return bool(_reachable["ok"])
+        try:
+            socket.create_connection(_HOST, timeout=timeout).close()
+            ok = True
+        except OSError:
+            ok = False
+        _reachable.update(checked=time.monotonic(), ok=ok)
+        return ok
+
+
+def cache_path(text: str, language: str, settings: Settings | None = None) -> Path:
+    key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:24]
+    return (settings or get_settings()).cache / "tts" / f"{language}-{key}.mp3"
+
+
+def synthesize(text: str, language: str, settings: Settings | None = None, timeout: float = 8.0) -> Path | None:
+    """An MP3 of ``text`` read in ``language``, from the cache or gTTS; None when unavailable."""
+    path = cache_path(text, language, settings)
+    if path.is_file():
+        return path
+    if not text.strip() or not tts_reachable(settings=settings):
+        return None
+    try:
+        import io
+
+        from gtts import gTTS
+
+        buf = io.BytesIO()
+        gTTS(text, lang=language.split("-")[0], lang_check=False, timeout=timeout).write_to_fp(buf)
+        return atomic_write_bytes(path, buf.getvalue())
+    except Exception as exc:  # offline, rate limited, unknown language: fall back to the browser
+        log.info("gTTS unavailable (%s): the browser will read aloud", exc)
+        _reachable.update(checked=time.monotonic(), ok=False)
+        return None
+
+
+def browser_speech_html(text: str, language: str, label: str) -> str:
+    """A button that reads ``text`` with the browser's speech synthesis (works offline)."""
+    # "<" escaped: a text holding "</script>" must not end the script it sits in
+    payload = json.dumps({"text": text, "lang": language}).replace("<", "\\u003c")
+    return f"""
+<button id="say" style="font:16px sans-serif;padding:10px 16px;border-radius:20px;border:1px solid #bbb;
+ background:#fff;cursor:pointer;width:100%">🔊 {html.escape(label)}</button>
+<script>
+const p = {payload};
+document.getElementById('say').onclick = () => {{
+  const u = new SpeechSynthesisUtterance(p.text); u.lang = p.lang;
+  window.speechSynthesis.cancel(); window.speechSynthesis.speak(u);
+}};
+</script>"""

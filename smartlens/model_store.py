@@ -1,0 +1,61 @@
+"""Versioned model folders under ``models/<guide>/<method>-<timestamp>/``.
+
+Each folder is complete on its own: weights, class map, thresholds, metrics, training curve,
+and ``info.json`` naming the guide (and its fingerprint) it was trained on. Folders are
+written under a temporary name and renamed when complete, so a crash never leaves a
+half-model that looks finished.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from .config import Settings, get_settings
+from .storage import check_id
+
+INFO = "info.json"
+
+
+def guide_models_dir(guide_name: str, settings: Settings | None = None) -> Path:
+    return (settings or get_settings()).models / check_id(guide_name, "guide name")
+
+
+def new_model_dir(guide_name: str, method: str, settings: Settings | None = None) -> tuple[Path, Path]:
+    """(staging folder to write into, final folder name) for a new model version."""
+    root = guide_models_dir(guide_name, settings)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    final = root / f"{method}-{stamp}"
+    n = 1
+    while final.exists():
+        n += 1
+        final = root / f"{method}-{stamp}-{n}"
+    staging = root / f".{final.name}.partial"
+    staging.mkdir(parents=True, exist_ok=True)
+    return staging, final
+
+
+def list_models(guide_name: str, method: str | None = None, settings: Settings | None = None) -> list[Path]:
+    """Complete model folders of a guide, oldest first."""
+    root = guide_models_dir(guide_name, settings)
+    if not root.is_dir():
+        return []
+    found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / INFO).is_file()]
+    if method:
+        found = [p for p in found if p.name.startswith(method + "-")]
+    return sorted(found, key=lambda p: (json.loads((p / INFO).read_text()).get("created", 0), p.name))
+
+
+def latest_model(guide_name: str, method: str, settings: Settings | None = None) -> Path:
+    models = list_models(guide_name, method, settings)
+    if not models:
+        raise FileNotFoundError(f"no trained {method} model for guide '{guide_name}': train one with "
+                                f"'python -m smartlens train --guide {guide_name} --method {method}'")
+    return models[-1]
+
+
+def read_info(model_dir: Path) -> dict:
+    path = Path(model_dir) / INFO
+    if not path.is_file():
+        raise FileNotFoundError(f"{model_dir} is not a SmartLens model folder (no {INFO})")
+    return json.loads(path.read_text())

@@ -1,0 +1,206 @@
+"""Instance recognition by local features and geometric verification (the default retrieval mode).
+
+Index: SIFT keypoints of every artwork, from the whole image and, at a finer scale, from
+each detail's box, all in the artwork's pixel coordinates, in one FLANN k-d forest.
+
+Query: the frame's keypoints vote for artworks through their nearest neighbours (a ratio
+test within each artwork, so two versions of one painting both keep their votes); the few
+artworks with most votes are verified with a RANSAC homography, and the best one is
+accepted only if its inliers reach that artwork's calibrated threshold. The homography then
+says where the artwork and each detail lie in the frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..augment.camera import polygon_in_frame, project_quad
+from .local_features import Features, SiftExtractor
+
+
+@dataclass(frozen=True)
+class GeometricParams:
+    whole_side: int = 800  # the artwork image is described at this longer side...
+    whole_features: int = 1000
+    detail_side: int = 480  # ...and each detail's box again at this one
+    detail_features: int = 300
+    detail_margin: float = 0.15
+    query_side: int = 640
+    query_features: int = 1000
+    neighbours: int = 4
+    ratio: float = 0.8
+    shortlist: int = 4
+    min_votes: int = 6
+    reproj_px: float = 5.0
+    min_inliers: int = 12  # floor of every artwork's threshold
+    flann_trees: int = 4
+    flann_checks: int = 48
+    pca_dims: int = 64  # descriptors projected to this many dimensions (0: keep 128)
+    detail_visible: float = 0.6  # a detail is reported when this much of it is in the frame...
+    detail_area: float = 0.004  # ...and it covers this much of the frame
+
+
+@dataclass
+class GeometricIndex:
+    """Everything the matcher needs, as arrays (saved to and loaded from one .npz)."""
+
+    artwork_ids: list[str]
+    sizes: np.ndarray  # (A, 2) width, height
+    detail_ids: list[list[str]]
+    detail_boxes: list[np.ndarray]  # per artwork (D, 4)
+    points: np.ndarray  # (N, 2) in artwork pixels
+    descriptors: np.ndarray  # (N, D) RootSIFT, projected by ``basis`` when there is one
+    owner: np.ndarray  # (N,) artwork index
+    thresholds: np.ndarray  # (A,) minimum inliers to accept each artwork
+    #: PCA of the descriptors (mean and a 128 x D basis): half the memory and a faster search
+    #: for a small loss of distinctiveness; None keeps the full 128 dimensions.
+    mean: np.ndarray | None = None
+    basis: np.ndarray | None = None
+
+    def project(self, desc: np.ndarray) -> np.ndarray:
+        if self.basis is None:
+            return desc
+        return np.ascontiguousarray((desc - self.mean) @ self.basis, dtype=np.float32)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        offsets = np.cumsum([0] + [len(b) for b in self.detail_boxes])
+        return {
+            "g_sizes": self.sizes, "g_points": self.points, "g_descriptors": self.descriptors.astype(np.float16),
+            "g_owner": self.owner, "g_thresholds": self.thresholds,
+            "g_boxes": np.concatenate(self.detail_boxes) if offsets[-1] else np.zeros((0, 4), np.float32),
+            "g_box_offsets": offsets,
+            **({"g_mean": self.mean, "g_basis": self.basis} if self.basis is not None else {}),
+        }
+
+    def meta(self) -> dict:
+        return {"artwork_ids": self.artwork_ids, "detail_ids": self.detail_ids}
+
+    @classmethod
+    def from_arrays(cls, arrays, meta: dict) -> "GeometricIndex":
+        off = arrays["g_box_offsets"]
+        return cls(meta["artwork_ids"], arrays["g_sizes"], meta["detail_ids"],
+                   [arrays["g_boxes"][off[i]:off[i + 1]] for i in range(len(off) - 1)],
+                   arrays["g_points"], arrays["g_descriptors"].astype(np.float32), arrays["g_owner"],
+                   arrays["g_thresholds"], arrays.get("g_mean"), arrays.get("g_basis"))
+
+    @property
+    def nbytes(self) -> int:
+        return int(sum(a.nbytes for a in (self.points, self.descriptors, self.owner)))
+
+
+def fit_pca(desc: np.ndarray, dims: int, sample: int = 200_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and the top ``dims`` principal directions (128 x dims) of descriptors."""
+    rng = np.random.default_rng(seed)
+    x = desc[rng.permutation(len(desc))[:sample]].astype(np.float64)
+    mean = x.mean(axis=0)
+    cov = np.cov(x - mean, rowvar=False)
+    values, vectors = np.linalg.eigh(cov)
+    basis = vectors[:, np.argsort(values)[::-1][:dims]]
+    return mean.astype(np.float32), basis.astype(np.float32)
+
+
+def describe_artwork(image: np.ndarray, boxes: list[tuple], params: GeometricParams, sift: SiftExtractor) -> Features:
+    """Keypoints of the whole image plus finer ones from each detail box, in artwork pixels."""
+    parts = [sift.extract(image, params.whole_side, params.whole_features)]
+    h, w = image.shape[:2]
+    for x, y, bw, bh in boxes:
+        m = params.detail_margin
+        x0, y0 = int(max(0, x - bw * m)), int(max(0, y - bh * m))
+        x1, y1 = int(min(w, x + bw * (1 + m))), int(min(h, y + bh * (1 + m)))
+        crop = image[y0:y1, x0:x1]
+        if min(crop.shape[:2]) < 8:
+            continue
+        scale = min(4.0, params.detail_side / max(crop.shape[:2]))
+        up = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC) if scale > 1 else crop
+        f = sift.extract(up, params.detail_side, params.detail_features)
+        f.points = f.points * (crop.shape[1] / up.shape[1]) + np.array([x0, y0], np.float32)
+        parts.append(f)
+    return Features(np.concatenate([p.points for p in parts]), np.concatenate([p.descriptors for p in parts]))
+
+
+@dataclass
+class Candidate:
+    artwork: int
+    votes: int
+    inliers: int = 0
+    H: np.ndarray | None = None
+    src: np.ndarray | None = None  # inlier points in artwork pixels
+
+
+class GeometricMatcher:
+    """Matches a frame's features against a :class:`GeometricIndex`."""
+
+    def __init__(self, index: GeometricIndex, params: GeometricParams):
+        self.index, self.params = index, params
+        self._flann = cv2.flann_Index(index.descriptors, {"algorithm": 1, "trees": params.flann_trees}) \
+            if len(index.descriptors) else None
+
+    def candidates(self, feats: Features) -> list[Candidate]:
+        """The shortlist, verified: best first."""
+        p, ix = self.params, self.index
+        if self._flann is None or len(feats) < 4:
+            return []
+        k = min(p.neighbours, len(ix.descriptors))
+        nn, d2 = self._flann.knnSearch(ix.project(feats.descriptors), k, params={"checks": p.flann_checks})
+        dist = np.sqrt(np.maximum(d2, 0))
+        own = ix.owner[nn]
+        accept = np.zeros_like(own, dtype=bool)
+        for j in range(k):
+            first = np.all(own[:, :j] != own[:, j:j + 1], axis=1) if j else np.ones(len(own), bool)
+            later = np.where(own[:, j + 1:] == own[:, j:j + 1], dist[:, j + 1:], np.inf)
+            second = later.min(axis=1) if j + 1 < k else np.full(len(own), np.inf)
+            second = np.where(np.isinf(second), dist[:, -1], second)  # lower bound when unseen
+            accept[:, j] = first & (dist[:, j] < p.ratio * second)
+        votes = np.bincount(own[accept], minlength=len(ix.artwork_ids))
+        order = [int(a) for a in np.argsort(-votes)[:p.shortlist] if votes[a] >= p.min_votes]
+        out = []
+        for a in order:
+            q, j = np.nonzero(accept & (own == a))
+            src = ix.points[nn[q, j]]
+            dst = feats.points[q]
+            cand = Candidate(a, int(votes[a]))
+            if len(src) >= 4:
+                H, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, p.reproj_px, maxIters=2000, confidence=0.995)
+                if H is not None and mask is not None:
+                    inl = mask.ravel().astype(bool)
+                    cand.H, cand.inliers, cand.src = H, int(inl.sum()), src[inl]
+            out.append(cand)
+        return sorted(out, key=lambda c: -c.inliers)
+
+    def plausible(self, cand: Candidate, frame_size: tuple[int, int]) -> bool:
+        """Reject homographies no camera could produce (mirrored, folded, degenerate).
+
+        Judged on the part of the artwork that matched (the inliers' bounding box): in a
+        close-up, the rest of a large painting may legitimately project anywhere.
+        """
+        if cand.H is None or cand.src is None or len(cand.src) < 4:
+            return False
+        x0, y0 = cand.src.min(axis=0)
+        x1, y1 = cand.src.max(axis=0)
+        if (x1 - x0) < 4 or (y1 - y0) < 4:
+            return False
+        quad = project_quad(cand.H, (x0, y0, x1 - x0, y1 - y0), max_w_ratio=4.0)
+        if quad is None or not cv2.isContourConvex(quad):
+            return False
+        area = cv2.contourArea(quad, oriented=True)
+        # clockwise in the artwork, counter-clockwise in the frame: a mirror image
+        return area > 0.002 * frame_size[0] * frame_size[1]
+
+    def details(self, cand: Candidate, frame_size: tuple[int, int]) -> list[tuple[str, float, tuple]]:
+        """(id, score, box in frame) of each detail of the accepted artwork that is in view."""
+        p, ix = self.params, self.index
+        out = []
+        for det_id, box in zip(ix.detail_ids[cand.artwork], ix.detail_boxes[cand.artwork]):
+            quad = project_quad(cand.H, box)
+            if quad is None:
+                continue
+            vis, area, bbox = polygon_in_frame(quad, frame_size)
+            if bbox is None or vis < p.detail_visible or area / (frame_size[0] * frame_size[1]) < p.detail_area:
+                continue
+            x, y, bw, bh = box
+            inside = int(np.sum((cand.src[:, 0] >= x) & (cand.src[:, 0] <= x + bw)
+                                & (cand.src[:, 1] >= y) & (cand.src[:, 1] <= y + bh)))
+            out.append((det_id, float(min(1.0, vis * (0.5 + inside / 20))), bbox))
+        return out

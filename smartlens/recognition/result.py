@@ -1,0 +1,42 @@
+"""What every recogniser returns, whatever its method: plain dataclasses, easy to JSON."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+Box = tuple[float, float, float, float]  # x, y, width, height in frame pixels
+
+
+@dataclass
+class DetailHit:
+    """A detail seen in the frame, with its box when the method knows where it is."""
+
+    id: str
+    score: float
+    box: Box | None = None
+
+
+@dataclass
+class Recognition:
+    """The answer for one frame: which artwork (or none), which of its details, how long it took."""
+
+    artwork: str | None
+    score: float = 0.0
+    details: list[DetailHit] = field(default_factory=list)
+    ms: float = 0.0
+    method: str = ""
+    #: The artwork's corners in the frame (clockwise from top-left), when the method knows them.
+    quad: list[tuple[float, float]] | None = None
+
+    def to_json(self, image: str | None = None) -> dict:
+        """The one-line JSON form printed by ``recognize --json``."""
+        return {
+            "image": image,
+            "artwork": self.artwork,
+            "score": round(float(self.score), 4),
+            "details": [{"id": d.id, "score": round(float(d.score), 4),
+                         "box": None if d.box is None else [round(float(v), 1) for v in d.box]} for d in self.details],
+            "ms": round(self.ms, 2),
+        }
+
+
+NOTHING = Recognition(None)

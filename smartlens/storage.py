@@ -1,0 +1,125 @@
+"""Safe file handling: atomic writes, folder swaps and checked names.
+
+Every file SmartLens saves goes through here, so an interrupted write or a crash never
+leaves a half-written file where a good one was.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
+_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+
+
+class UnsafeNameError(ValueError):
+    """A name that cannot safely become a file or folder name."""
+
+
+def check_id(value: object, what: str = "id") -> str:
+    """Return ``value`` if it is a safe identifier (lowercase letters, digits, '-' and '_')."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise UnsafeNameError(
+            f"{what} {value!r} is not allowed: use 1-80 lowercase letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return value
+
+
+def slugify(text: str, fallback: str = "item") -> str:
+    """Turn any text into a safe identifier (``'La Gioconda!'`` -> ``'la-gioconda'``)."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:80].strip("-")
+    return slug or fallback
+
+
+def check_filename(value: object, what: str = "file name") -> str:
+    """Return ``value`` if it is a plain file name: no folders, no '..', no hidden files."""
+    if not isinstance(value, str) or not _FILE.match(value) or ".." in value:
+        raise UnsafeNameError(
+            f"{what} {value!r} is not allowed: a plain file name of letters, digits, '.', '-' "
+            "or '_' (no folders, no '..')"
+        )
+    return value
+
+
+def check_relative(value: object, what: str = "path") -> str:
+    """A relative path inside a folder: each part a plain file name (``images/a.jpg``)."""
+    if not isinstance(value, str) or not value or value.startswith("/") or "\\" in value:
+        raise UnsafeNameError(f"{what} {value!r} must be a relative path like 'images/name.jpg'")
+    for part in value.split("/"):
+        check_filename(part, what)
+    return value
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_text(path: Path, text: str) -> Path:
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj: Any) -> Path:
+    return atomic_write_text(path, json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+
+def atomic_copy(src: Path, dest: Path) -> Path:
+    """Copy a file atomically (through a temporary file next to ``dest``)."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return dest
+
+
+@contextmanager
+def staged_dir(final: Path, replace: bool = False) -> Iterator[Path]:
+    """Build a folder in a temporary sibling, then swap it in whole.
+
+    On error the temporary folder is removed and ``final`` is untouched. With ``replace``
+    an existing ``final`` is swapped out only after the new one is complete.
+    """
+    final = Path(final)
+    if final.exists() and not replace:
+        raise FileExistsError(f"{final} already exists (use --force to replace it)")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".stage", dir=final.parent))
+    try:
+        yield stage
+        trash = final.parent / f".{final.name}.{uuid.uuid4().hex[:8]}.old"
+        if final.exists():
+            os.replace(final, trash)
+        os.replace(stage, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

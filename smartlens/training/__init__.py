@@ -1,0 +1,1 @@
+"""Training the learned recognisers (classification), as background-friendly functions."""

@@ -1,0 +1,206 @@
+"""The guide: import, save, load, export, and every validation rule with its message."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import PAINTINGS, needs_paintings
+from smartlens.guide import Guide, GuideError
+from smartlens.guide_io import export_coco, import_coco, import_paintings
+from smartlens.guide_store import load_guide, save_guide
+from smartlens.storage import UnsafeNameError
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _comparable(guide: Guide) -> dict:
+    d = guide.to_dict()
+    d.pop("name")
+    return d
+
+
+@needs_paintings
+def test_round_trip_paintings_coco(tmp_path, settings_env):
+    imp = import_paintings(PAINTINGS, "museum")
+    saved = save_guide(imp.guide, tmp_path / "museum", files=imp.files)
+    loaded = load_guide(tmp_path / "museum")
+    assert loaded.guide == saved.guide
+    assert len(loaded.guide.artworks) == 8
+    assert loaded.guide.languages == ["en", "it"]
+    mona = loaded.guide.artwork("mona-lisa")
+    assert mona.detail("face").box == (155, 84, 136, 182)
+    assert loaded.guide.text(mona.title, "it") == "La Gioconda"
+    assert loaded.guide.text(mona.author, "it") == "Leonardo da Vinci"  # fallback to default language
+
+    out = export_coco(loaded, tmp_path / "export" / "coco.json")
+    coco = json.loads(out.read_text())
+    assert len(coco["annotations"]) == 24 and len(coco["images"]) == 8
+    again = import_coco(out, out.parent, "museum")
+    assert again.guide == loaded.guide
+    resaved = save_guide(again.guide, tmp_path / "again", files=again.files)
+    assert _comparable(load_guide(resaved.root).guide) == _comparable(loaded.guide)
+
+
+@needs_paintings
+def test_plain_coco_import_matches_artworks_json(tmp_path):
+    a = import_paintings(PAINTINGS, "a").guide
+    c = import_coco(PAINTINGS / "annotations.coco.json", PAINTINGS, "c").guide
+    assert [x.id for x in a.artworks] == [x.id for x in c.artworks]
+    for xa, xc in zip(a.artworks, c.artworks):
+        assert [(d.id, d.box) for d in xa.details] == [(d.id, d.box) for d in xc.details]
+        assert (xa.width, xa.height) == (xc.width, xc.height)
+
+
+@pytest.fixture
+def saved_demo(tmp_path, demo_guide):
+    """A private copy of the demo guide, and a snapshot of its files."""
+    ref = save_guide(demo_guide.guide, tmp_path / "g", files={
+        a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks})
+    return ref, _snapshot(ref.root)
+
+
+def _broken(guide: Guide, how: str) -> Guide:
+    g = copy.deepcopy(guide)
+    art = g.artworks[1]
+    if how == "missing image":
+        art.image = "images/nowhere.jpg"
+    elif how == "box outside":
+        art.details[0].box = (art.width - 10, 5, 50, 50)
+    elif how == "unknown language":
+        art.details[0].name["fr"] = "Le soleil"
+    elif how == "duplicate artwork id":
+        g.artworks[2].id = art.id
+    elif how == "duplicate detail id":
+        art.details[1].id = art.details[0].id
+    elif how == "unsafe id":
+        art.id = "../../etc"
+    return g
+
+
+@pytest.mark.parametrize("how,field,words", [
+    ("missing image", "artworks[the-blue-house].image", "no such image file"),
+    ("box outside", "artworks[the-blue-house].details[house].box", "goes outside the image"),
+    ("unknown language", "artworks[the-blue-house].details[house].name", "unknown language 'fr'"),
+    ("duplicate artwork id", "artworks[the-blue-house].id", "duplicate artwork id"),
+    ("duplicate detail id", "artworks[the-blue-house].details[house].id", "duplicate detail id"),
+    ("unsafe id", "artworks[../../etc].id", "not allowed"),
+])
+def test_validation_names_field_and_keeps_saved_guide(saved_demo, how, field, words):
+    ref, before = saved_demo
+    with pytest.raises(GuideError) as err:
+        save_guide(_broken(ref.guide, how), ref.root)
+    message = str(err.value)
+    assert field in message and words in message, message
+    assert _snapshot(ref.root) == before  # nothing saved was touched
+    assert load_guide(ref.root).guide == ref.guide
+
+
+def test_malformed_guide_json_reports_fields(tmp_path, saved_demo):
+    ref, _ = saved_demo
+    data = json.loads((ref.root / "guide.json").read_text())
+    data["artworks"][0]["details"][0]["box"] = "left corner"
+    data["artworks"][1]["width"] = -3
+    (ref.root / "guide.json").write_text(json.dumps(data))
+    with pytest.raises(GuideError) as err:
+        load_guide(ref.root)
+    assert "details[sun].box: expected [x, y, width, height]" in str(err.value)
+    assert "artworks[the-blue-house].width: expected a positive integer" in str(err.value)
+    (ref.root / "guide.json").write_text("{not json")
+    with pytest.raises(GuideError, match="not valid JSON"):
+        load_guide(ref.root)
+
+
+def test_corrupt_image_in_guide_is_reported(tmp_path, saved_demo):
+    ref, _ = saved_demo
+    (ref.root / ref.guide.artworks[0].image).write_bytes(b"\xff\xd8\xff garbage")
+    with pytest.raises(GuideError, match=r"artworks\[harbour-at-dawn\]\.image: .*(unreadable|not an image)"):
+        load_guide(ref.root)
+
+
+def test_import_refuses_paths_outside_folder(tmp_path):
+    (tmp_path / "artworks.json").write_text(json.dumps({"artworks": [{"id": "x", "file": "../../etc/passwd"}]}))
+    with pytest.raises(GuideError, match="points outside"):
+        import_paintings(tmp_path, "x")
+
+
+def test_replace_only_with_force(tmp_path, demo_guide):
+    files = {a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks}
+    save_guide(demo_guide.guide, tmp_path / "g", files=files)
+    with pytest.raises(FileExistsError, match="--force"):
+        save_guide(demo_guide.guide, tmp_path / "g", files=files)
+    g2 = copy.deepcopy(demo_guide.guide)
+    g2.artworks = g2.artworks[:2]
+    save_guide(g2, tmp_path / "g", files=files, replace=True)
+    assert len(load_guide(tmp_path / "g").guide.artworks) == 2
+    assert not list(tmp_path.glob(".g.*"))  # no staging or trash folder left behind
+
+
+def test_failed_replace_keeps_old_guide(tmp_path, demo_guide, monkeypatch):
+    files = {a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks}
+    ref = save_guide(demo_guide.guide, tmp_path / "g", files=files)
+    before = _snapshot(ref.root)
+    import smartlens.guide_store as store
+
+    calls = {"n": 0}
+    real = store.atomic_copy
+
+    def flaky(src, dest):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        return real(src, dest)
+
+    monkeypatch.setattr(store, "atomic_copy", flaky)
+    with pytest.raises(OSError, match="disk full"):
+        save_guide(demo_guide.guide, ref.root, files=files, replace=True)
+    assert _snapshot(ref.root) == before
+    assert not list(tmp_path.glob(".g.*"))
+
+
+def test_demo_guide_is_complete(demo_guide):
+    g = demo_guide.guide
+    assert len(g.artworks) >= 5 and set(g.languages) == {"en", "it"}
+    for art in g.artworks:
+        assert 2 <= len(art.details) <= 3
+        assert art.title["en"] and art.title["it"] and art.description["it"]
+        for d in art.details:
+            assert d.name["en"] and d.name["it"]
+        img = cv2.imread(str(demo_guide.path(art.image)))
+        assert img.shape[:2] == (art.height, art.width) and img.std() > 20
+
+
+def test_unsafe_guide_name():
+    from smartlens.guide_store import guide_dir
+
+    with pytest.raises(UnsafeNameError):
+        guide_dir("Bad Name!")
+
+
+def test_image_errors(tmp_path):
+    from smartlens.imaging import ImageError, as_bgr, decode_image, read_image
+
+    with pytest.raises(ImageError, match="empty"):
+        decode_image(b"")
+    with pytest.raises(ImageError, match="not an image"):
+        decode_image(b"hello, I am text")
+    good = cv2.imencode(".png", np.zeros((40, 40, 3), np.uint8))[1].tobytes()
+    with pytest.raises(ImageError, match="corrupt|truncated|unreadable"):
+        decode_image(good[: len(good) // 2])
+    huge = cv2.imencode(".png", np.zeros((6000, 8000), np.uint8))[1].tobytes()  # 48 Mpx, ~50 KB
+    with pytest.raises(ImageError, match="too large"):
+        decode_image(huge)
+    with pytest.raises(ImageError, match="no such image"):
+        read_image(tmp_path / "nope.jpg")
+    with pytest.raises(ImageError, match="too small"):
+        as_bgr(np.zeros((4, 4, 3), np.uint8))
+    assert as_bgr(np.zeros((20, 30), np.uint8)).shape == (20, 30, 3)
+    assert as_bgr(np.zeros((20, 30, 4), np.float32)).dtype == np.uint8

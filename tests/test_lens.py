@@ -1,0 +1,201 @@
+"""The lens' pieces without a browser: the frame callback, the calm card, events, speech, QR, TLS."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import av
+import cv2
+import numpy as np
+import pytest
+
+from smartlens.analytics.events import COLUMNS, EventLog, read_events
+from smartlens.augment.camera import Camera
+from smartlens.imaging import read_image
+from smartlens.lens.i18n import STRINGS, pick_language, t
+from smartlens.lens.processor import LensProcessor
+from smartlens.lens.stabilizer import Stabilizer
+from smartlens.recognition import load_recognizer
+from smartlens.recognition.result import DetailHit, Recognition
+
+
+@pytest.fixture(scope="module")
+def demo_rec(demo_guide):
+    return load_recognizer(demo_guide, "retrieval")
+
+
+def _views(ref, n: int = 6, artwork: int = 1):
+    art = ref.guide.artworks[artwork]
+    image = read_image(ref.path(art.image))
+    return art, [Camera().view(art.id, image, {d.id: d.box for d in art.details}, seed=100 + s).image
+                 for s in range(n)]
+
+
+def _processor(ref, rec, events=None, slots=1):
+    return LensProcessor(rec, ref.guide, threading.Semaphore(slots), "0" * 32, events, "en")
+
+
+def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
+    proc = _processor(demo_guide, demo_rec)
+    art, frames = _views(demo_guide)
+    outs = []
+    for f in frames:
+        vf = av.VideoFrame.from_ndarray(f, format="bgr24")
+        vf.pts = 42
+        out = proc.recv(vf)
+        assert isinstance(out, av.VideoFrame) and (out.width, out.height) == (vf.width, vf.height) and out.pts == 42
+        outs.append(out.to_ndarray(format="bgr24"))
+    changed = [np.mean(np.abs(o.astype(int) - f.astype(int)) > 40) for o, f in zip(outs, frames)]
+    assert max(changed) > 0.005  # boxes and labels were drawn
+    state = proc.latest_state()
+    assert state is not None and state.artwork == art.id and state.details
+    s = proc.stats()
+    assert s.processed == len(frames) and s.errors == 0 and s.median_ms > 0
+
+
+@pytest.mark.parametrize("frame", [
+    np.zeros((2, 2, 3), np.uint8),  # tiny
+    np.zeros((3000, 4000, 3), np.uint8),  # huge
+    np.full((480, 640), 128, np.uint8),  # grey, 2-D
+    np.random.default_rng(0).integers(0, 255, (479, 641, 3), dtype=np.uint8),  # odd size
+    np.zeros((480, 640, 4), np.uint8),  # with alpha
+    np.zeros((0, 0, 3), np.uint8),  # empty
+], ids=["tiny", "huge", "grey", "odd", "bgra", "empty"])
+def test_callback_never_raises_on_odd_frames(demo_guide, demo_rec, frame):
+    proc = _processor(demo_guide, demo_rec)
+    out = proc.process(frame)
+    assert out.shape[:2] == frame.shape[:2]
+
+
+def test_odd_sized_av_frames(demo_guide, demo_rec):
+    proc = _processor(demo_guide, demo_rec)
+    for w, h in ((2, 2), (322, 242), (1280, 720)):
+        vf = av.VideoFrame.from_ndarray(np.zeros((h, w, 3), np.uint8), format="bgr24")
+        out = proc.recv(vf)
+        assert (out.width, out.height) == (w, h)
+
+
+def test_busy_slot_skips_inference_instead_of_waiting(demo_guide, demo_rec):
+    slots = threading.Semaphore(1)
+    proc = LensProcessor(demo_rec, demo_guide.guide, slots, "s", None, "en")
+    _, frames = _views(demo_guide, 2)
+    slots.acquire()  # another visitor's frame is being recognised
+    t0 = time.perf_counter()
+    out = proc.process(frames[0])
+    assert time.perf_counter() - t0 < 0.05 and out.shape == frames[0].shape
+    slots.release()
+    assert proc.stats().skipped == 1 and proc.stats().processed == 0
+
+
+def test_card_does_not_flicker():
+    st = Stabilizer(confirm_frames=3, confirm_seconds=10)
+    a = Recognition("a", 0.9, [DetailHit("face", 1.0, (0, 0, 1, 1))])
+    b = Recognition("b", 0.9)
+    none = Recognition(None)
+    seq = [a, a, b, a, a, a, none, none, b, none, b, b, b]
+    shown = []
+    for i, r in enumerate(seq):
+        state, _ = st.update(r, float(i) * 0.05)
+        shown.append(state.artwork)
+    assert shown[:5] == [None] * 5  # a single 'b' broke the run: 'a' needs 3 in a row
+    assert shown[5:12] == ["a"] * 7  # nothing never clears the card; lone b's do not replace it
+    assert shown[12] == "b"
+
+
+def test_details_need_two_frames_and_stay():
+    st = Stabilizer(confirm_frames=1)
+    hit = Recognition("a", 1, [DetailHit("face", 1, None)])
+    s, news = st.update(hit, 0)
+    assert s.artwork == "a" and s.details == () and news == ["artwork"]
+    s, news = st.update(hit, 0.1)
+    assert s.details == ("face",) and news == ["detail:face"]
+    s, _ = st.update(Recognition("a", 1), 0.2)
+    assert s.details == ("face",)
+
+
+def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, demo_rec):
+    events = EventLog(tmp_path / "events.duckdb", flush_every=0.2)
+    proc = _processor(demo_guide, demo_rec, events)
+    art, frames = _views(demo_guide, 6)
+    events.log("session_start", proc.session, guide="demo", language="en", method="retrieval")
+    for f in frames:
+        proc.process(f)
+    proc.event("detail_opened", artwork=art.id, detail=art.details[0].id)
+    events.log("session_start", proc.session, ip="10.0.0.1")  # personal data is refused, not stored
+    time.sleep(0.6)
+    events.close()
+    rows = read_events(tmp_path / "events.duckdb")
+    types = [r["type"] for r in rows]
+    assert types[0] == "session_start" and "artwork_recognised" in types and "detail_recognised" in types
+    assert "detail_opened" in types and types.count("session_start") == 1
+    assert set(rows[0]) == set(COLUMNS) == {"ts", "session", "type", "guide", "language", "method", "artwork",
+                                            "detail"}
+    ip = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
+    for r in rows:
+        for v in r.values():
+            assert not (isinstance(v, str) and (ip.search(v) or "Mozilla" in v))
+
+
+def test_event_log_never_blocks_or_raises(tmp_path):
+    bad = tmp_path / "file"
+    bad.write_text("x")
+    broken = EventLog(bad / "sub" / "events.duckdb", flush_every=0.05)  # its folder cannot exist
+    broken.log("session_start", "s")
+    broken.flush()
+    assert broken.dropped == 1 and broken.written == 0
+    broken.close()
+    events = EventLog(tmp_path / "ok.duckdb", flush_every=0.05, capacity=3)
+    events._stop.set()  # writer stopped: the queue fills up
+    events._thread.join()
+    t0 = time.perf_counter()
+    for _ in range(10):
+        events.log("session_start", "s")
+    assert time.perf_counter() - t0 < 0.05 and events.dropped == 7
+
+
+def test_ui_strings_and_language():
+    assert set(STRINGS["it"]) == set(STRINGS["en"])
+    assert t("start", "it") == "Avvia la lente" and t("start", "fr") == "Start the lens"
+    assert pick_language(["en", "it"], "it-IT", "en") == "it"
+    assert pick_language(["en", "it"], "de-DE", "en") == "en"
+
+
+def test_speech_falls_back_offline(settings_env):
+    from smartlens.lens.speech import browser_speech_html, synthesize
+
+    t0 = time.perf_counter()
+    assert synthesize("La Gioconda", "it") is None  # offline: no MP3, no hang
+    assert time.perf_counter() - t0 < 5
+    html = browser_speech_html("L'urlo </script>", "it", "Leggi")
+    assert "speechSynthesis" in html and "</script>\"" not in html.split("const p =")[1].split(";")[0]
+
+
+def test_qr_and_certificate(tmp_path):
+    from smartlens.qr import write_qr
+    from smartlens.tls import make_certificate
+
+    png = write_qr("https://192.168.1.20:8501/", tmp_path / "qr.png")
+    img = cv2.imread(str(png))
+    text, _, _ = cv2.QRCodeDetector().detectAndDecode(img)
+    assert text == "https://192.168.1.20:8501/"
+    assert "<svg" in write_qr("https://x/", tmp_path / "qr.svg").read_text()
+    with pytest.raises(ValueError, match=".png or .svg"):
+        write_qr("https://x/", tmp_path / "qr.gif")
+    cert, key = make_certificate(tmp_path / "tls", ["localhost", "192.168.1.20"])
+    from cryptography import x509
+
+    c = x509.load_pem_x509_certificate(cert.read_bytes())
+    sans = c.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "localhost" in sans.get_values_for_type(x509.DNSName)
+    assert key.stat().st_mode & 0o077 == 0
+
+
+def test_ice_configuration(settings_env):
+    from smartlens.lens.webrtc import rtc_configuration
+
+    assert rtc_configuration() == {"iceServers": []}  # LAN: nothing from the internet
+    settings_env(SMARTLENS_ICE_SERVERS="stun:stun.example.org:3478, turn:u:p@turn.example.org:3478")
+    cfg = rtc_configuration()["iceServers"]
+    assert cfg[0] == {"urls": ["stun:stun.example.org:3478"]}
+    assert cfg[1] == {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}

@@ -1,0 +1,146 @@
+"""Retrieval: warped views, detail crops with boxes, nothing on walls and noise, bad images."""
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+from smartlens.augment.camera import Camera, CameraParams
+from smartlens.imaging import ImageError, read_image
+from smartlens.recognition import load_recognizer
+from smartlens.recognition.retrieval import RetrievalRecognizer
+
+
+@pytest.fixture(scope="session")
+def demo_rec(demo_guide):
+    return load_recognizer(demo_guide, "retrieval")
+
+
+def _iou(a, b) -> float:
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    iw = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    ih = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    return iw * ih / (aw * ah + bw * bh - iw * ih)
+
+
+def test_warped_views_are_recognised(demo_guide, demo_rec):
+    camera = Camera(CameraParams(max_tilt=35))
+    for a, art in enumerate(demo_guide.guide.artworks):
+        image = read_image(demo_guide.path(art.image))
+        view = camera.view(art.id, image, {d.id: d.box for d in art.details}, seed=a)
+        result = demo_rec.recognize(view.image)
+        assert result.artwork == art.id, (art.id, result)
+        assert result.quad is not None and len(result.quad) == 4
+
+
+def test_shared_painting_from_a_steep_view(paintings_guide):
+    rec = load_recognizer(paintings_guide, "retrieval")
+    art = paintings_guide.guide.artwork("the-scream")
+    image = read_image(paintings_guide.path(art.image))
+    h, w = image.shape[:2]
+    # a 30-degree side view, done by hand: the right edge much shorter than the left
+    dst = np.float32([[60, 40], [560, 110], [560, 400], [60, 460]])
+    H = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    frame = cv2.warpPerspective(image, H, (640, 480), borderValue=(200, 205, 210))
+    assert rec.recognize(frame).artwork == "the-scream"
+    assert rec.recognize(frame[:, ::-1].copy()).artwork is None  # its mirror image is not it
+
+
+def test_detail_close_up_gives_its_box(demo_guide, demo_rec):
+    art = demo_guide.guide.artwork("the-blue-house")
+    image = read_image(demo_guide.path(art.image))
+    x, y, w, h = art.detail("tree").box
+    crop = image[y - 20:y + h + 20, x - 20:x + w + 20]
+    frame = cv2.resize(crop, None, fx=1.5, fy=1.5)
+    result = demo_rec.recognize(frame)
+    assert result.artwork == "the-blue-house"
+    hits = {d.id: d for d in result.details}
+    assert "tree" in hits and "house" not in hits  # the house is out of this frame
+    truth = (20 * 1.5, 20 * 1.5, w * 1.5, h * 1.5)
+    assert _iou(hits["tree"].box, truth) > 0.7, hits["tree"].box
+
+
+@pytest.mark.parametrize("frame", [
+    np.full((480, 640, 3), 215, np.uint8),  # a blank wall
+    np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8),  # sensor noise
+    cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8), (0, 0), 3),
+], ids=["blank-wall", "noise", "blurred-noise"])
+def test_nothing_on_walls_and_noise(demo_rec, frame):
+    result = demo_rec.recognize(frame)
+    assert result.artwork is None and result.details == []
+
+
+def test_bad_frames_are_rejected_clearly(demo_rec, tmp_path):
+    with pytest.raises(ImageError, match="too small"):
+        demo_rec.recognize(np.zeros((5, 5, 3), np.uint8))
+    with pytest.raises(ImageError, match="unsupported image shape"):
+        demo_rec.recognize(np.zeros((40, 40, 7), np.uint8))
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
+    cv2.imwrite(str(tmp_path / "huge.png"), np.zeros((7000, 7000), np.uint8))
+    for name, words in [("empty.jpg", "empty"), ("corrupt.jpg", "corrupt|unreadable|not an image"),
+                        ("huge.png", "too large")]:
+        with pytest.raises(ImageError, match=words):
+            read_image(tmp_path / name)
+
+
+def test_concurrent_calls_are_safe(demo_guide, demo_rec):
+    art = demo_guide.guide.artworks[0]
+    image = read_image(demo_guide.path(art.image))
+    frames = [Camera().view(art.id, image, {}, seed=s).image for s in range(6)]
+    serial = [demo_rec.recognize(f).artwork for f in frames]
+    with ThreadPoolExecutor(4) as pool:
+        parallel = list(pool.map(lambda f: demo_rec.recognize(f).artwork, frames))
+    assert parallel == serial and serial.count(art.id) >= 5
+
+
+def test_index_is_cached_and_rebuilt_when_guide_changes(tmp_path, demo_guide):
+    from smartlens.guide_store import save_guide
+
+    files = {a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks[:2]}
+    g = copy.deepcopy(demo_guide.guide)
+    g.artworks = g.artworks[:2]
+    ref = save_guide(g, tmp_path / "small", files=files)
+    first = RetrievalRecognizer(ref)
+    assert first.info.built
+    assert not RetrievalRecognizer(ref).info.built  # cached
+    g.artworks[0].title["en"] = "A new title"  # texts do not touch the index
+    ref = save_guide(g, ref.root)
+    assert not RetrievalRecognizer(ref).info.built
+    g.artworks[0].details[0].box = (10, 10, 100, 100)  # a moved box does
+    ref = save_guide(g, ref.root)
+    again = RetrievalRecognizer(ref)
+    assert again.info.built and again.index.detail_boxes[0][0].tolist() == [10, 10, 100, 100]
+    assert len(list(again.info.path.parent.glob("verified-*.npz"))) == 1  # the stale index is gone
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "smartlens", *args], capture_output=True, text=True, cwd=ROOT,
+                          timeout=300)
+
+
+def test_recognize_cli_prints_json_lines_in_order(demo_guide, tmp_path):
+    arts = demo_guide.guide.artworks[:2]
+    (tmp_path / "bad.jpg").write_bytes(b"nope")
+    paths = [str(demo_guide.path(arts[0].image)), str(tmp_path / "bad.jpg"), str(demo_guide.path(arts[1].image))]
+    out = _cli("recognize", "--guide", str(demo_guide.root), "--json", *paths)
+    lines = [json.loads(x) for x in out.stdout.splitlines()]
+    assert [x["image"] for x in lines] == paths
+    assert lines[0]["artwork"] == arts[0].id and lines[2]["artwork"] == arts[1].id
+    assert "not an image" in lines[1]["error"] and out.returncode == 1
+    assert set(lines[0]) == {"image", "artwork", "score", "details", "ms"}
+    assert all(set(d) == {"id", "score", "box"} for d in lines[0]["details"])
+
+
+def test_unbuilt_method_says_so(demo_guide):
+    out = _cli("recognize", "--guide", str(demo_guide.root), "--method", "detection", str(demo_guide.path(
+        demo_guide.guide.artworks[0].image)))
+    assert out.returncode == 2 and "not built yet" in out.stderr

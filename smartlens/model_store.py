@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Callable
 
 from .config import Settings, get_settings
 from .storage import check_id
@@ -46,8 +47,13 @@ def list_models(guide_name: str, method: str | None = None, settings: Settings |
     return sorted(found, key=lambda p: (json.loads((p / INFO).read_text()).get("created", 0), p.name))
 
 
-def latest_model(guide_name: str, method: str, settings: Settings | None = None) -> Path:
+def latest_model(guide_name: str, method: str, settings: Settings | None = None,
+                 prefer: Callable[[dict], bool] | None = None) -> Path:
+    """The newest complete model; with ``prefer``, the newest whose info satisfies it if any."""
     models = list_models(guide_name, method, settings)
+    preferred = [m for m in models if prefer and prefer(read_info(m))]
+    if preferred:
+        return preferred[-1]
     if not models:
         raise FileNotFoundError(f"no trained {method} model for guide '{guide_name}': train one with "
                                 f"'python -m smartlens train --guide {guide_name} --method {method}'")

@@ -34,8 +34,8 @@ def toy_guide(tmp_path_factory):
     return save_guide(guide, tmp / "guide", files=files)
 
 
-TINY = dict(epochs=4, per_image=8, val_per_image=4, negatives=16, val_negatives=8, input_size=96, batch_size=16,
-            workers=1)
+TINY = dict(epochs=12, per_image=8, val_per_image=4, negatives=16, val_negatives=8, input_size=64, batch_size=16,
+            learning_rate=3e-3, workers=1)
 
 
 def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings_env):
@@ -59,7 +59,7 @@ def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings_env
 @needs_embedder
 def test_frozen_features_route(toy_guide, settings_env):
     settings_env(SMARTLENS_WEIGHTS=str(EMBEDDER))
-    result = train_classifier(toy_guide, TrainParams(**{**TINY, "epochs": 20}))
+    result = train_classifier(toy_guide, TrainParams(**TINY))
     assert result.metrics["top1_no_threshold"] > 60, result.metrics
     assert (result.model_dir / "head.npz").is_file()
     rec = ClassificationRecognizer(result.model_dir, toy_guide)

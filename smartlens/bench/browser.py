@@ -58,7 +58,10 @@ def start_lens(guide: str, port: int, extra_env: dict | None = None) -> subproce
     raise RuntimeError("the lens server did not start")
 
 
-def browser(y4m: Path, lang: str = "en-US"):
+def browser(y4m: Path, lang: str = "en-US", nice: bool = False):
+    """Headless Chromium with a fake camera playing ``y4m``. With ``nice`` it runs at the lowest
+    CPU priority: browsers standing in for phones should not take the server's cores, as
+    phones in a museum bring their own."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -69,7 +72,13 @@ def browser(y4m: Path, lang: str = "en-US"):
                 "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"):
         o.add_argument(arg)
     o.binary_location = shutil.which("chromium")
-    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
+    driver_path = shutil.which("chromedriver")
+    if nice:
+        wrapper = y4m.parent / "chromedriver-nice.sh"
+        wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {driver_path} "$@"\n')
+        wrapper.chmod(0o755)
+        driver_path = str(wrapper)
+    return webdriver.Chrome(service=Service(driver_path), options=o)
 
 
 def wait_for(driver, condition, timeout: float, what: str):

@@ -2,8 +2,9 @@
 
 The WebRTC worker calls :meth:`LensProcessor.process` with each frame (streamlit-webrtc
 already hands over only the newest one). Recognition runs when an inference slot is free;
-a frame arriving while every slot is busy (another visitor's frame, say) is sent back with
-the last result drawn on it instead of waiting, so latency never piles up. Changes of what
+visitors take turns for the slots (:class:`FairSlots`), and a frame that does not get one
+within a short wait is sent back with the last result drawn on it, so latency never piles up
+and no visitor starves while another's frames keep arriving. Changes of what
 the card shows go to the page through a thread-safe queue, as in the streamlit-webrtc
 examples; events go to the analytics log without ever blocking.
 """
@@ -28,6 +29,54 @@ from .stabilizer import LensState, Stabilizer
 log = logging.getLogger("smartlens.lens")
 
 
+class FairSlots:
+    """Inference slots shared by all visitors, handed out in turn.
+
+    A visitor that asks while the slots are busy joins a queue and keeps its place across
+    frames (a frame that gives up waiting does not lose the turn). A free slot goes to the
+    earliest-queued visitor that is waiting right now, so a slot never idles while someone
+    waits; visitors that stop asking (gone, or paused) drop out after ``stale_s``.
+    """
+
+    def __init__(self, slots: int = 1, stale_s: float = 1.0):
+        self._free = slots
+        self._queue: deque[str] = deque()
+        self._waiting: set[str] = set()
+        self._seen: dict[str, float] = {}
+        self._cond = threading.Condition()
+        self.stale_s = stale_s
+
+    def _my_turn(self, visitor: str) -> bool:
+        if self._free <= 0:
+            return False
+        first = next((v for v in self._queue if v in self._waiting), None)
+        return first == visitor
+
+    def acquire(self, visitor: str, timeout: float = 0.1) -> bool:
+        with self._cond:
+            now = time.monotonic()
+            self._seen[visitor] = now
+            for v in [v for v in self._queue if now - self._seen.get(v, 0) > self.stale_s]:
+                self._queue.remove(v)
+            if visitor not in self._queue:
+                self._queue.append(visitor)
+            self._waiting.add(visitor)
+            try:
+                ok = self._cond.wait_for(lambda: self._my_turn(visitor), timeout)
+            finally:
+                self._waiting.discard(visitor)
+            if ok:
+                self._queue.remove(visitor)
+                self._free -= 1
+            self._cond.notify_all()
+            return ok
+
+    def release(self) -> None:
+        with self._cond:
+            self._free += 1
+            self._cond.notify_all()
+
+
 @dataclass
 class LensStats:
     frames: int = 0
@@ -42,10 +91,10 @@ class LensStats:
 
 
 class LensProcessor:
-    def __init__(self, recognizer, guide: Guide, slots: threading.Semaphore, session: str,
-                 events: EventLog | None = None, language: str | None = None):
+    def __init__(self, recognizer, guide: Guide, slots: FairSlots, session: str,
+                 events: EventLog | None = None, language: str | None = None, wait_s: float = 0.1):
         self.recognizer, self.guide, self.slots = recognizer, guide, slots
-        self.session, self.events = session, events
+        self.session, self.events, self.wait_s = session, events, wait_s
         self.language = language or guide.default_language
         self.updates: queue.Queue[LensState] = queue.Queue(maxsize=16)
         self._stabilizer = Stabilizer()
@@ -82,7 +131,11 @@ class LensProcessor:
             bgr = as_bgr(frame)
         except ImageError:
             return frame  # nothing sensible to draw on (a 2-pixel frame, say): pass it through
-        if self.slots.acquire(blocking=False):
+        # wait for a turn about as long as another visitor's frame takes, else a waiting visitor
+        # gives up just before the slot frees, and whoever holds it takes it again
+        with self._lock:
+            typical = float(np.median(self._ms)) / 1000 if self._ms else 0.0
+        if self.slots.acquire(self.session, min(1.0, max(self.wait_s, 2.5 * typical))):
             try:
                 rec = self.recognizer.recognize(bgr)
                 self._record(rec, now)

@@ -15,7 +15,7 @@ from ..config import Settings, get_settings
 from ..guide_store import GuideRef, load_guide
 from ..imaging import fit_within, read_image
 from ..recognition import load_recognizer
-from .processor import LensProcessor
+from .processor import FairSlots, LensProcessor
 
 _LOGS: dict[Path, EventLog] = {}
 _LOGS_LOCK = threading.Lock()
@@ -37,7 +37,7 @@ class LensRuntime:
     method: str
     events: EventLog
     #: Inference slots shared by every visitor: one per core beyond the one WebRTC needs.
-    slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(max(1, (os.cpu_count() or 2) - 1)))
+    slots: FairSlots = field(default_factory=lambda: FairSlots(max(1, (os.cpu_count() or 2) - 1)))
 
     def new_processor(self, session: str, language: str) -> LensProcessor:
         return LensProcessor(self.recognizer, self.ref.guide, self.slots, session, self.events, language)

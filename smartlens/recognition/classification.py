@@ -51,8 +51,16 @@ class ClassificationRecognizer:
 
     @classmethod
     def load(cls, ref: GuideRef, model: str | Path | None = None, settings: Settings | None = None):
-        """The given model folder, or the newest classification model for the guide."""
-        path = Path(model) if model else latest_model(ref.guide.name, "classification", settings)
+        """The given model folder, or the newest classification model for the guide; among
+        those, one trained with the weights now configured (a TFLite extractor or not) first."""
+        from ..backbone import resolve_weights
+
+        tflite = resolve_weights("small", settings, allow_download=False).is_tflite
+
+        def same_weights(info: dict) -> bool:
+            return (info.get("route") == "frozen-features") == tflite
+
+        path = Path(model) if model else latest_model(ref.guide.name, "classification", settings, same_weights)
         return cls(path, ref, settings)
 
     def _init_head(self) -> None:

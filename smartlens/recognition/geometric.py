@@ -27,8 +27,8 @@ class GeometricParams:
     detail_side: int = 480  # ...and each detail's box again at this one
     detail_features: int = 300
     detail_margin: float = 0.15
-    query_side: int = 640
-    query_features: int = 1000
+    query_side: int = 560  # 640 finds nothing more on the benchmark, at 1.6x the time
+    query_features: int = 800
     neighbours: int = 4
     ratio: float = 0.8
     shortlist: int = 4
@@ -36,7 +36,7 @@ class GeometricParams:
     reproj_px: float = 5.0
     min_inliers: int = 12  # floor of every artwork's threshold
     flann_trees: int = 4
-    flann_checks: int = 48
+    flann_checks: int = 32
     pca_dims: int = 64  # descriptors projected to this many dimensions (0: keep 128)
     detail_visible: float = 0.6  # a detail is reported when this much of it is in the frame...
     detail_area: float = 0.004  # ...and it covers this much of the frame
@@ -62,7 +62,9 @@ class GeometricIndex:
     def project(self, desc: np.ndarray) -> np.ndarray:
         if self.basis is None:
             return desc
-        return np.ascontiguousarray((desc - self.mean) @ self.basis, dtype=np.float32)
+        # OpenCV's own projection, not numpy's BLAS: BLAS worker threads keep spinning after a
+        # call and would steal the cores SIFT runs on in the next frame (measured: +10 ms/frame)
+        return cv2.PCAProject(np.ascontiguousarray(desc, np.float32), self.mean[None, :], self.basis.T.copy())
 
     def arrays(self) -> dict[str, np.ndarray]:
         offsets = np.cumsum([0] + [len(b) for b in self.detail_boxes])

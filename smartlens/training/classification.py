@@ -172,26 +172,35 @@ def _train_head(f_train, y_train, f_val, y_val, n_classes, params, stopper, repo
     ])
     head.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
     weights = _class_weights(y_train, n_classes)
+    x_train, x_val = (f_train - mean) / std, (f_val - mean) / std
+    best, history = _epochs(
+        head, max(params.epochs, 60),
+        lambda: head.fit(x_train, y_train, batch_size=64, epochs=1, verbose=0, class_weight=weights, shuffle=True),
+        lambda: float(np.mean(head(x_val, training=False).numpy().argmax(1) == y_val)), stopper, report)
+    w1, b1, w2, b2 = best
+    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, history
+
+
+def _epochs(model, epochs: int, fit_epoch: Callable, val_accuracy: Callable[[], float], stopper: _Stopper,
+            report: Callable) -> tuple[list[np.ndarray], dict[str, list[float]]]:
+    """Train epoch by epoch; returns the weights of the best held-out epoch and the history."""
     history: dict[str, list[float]] = {"train accuracy": [], "val accuracy": [], "train loss": []}
-    best, best_acc = None, -1.0
-    epochs = max(params.epochs, 60)
+    best, best_acc = model.get_weights(), -1.0
     for epoch in range(epochs):
         t0 = time.monotonic()
-        h = head.fit((f_train - mean) / std, y_train, batch_size=64, epochs=1, verbose=0, class_weight=weights,
-                     shuffle=True)
-        val_acc = float(np.mean(head((f_val - mean) / std, training=False).numpy().argmax(1) == y_val))
+        h = fit_epoch()
+        val_acc = val_accuracy()
         history["train accuracy"].append(float(h.history["accuracy"][0]))
         history["train loss"].append(float(h.history["loss"][0]))
         history["val accuracy"].append(val_acc)
         if val_acc > best_acc:
-            best_acc, best = val_acc, [w.copy() for w in head.get_weights()]
+            best_acc, best = val_acc, [w.copy() for w in model.get_weights()]
         stopper.epoch_seconds = time.monotonic() - t0
         report(epoch + 1, epochs, {"val_accuracy": round(val_acc, 4), "loss": round(history["train loss"][-1], 4)})
         if stopper.should_stop():
             stopper.stopped_early = epoch + 1 < epochs
             break
-    w1, b1, w2, b2 = best
-    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, history
+    return best, history
 
 
 def _class_weights(y: np.ndarray, n: int) -> dict[int, float]:
@@ -245,8 +254,6 @@ def _train_network(x_train, y_train, x_val, y_val, n_classes, weights, params, s
              .map(jitter, num_parallel_calls=2).batch(params.batch_size).prefetch(2))
     val = tf.data.Dataset.from_tensor_slices((x_val, y_val)).map(
         lambda a, b: (tf.cast(a, tf.float32), b)).batch(64)
-    history: dict[str, list[float]] = {"train accuracy": [], "val accuracy": [], "train loss": []}
-    best, best_acc = None, -1.0
     weights_cw = _class_weights(y_train, n_classes)
 
     class Hook(keras.callbacks.Callback):
@@ -254,21 +261,10 @@ def _train_network(x_train, y_train, x_val, y_val, n_classes, weights, params, s
             if stopper.stop is not None and stopper.stop.is_set():
                 self.model.stop_training = True
 
-    for epoch in range(params.epochs):
-        t0 = time.monotonic()
-        h = model.fit(train, epochs=1, verbose=0, class_weight=weights_cw, callbacks=[Hook()])
-        val_acc = float(model.evaluate(val, verbose=0)[1])
-        history["train accuracy"].append(float(h.history["accuracy"][0]))
-        history["train loss"].append(float(h.history["loss"][0]))
-        history["val accuracy"].append(val_acc)
-        if val_acc > best_acc:
-            best_acc, best = val_acc, [w.copy() for w in model.get_weights()]
-        stopper.epoch_seconds = time.monotonic() - t0
-        report(epoch + 1, params.epochs, {"val_accuracy": round(val_acc, 4),
-                                          "loss": round(history["train loss"][-1], 4)})
-        if stopper.should_stop():
-            stopper.stopped_early = epoch + 1 < params.epochs
-            break
+    best, history = _epochs(
+        model, params.epochs,
+        lambda: model.fit(train, epochs=1, verbose=0, class_weight=weights_cw, callbacks=[Hook()]),
+        lambda: float(model.evaluate(val, verbose=0)[1]), stopper, report)
     model.set_weights(best)
     return model, history
 

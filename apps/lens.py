@@ -19,7 +19,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer  # noqa: E402
 from smartlens.analytics.events import new_session_id  # noqa: E402
 from smartlens.imaging import ImageError, decode_image  # noqa: E402
 from smartlens.lens.i18n import pick_language, t  # noqa: E402
-from smartlens.lens.runtime import LensRuntime, load_runtime  # noqa: E402
+from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime  # noqa: E402
 from smartlens.lens.speech import browser_speech_html, synthesize  # noqa: E402
 from smartlens.lens.stabilizer import LensState  # noqa: E402
 from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, rtc_configuration  # noqa: E402
@@ -44,9 +44,9 @@ st.markdown("""<style>
 opts = options()
 
 
-@st.cache_resource(show_spinner=False)
-def runtime(guide: str, method: str, mode: str | None) -> LensRuntime:
-    return load_runtime(guide, method, mode)
+@st.cache_resource(show_spinner=False, max_entries=2)
+def runtime(guide: str, method: str, mode: str | None, version: int) -> LensRuntime:
+    return load_runtime(guide, method, mode)  # ``version``: a saved guide is picked up on the next visit
 
 
 # --- loading: the camera stays hidden until the guide and the recogniser are ready --------------
@@ -56,7 +56,7 @@ if "session" not in ss:
 lang_hint = ss.get("language") or pick_language(["en", "it"], st.context.locale, "en")
 try:
     with st.spinner(t("loading", lang_hint)):
-        rt = runtime(opts.guide, opts.method, opts.mode)
+        rt = runtime(opts.guide, opts.method, opts.mode, guide_version(opts.guide))
 except Exception as exc:  # a broken guide or model: say so on the page, not with a stack trace
     st.error(f"SmartLens could not start: {exc}")
     st.stop()

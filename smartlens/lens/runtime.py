@@ -70,6 +70,14 @@ def _artwork_rgb(path: str, max_side: int) -> np.ndarray:
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
 
 
+def guide_version(guide: str, settings: Settings | None = None) -> int:
+    """A number that changes whenever the guide is saved (0 before it exists)."""
+    from ..guide_store import GUIDE_FILE, guide_dir
+
+    path = guide_dir(guide, settings) / GUIDE_FILE
+    return path.stat().st_mtime_ns if path.is_file() else 0
+
+
 def load_runtime(guide: str, method: str = "retrieval", mode: str | None = None,
                  settings: Settings | None = None) -> LensRuntime:
     """Load the guide and its recogniser (building the index on first use)."""

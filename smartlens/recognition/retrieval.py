@@ -81,6 +81,7 @@ def build_geometric(ref: GuideRef, params: GeometricParams, calib: CalibrationPa
                     progress: Progress = _no_progress) -> tuple[GeometricIndex, dict]:
     """Describe every artwork, then calibrate each artwork's inlier threshold."""
     sift = SiftExtractor()
+    query = SiftExtractor(params.query_features, params.query_side)  # as frames are described
     pts, desc, owner, ids, sizes, det_ids, det_boxes = [], [], [], [], [], [], []
     n = len(ref.guide.artworks)
     for a, art_id, image, boxes in _artwork_data(ref):
@@ -112,7 +113,7 @@ def build_geometric(ref: GuideRef, params: GeometricParams, calib: CalibrationPa
         progress(0.6 + 0.25 * i / max(1, calib.negatives), "calibrating on negatives")
         view = camera.negative(CALIBRATION_SEED + i)
         frame_size = (view.image.shape[1], view.image.shape[0])
-        for c in matcher.candidates(sift.extract(view.image, params.query_side, params.query_features)):
+        for c in matcher.candidates(query.extract(view.image)):
             if matcher.plausible(c, frame_size):
                 neg_best[c.artwork] = max(neg_best[c.artwork], c.inliers)
                 worst = max(worst, c.inliers)
@@ -127,7 +128,7 @@ def build_geometric(ref: GuideRef, params: GeometricParams, calib: CalibrationPa
         for k in range(calib.views_per_artwork):
             view = camera.view(art_id, image, boxes, CALIBRATION_SEED + 1000 * a + k + 500_000)
             frame_size = (view.image.shape[1], view.image.shape[0])
-            cands = [c for c in matcher.candidates(sift.extract(view.image, params.query_side, params.query_features))
+            cands = [c for c in matcher.candidates(query.extract(view.image))
                      if c.artwork == a and matcher.plausible(c, frame_size)]
             pos.append((cands[0].inliers if cands else 0) >= index.thresholds[a])
     report = {"negatives": calib.negatives, "worst_negative_inliers": int(worst),

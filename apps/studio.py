@@ -118,35 +118,34 @@ with tabs[0]:
 # --- annotate: draw detail boxes on the picture -----------------------------------------------------
 with tabs[1]:
     from PIL import Image
-    from streamlit_drawable_canvas import st_canvas
+    from streamlit_drawable_canvas import boxes_to_drawing, st_canvas
 
     if guide.artworks:
         art = guide.artwork(st.selectbox("Artwork", [a.id for a in guide.artworks], key="ann-art"))
         scale = min(1.0, 720 / art.width)
-        bg = Image.open(ref.path(art.image)).convert("RGB").resize((int(art.width * scale), int(art.height * scale)))
-        initial = {"version": "4.4.0", "objects": [
-            {"type": "rect", "left": d.box[0] * scale, "top": d.box[1] * scale, "width": d.box[2] * scale,
-             "height": d.box[3] * scale, "fill": "rgba(255,200,40,0.15)", "stroke": "#ffc828", "strokeWidth": 2}
-            for d in art.details]}
-        st.caption("Draw a rectangle round each detail; move or resize with 'transform'. Boxes are saved in order.")
-        mode = st.radio("Tool", ["rect", "transform"], horizontal=True)
-        canvas = st_canvas(fill_color="rgba(255,200,40,0.15)", stroke_color="#ffc828", stroke_width=2,
-                           background_image=bg, drawing_mode=mode, initial_drawing=initial,
-                           width=bg.width, height=bg.height, key=f"canvas-{art.id}")
-        rects = [o for o in (canvas.json_data or {}).get("objects", []) if o.get("type") == "rect"]
+        picture = Image.open(ref.path(art.image)).convert("RGB")
+        initial = boxes_to_drawing([{"label": d.id, "left": d.box[0] * scale, "top": d.box[1] * scale,
+                                     "width": d.box[2] * scale, "height": d.box[3] * scale} for d in art.details],
+                                   stroke_color="#ffc828", stroke_width=2, fill_color="rgba(255,200,40,0.12)")
+        st.caption("Draw a box round each detail; the toolbar's edit toggle moves, resizes or deletes boxes and "
+                   "relabels the selected one. The label is the detail's id.")
+        new_label = st.text_input("Label (id) for the next box", f"detail-{len(art.details) + 1}", key="ann-label")
+        canvas = st_canvas(fill_color="rgba(255,200,40,0.12)", stroke_color="#ffc828", stroke_width=2,
+                           background_image=picture, drawing_mode="labeled_rect", label=new_label,
+                           initial_drawing=initial, width=int(art.width * scale), height=int(art.height * scale),
+                           font_size=14, key=f"canvas-{art.id}")
         rows = []
-        for i, o in enumerate(rects):
-            box = (o["left"] / scale, o["top"] / scale, o["width"] * o.get("scaleX", 1) / scale,
-                   o["height"] * o.get("scaleY", 1) / scale)
-            old = art.details[i] if i < len(art.details) else None
+        for i, b in enumerate(canvas.boxes_in_image_space or []):
+            old = next((d for d in art.details if d.id == b["label"]), None)
             c1, c2, c3 = st.columns([1, 2, 3])
-            det_id = c1.text_input("id", old.id if old else f"detail-{i + 1}", key=f"id-{art.id}-{i}")
+            det_id = c1.text_input("id", b["label"] or f"detail-{i + 1}", key=f"id-{art.id}-{i}")
             nm = c2.text_input(f"name ({lang})", old.name.get(lang, "") if old else "", key=f"nm-{art.id}-{i}")
             ds = c3.text_input(f"text ({lang})", old.description.get(lang, "") if old else "", key=f"ds-{art.id}-{i}")
+            box = (max(0, b["left"]), max(0, b["top"]), b["width"], b["height"])
             rows.append((det_id, box, nm, ds))
         if st.button("Save details", type="primary"):
             saved(guide_edit.set_details, ref, art.id, rows, lang)
-        others = [m for m in list_guides(settings)]
+        others = list_guides(settings)
         with st.expander("Pre-annotate from an existing recogniser"):
             src = st.selectbox("Use the index of guide", others, index=others.index(name))
             if st.button("Propose boxes on this picture"):

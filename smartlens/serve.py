@@ -13,7 +13,7 @@ def streamlit_command(app: str, port: int, address: str = "0.0.0.0", app_args: l
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "apps" / app),
            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "minimal",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", "--server.maxUploadSize", "64"]
     if cert and key:
         cmd += ["--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)]
     return cmd + ["--"] + list(app_args or [])

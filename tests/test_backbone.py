@@ -5,7 +5,6 @@ import time
 import warnings
 
 import numpy as np
-import pytest
 
 from conftest import EMBEDDER, needs_embedder
 from smartlens import backbone

@@ -102,10 +102,10 @@ def test_visitors_take_turns():
             time.sleep(0.001)  # the next frame arrives
 
     threads = [threading.Thread(target=visitor, args=(n,)) for n in served]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
     assert min(served.values()) >= 0.6 * max(served.values()), served
 
 

@@ -74,10 +74,6 @@ def box_quad(box) -> np.ndarray:
     return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
 
 
-def project(H: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    return cv2.perspectiveTransform(np.asarray(pts, np.float32).reshape(-1, 1, 2), H).reshape(-1, 2)
-
-
 def project_quad(H: np.ndarray, box, max_w_ratio: float | None = None) -> np.ndarray | None:
     """A box's corners through ``H``; None when part of it would lie behind the camera
     (or, with ``max_w_ratio``, when its depth varies implausibly across it)."""

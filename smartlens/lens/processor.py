@@ -103,6 +103,7 @@ class LensProcessor:
         self._ms: deque[float] = deque(maxlen=200)
         self._done_at: deque[float] = deque(maxlen=60)
         self._stats = LensStats()
+        self._labels: dict[tuple[str, str], dict[str, str]] = {}
 
     # --- called from the WebRTC worker thread -----------------------------------------------
     def recv(self, frame):
@@ -138,7 +139,7 @@ class LensProcessor:
         if self.slots.acquire(self.session, min(1.0, max(self.wait_s, 2.5 * typical))):
             try:
                 rec = self.recognizer.recognize(bgr)
-                self._record(rec, now)
+                self._record(rec)
             except Exception as exc:  # a bad frame must not stop the video
                 with self._lock:
                     self._stats.errors += 1
@@ -154,7 +155,7 @@ class LensProcessor:
             log.warning("overlay failed: %s", exc)
             return bgr
 
-    def _record(self, rec: Recognition, started: float) -> None:
+    def _record(self, rec: Recognition) -> None:
         now = time.monotonic()
         with self._lock:
             self._last = rec
@@ -196,12 +197,19 @@ class LensProcessor:
         rec = self._last
         if rec is None or rec.artwork is None:
             return bgr
-        try:
-            art = self.guide.artwork(rec.artwork)
-        except KeyError:
-            return bgr
-        names = {d.id: self.guide.text(d.name, self.language) or d.id for d in art.details}
-        return draw(bgr, rec, names)
+        names = self._names(rec.artwork, self.language)
+        return bgr if names is None else draw(bgr, rec, names)
+
+    def _names(self, artwork: str, language: str) -> dict[str, str] | None:
+        """Detail labels of an artwork in a language (made once, not for every frame)."""
+        key = (artwork, language)
+        if key not in self._labels:
+            try:
+                art = self.guide.artwork(artwork)
+            except KeyError:
+                return None
+            self._labels[key] = {d.id: self.guide.text(d.name, language) or d.id for d in art.details}
+        return self._labels[key]
 
     def _event(self, type_: str, **fields: str | None) -> None:
         if self.events is not None:

@@ -24,6 +24,16 @@ log = logging.getLogger("smartlens.classification")
 REJECT = "__reject__"
 
 
+def head_probabilities(head: dict, features: np.ndarray) -> np.ndarray:
+    """The head's forward pass in numpy: two small matrix products, no TensorFlow per frame."""
+    x = (features - head["mean"]) / head["std"]
+    x = np.maximum(x @ head["w1"] + head["b1"], 0)
+    z = x @ head["w2"] + head["b2"]
+    z = np.exp(z - z.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+
 class ClassificationRecognizer:
     method = "classification"
 
@@ -78,9 +88,7 @@ class ClassificationRecognizer:
             self.head = {k: z[k] for k in z.files}
 
         def probs(rgb: np.ndarray) -> np.ndarray:
-            from ..training.classification import _head_probs
-
-            return _head_probs(self.head, self.embedder.embed(rgb[:, :, :, ::-1]))
+            return head_probabilities(self.head, self.embedder.embed(rgb[:, :, :, ::-1]))
 
         self._probs = probs
 

@@ -64,7 +64,9 @@ class GeometricIndex:
             return desc
         # OpenCV's own projection, not numpy's BLAS: BLAS worker threads keep spinning after a
         # call and would steal the cores SIFT runs on in the next frame (measured: +10 ms/frame)
-        return cv2.PCAProject(np.ascontiguousarray(desc, np.float32), self.mean[None, :], self.basis.T.copy())
+        if getattr(self, "_eigen", None) is None:  # OpenCV wants the basis as rows, once
+            self._eigen = (self.mean[None, :].astype(np.float32), np.ascontiguousarray(self.basis.T, np.float32))
+        return cv2.PCAProject(np.ascontiguousarray(desc, np.float32), *self._eigen)
 
     def arrays(self) -> dict[str, np.ndarray]:
         offsets = np.cumsum([0] + [len(b) for b in self.detail_boxes])

@@ -38,13 +38,17 @@ class SiftExtractor:
     def __init__(self, max_features: int = 1000, max_side: int = 640, contrast: float = 0.02):
         self.max_features = max_features
         self.max_side = max_side
-        self._sift = cv2.SIFT_create(nfeatures=max_features, contrastThreshold=contrast)
+        self.contrast = contrast
+        self._sifts: dict[int, cv2.SIFT] = {}
 
     def extract(self, image_bgr: np.ndarray, max_side: int | None = None, max_features: int | None = None) -> Features:
         """Features of ``image_bgr``; points are returned in ``image_bgr``'s own pixel coordinates."""
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         small, scale = fit_within(gray, max_side or self.max_side)
-        sift = self._sift if max_features in (None, self.max_features) else cv2.SIFT_create(nfeatures=max_features)
+        n = max_features or self.max_features
+        if n not in self._sifts:  # one detector per feature budget, all with the same settings
+            self._sifts[n] = cv2.SIFT_create(nfeatures=n, contrastThreshold=self.contrast)
+        sift = self._sifts[n]
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()

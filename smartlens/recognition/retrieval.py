@@ -35,7 +35,7 @@ from .local_features import SiftExtractor
 from .result import DetailHit, Recognition
 
 MODES = ("verified", "baseline")
-INDEX_VERSION = 3
+INDEX_VERSION = 4
 Progress = Callable[[float, str], None]
 #: Seeds of calibration views; benchmarks draw theirs elsewhere so they never test on these.
 CALIBRATION_SEED = 7_000_000

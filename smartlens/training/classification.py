@@ -31,6 +31,7 @@ from ..config import Settings, get_settings
 from ..guide_store import GuideRef, fingerprint
 from ..model_store import INFO, new_model_dir
 from ..storage import atomic_write_json
+from ..recognition.classification import head_probabilities
 from .curve import save_curve
 
 REJECT = "__reject__"
@@ -305,7 +306,7 @@ def train_classifier(ref: GuideRef, params: TrainParams | None = None, settings:
         f_train = embedder.embed(x_train[:, :, :, ::-1])
         f_val = embedder.embed(x_val[:, :, :, ::-1])
         head, history = _train_head(f_train, y_train, f_val, y_val, len(classes), params, stopper, report)
-        probs = _head_probs(head, f_val)
+        probs = head_probabilities(head, f_val)
         np.savez(staging / "head.npz", **head)
         route = {"route": "frozen-features", "embedder": str(weights.path),
                  "embedder_sha256": _sha256(Path(weights.path))}
@@ -338,15 +339,6 @@ def train_classifier(ref: GuideRef, params: TrainParams | None = None, settings:
     say(TrainEvent("done", 1.0, f"saved {final.name}", metrics))
     return TrainResult(final, metrics, seconds, stopper.stopped_early,
                        np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8])
-
-
-def _head_probs(head: dict, features: np.ndarray) -> np.ndarray:
-    """The head's forward pass in numpy: two small matrix products, no TensorFlow per frame."""
-    x = (features - head["mean"]) / head["std"]
-    x = np.maximum(x @ head["w1"] + head["b1"], 0)
-    z = x @ head["w2"] + head["b2"]
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return z / z.sum(axis=1, keepdims=True)
 
 
 def _sha256(path: Path) -> str:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SmartLens in one command.
-#   ./run.sh          set up (.venv from requirements.txt), create the demo guide, start the lens
+#   ./run.sh          set up (.venv from requirements.txt + the package), create the demo guide, start the lens
 #   ./run.sh test     set up, then run the test suite
+#   ./run.sh lint     set up, then check lint, import order, formatting and types
 #   ./run.sh studio   set up, then start the curators' studio
 # Extra arguments go to streamlit (lens/studio) or pytest (test).
 set -euo pipefail
@@ -13,14 +14,16 @@ setup() {
     echo "creating .venv ..."
     "$PY" -m venv .venv
   fi
-  # reinstall only when requirements.txt changed since the last successful install
+  # reinstall only when the requirements or the package's metadata changed since the last install
   local stamp=.venv/.requirements.sha256
   local want
-  want=$(sha256sum requirements.txt | cut -d' ' -f1)
+  want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "installing requirements (first time: a few minutes) ..."
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -r requirements.txt
+    # the package itself, editable: the apps and the CLI import the checkout as it is
+    .venv/bin/python -m pip install --quiet --no-deps -e .
     echo "$want" > "$stamp"
   fi
 }
@@ -31,9 +34,13 @@ setup
 case "$cmd" in
   test)
     exec .venv/bin/python -m pytest "$@" ;;
+  lint)
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    exec .venv/bin/mypy ;;
   lens|studio)
-    .venv/bin/python -m smartlens demo
-    exec .venv/bin/python -m smartlens "$cmd" --guide demo "$@" ;;
+    .venv/bin/smartlens demo
+    exec .venv/bin/smartlens "$cmd" --guide demo "$@" ;;
   *)
-    echo "usage: ./run.sh [lens|studio|test] [args...]" >&2; exit 2 ;;
+    echo "usage: ./run.sh [lens|studio|test|lint] [args...]" >&2; exit 2 ;;
 esac

@@ -4,49 +4,74 @@ Run with ``python -m smartlens lens --guide demo`` (or ``./run.sh``). The phone'
 streams to this server over WebRTC; each frame is recognised server-side and comes back with
 boxes drawn on it; the card below tells what the museum wrote about what is framed.
 """
+
 from __future__ import annotations
 
 import argparse
+import html
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install needed
+import streamlit as st
+import streamlit.components.v1 as components
+from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-import streamlit as st  # noqa: E402
-import streamlit.components.v1 as components  # noqa: E402
-from streamlit_webrtc import WebRtcMode, webrtc_streamer  # noqa: E402
+from smartlens.analytics.events import EventLog, new_session_id
+from smartlens.config import Settings, load_settings
+from smartlens.errors import ImageError
+from smartlens.imaging import decode_image
+from smartlens.lens.i18n import pick_language, t
+from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime
+from smartlens.lens.speech import browser_speech_html, synthesize
+from smartlens.lens.stabilizer import LensState
+from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, rtc_configuration
+from smartlens.vocabulary import Method
 
-from smartlens.analytics.events import new_session_id  # noqa: E402
-from smartlens.imaging import ImageError, decode_image  # noqa: E402
-from smartlens.lens.i18n import pick_language, t  # noqa: E402
-from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime  # noqa: E402
-from smartlens.lens.speech import browser_speech_html, synthesize  # noqa: E402
-from smartlens.lens.stabilizer import LensState  # noqa: E402
-from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, rtc_configuration  # noqa: E402
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
 
 
 def options() -> argparse.Namespace:
     p = argparse.ArgumentParser()
     p.add_argument("--guide", default="demo")
-    p.add_argument("--method", default="retrieval")
+    p.add_argument("--method", default=Method.RETRIEVAL)
     p.add_argument("--mode", default=None)
     return p.parse_known_args(sys.argv[1:])[0]
 
 
-st.set_page_config(page_title="SmartLens", page_icon=":material/center_focus_strong:", layout="centered", initial_sidebar_state="collapsed")
-st.markdown("""<style>
+st.set_page_config(
+    page_title="SmartLens",
+    page_icon=":material/center_focus_strong:",
+    layout="centered",
+    initial_sidebar_state="collapsed",
+)
+st.markdown(
+    """<style>
   .block-container {padding-top: 1.2rem; padding-bottom: 2rem; max-width: 760px;}
   .sl-title {font-size: 1.5rem; font-weight: 700; margin: 0.2rem 0 0 0;}
   .sl-sub {color: #666; margin-bottom: 0.4rem;}
   .sl-stats {color: #888; font-size: 0.8rem;}
-</style>""", unsafe_allow_html=True)
+</style>""",
+    unsafe_allow_html=True,
+)
 
 opts = options()
 
 
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()  # the environment is read once per server
+
+
+@st.cache_resource(show_spinner=False)
+def event_log(path: Path) -> EventLog:
+    return EventLog(path)  # the process' one writer of the events database
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def runtime(guide: str, method: str, mode: str | None, version: int) -> LensRuntime:
-    return load_runtime(guide, method, mode)  # ``version``: a saved guide is picked up on the next visit
+    # ``version``: a saved guide is picked up on the next visit
+    return load_runtime(guide, settings(), method, mode, event_log(settings().events_db))
 
 
 # --- loading: the camera stays hidden until the guide and the recogniser are ready --------------
@@ -56,7 +81,7 @@ if "session" not in ss:
 lang_hint = ss.get("language") or pick_language(["en", "it"], st.context.locale, "en")
 try:
     with st.spinner(t("loading", lang_hint)):
-        rt = runtime(opts.guide, opts.method, opts.mode, guide_version(opts.guide))
+        rt = runtime(opts.guide, opts.method, opts.mode, guide_version(opts.guide, settings()))
 except Exception as exc:  # a broken guide or model: say so on the page, not with a stack trace
     st.error(f"SmartLens could not start: {exc}")
     st.stop()
@@ -67,18 +92,29 @@ if "language" not in ss:
 if "processor" not in ss:
     ss.processor = rt.new_processor(ss.session, ss.language)
     ss.card = LensState()
-    rt.events.log("session_start", ss.session, guide=guide.name, language=ss.language, method=rt.method)
+    event_log(settings().events_db).log(
+        "session_start", ss.session, guide=guide.name, language=ss.language, method=rt.method
+    )
 proc = ss.processor
 
 # --- header: title and language ---------------------------------------------------------------
 head, lang_col = st.columns([3, 1], vertical_alignment="bottom")
 with head:
-    st.markdown(f"<div class='sl-title'>{guide.text(guide.title, ss.language) or t('title', ss.language)}</div>"
-                f"<div class='sl-sub'>{t('intro', ss.language)}</div>", unsafe_allow_html=True)
+    # the guide's texts are the museum's, not markup: escaped, never rendered as HTML
+    title = html.escape(guide.text(guide.title, ss.language) or t("title", ss.language))
+    st.markdown(
+        f"<div class='sl-title'>{title}</div><div class='sl-sub'>{t('intro', ss.language)}</div>",
+        unsafe_allow_html=True,
+    )
 with lang_col:
     names = {"en": "English", "it": "Italiano", "fr": "Français", "de": "Deutsch", "es": "Español"}
-    chosen = st.selectbox(t("language", ss.language), guide.languages, index=guide.languages.index(ss.language),
-                          format_func=lambda code: names.get(code, code), key="language_select")
+    chosen = st.selectbox(
+        t("language", ss.language),
+        guide.languages,
+        index=guide.languages.index(ss.language),
+        format_func=lambda code: names.get(code, code),
+        key="language_select",
+    )
     if chosen != ss.language:
         ss.language = chosen
         proc.language = chosen
@@ -90,34 +126,51 @@ lang = ss.language
 webrtc_streamer(
     key="lens",
     mode=WebRtcMode.SENDRECV,
-    rtc_configuration=rtc_configuration(),
+    rtc_configuration=rtc_configuration(settings()),
     media_stream_constraints=MEDIA_CONSTRAINTS,
     video_frame_callback=proc.recv,
     async_processing=True,
-    video_html_attrs={"autoPlay": True, "controls": False, "muted": True, "playsInline": True,
-                      "style": {"width": "100%", "borderRadius": "12px"}},
-    translations={"start": t("start", lang), "stop": t("stop", lang), "select_device": t("select_device", lang)},
+    video_html_attrs={
+        "autoPlay": True,
+        "controls": False,
+        "muted": True,
+        "playsInline": True,
+        "style": {"width": "100%", "borderRadius": "12px"},
+    },
+    translations={
+        "start": t("start", lang),
+        "stop": t("stop", lang),
+        "select_device": t("select_device", lang),
+    },
 )
 
 
 # --- the card ---------------------------------------------------------------------------------
-def media_buttons(text: str, audio: dict, video: dict, key: str, artwork: str, detail: str | None = None) -> None:
+def media_buttons(
+    text: str, audio: dict, video: dict, key: str, artwork: str, detail: str | None = None
+) -> None:
     """Audio if the museum recorded it, else read-aloud; and the video when there is one."""
     audio_path = rt.media(guide.text(audio, lang)) if audio else None
-    if st.button(t("listen" if audio_path else "read_aloud", lang), key=f"listen-{key}", width="stretch",
-                 icon=":material/volume_up:"):
+    if st.button(
+        t("listen" if audio_path else "read_aloud", lang),
+        key=f"listen-{key}",
+        width="stretch",
+        icon=":material/volume_up:",
+    ):
         if audio_path:
             proc.event("audio_played", artwork=artwork, detail=detail)
             st.audio(str(audio_path), autoplay=True)
         else:
             proc.event("tts_played", artwork=artwork, detail=detail)
-            mp3 = synthesize(text, lang)
+            mp3 = synthesize(text, lang, settings())
             if mp3 is not None:
                 st.audio(str(mp3), format="audio/mpeg", autoplay=True)
             else:  # offline: the browser reads it
                 components.html(browser_speech_html(text, lang, t("read_aloud", lang)), height=56)
     video_path = rt.media(guide.text(video, lang)) if video else None
-    if video_path and st.button(t("watch", lang), key=f"watch-{key}", width="stretch", icon=":material/play_circle:"):
+    if video_path and st.button(
+        t("watch", lang), key=f"watch-{key}", width="stretch", icon=":material/play_circle:"
+    ):
         proc.event("video_played", artwork=artwork, detail=detail)
         st.video(str(video_path), autoplay=True)
 
@@ -136,13 +189,23 @@ def show_card(state: LensState) -> None:
         st.markdown(f"### {guide.text(art.title, lang)}")
         st.caption(" · ".join(x for x in (f"{t('by', lang)} {author}" if author else "", year) if x))
         st.write(guide.text(art.description, lang))
-    media_buttons(f"{guide.text(art.title, lang)}. {guide.text(art.description, lang)}", art.audio, art.video,
-                  f"art-{art.id}", art.id)
+    media_buttons(
+        f"{guide.text(art.title, lang)}. {guide.text(art.description, lang)}",
+        art.audio,
+        art.video,
+        f"art-{art.id}",
+        art.id,
+    )
     if state.details:
         st.markdown(f"**{t('details', lang)}** — {t('tap_detail', lang)}")
         order = [d.id for d in art.details if d.id in state.details]
-        picked = st.pills(t("details", lang), order, key=f"chips-{art.id}", label_visibility="collapsed",
-                          format_func=lambda d: guide.text(art.detail(d).name, lang) or d)
+        picked = st.pills(
+            t("details", lang),
+            order,
+            key=f"chips-{art.id}",
+            label_visibility="collapsed",
+            format_func=lambda d: guide.text(art.detail(d).name, lang) or d,
+        )
         if picked and ss.get("opened") != (art.id, picked):
             ss.opened = (art.id, picked)
             proc.event("detail_opened", artwork=art.id, detail=picked)
@@ -154,8 +217,14 @@ def show_card(state: LensState) -> None:
             with c2:
                 st.markdown(f"#### {guide.text(det.name, lang)}")
                 st.write(guide.text(det.description, lang))
-            media_buttons(f"{guide.text(det.name, lang)}. {guide.text(det.description, lang)}", det.audio, det.video,
-                          f"det-{art.id}-{det.id}", art.id, det.id)
+            media_buttons(
+                f"{guide.text(det.name, lang)}. {guide.text(det.description, lang)}",
+                det.audio,
+                det.video,
+                f"det-{art.id}-{det.id}",
+                art.id,
+                det.id,
+            )
 
 
 @st.fragment(run_every=0.5)
@@ -165,10 +234,13 @@ def card() -> None:
     if st.query_params.get("debug"):
         s = proc.stats()
         first = "-" if s.first_result is None else f"{s.first_result:.2f}"
-        st.markdown(f"<div class='sl-stats' id='sl-stats' data-fps='{s.fps:.2f}' data-median='{s.median_ms:.1f}' "
-                    f"data-p95='{s.p95_ms:.1f}' data-first='{first}' data-processed='{s.processed}' "
-                    f"data-frames='{s.frames}' data-skipped='{s.skipped}'>"
-                    f"{t('stats', lang, fps=s.fps, ms=s.median_ms)}</div>", unsafe_allow_html=True)
+        st.markdown(
+            f"<div class='sl-stats' id='sl-stats' data-fps='{s.fps:.2f}' data-median='{s.median_ms:.1f}' "
+            f"data-p95='{s.p95_ms:.1f}' data-first='{first}' data-processed='{s.processed}' "
+            f"data-frames='{s.frames}' data-skipped='{s.skipped}'>"
+            f"{t('stats', lang, fps=s.fps, ms=s.median_ms)}</div>",
+            unsafe_allow_html=True,
+        )
 
 
 card()
@@ -180,7 +252,7 @@ with st.expander(t("snapshot", lang)):
     if shot is not None and ss.get("shot_id") != shot.file_id:
         ss.shot_id = shot.file_id
         try:
-            result = rt.recognizer.recognize(decode_image(shot.getvalue(), "photo"))
+            result = rt.recognizer.recognize(decode_image(shot.getvalue(), "photo", settings().image_limits))
         except ImageError as exc:
             st.error(f"{t('bad_photo', lang)}: {exc}")
         else:

@@ -5,35 +5,35 @@ texts per language, detail boxes drawn on the pictures), preview and generate tr
 train recognisers in the background, try them on pictures, see what visitors looked at, and
 print the lens' QR code.
 """
+
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout, no install needed
+import numpy as np
+import streamlit as st
 
-import numpy as np  # noqa: E402
-import streamlit as st  # noqa: E402
+from smartlens.analytics.stats import query
+from smartlens.augment.engine import AugmentParams, generate, preview
+from smartlens.augment.transforms import BLOCKS
+from smartlens.config import load_settings
+from smartlens.drawing import draw
+from smartlens.errors import USER_ERRORS, ImageError
+from smartlens.guide import edit as guide_edit
+from smartlens.guide import list_guides, load_guide
+from smartlens.imaging import decode_image, read_image
+from smartlens.jobs import Job, JobManager
+from smartlens.model_store import list_models, read_info
+from smartlens.qr import qr_bytes
+from smartlens.recognition import load_recognizer
+from smartlens.vocabulary import BackboneSize, Method, Preset, choices
 
-from smartlens import guide_edit  # noqa: E402
-from smartlens.analytics.stats import query  # noqa: E402
-from smartlens.augment.engine import AugmentParams, generate, preview  # noqa: E402
-from smartlens.augment.transforms import BLOCKS, PRESETS  # noqa: E402
-from smartlens.config import get_settings  # noqa: E402
-from smartlens.guide import GuideError  # noqa: E402
-from smartlens.guide_store import list_guides, load_guide  # noqa: E402
-from smartlens.imaging import ImageError, decode_image  # noqa: E402
-from smartlens.jobs import Job, JobManager  # noqa: E402
-from smartlens.lens.overlay import draw  # noqa: E402
-from smartlens.model_store import list_models, read_info  # noqa: E402
-from smartlens.qr import qr_bytes  # noqa: E402
-from smartlens.recognition import load_recognizer  # noqa: E402
-from smartlens.storage import UnsafeNameError  # noqa: E402
-
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
 st.set_page_config(page_title="SmartLens Studio", page_icon=":material/palette:", layout="wide")
-settings = get_settings()
-USER_ERRORS = (GuideError, ImageError, UnsafeNameError, ValueError, FileNotFoundError, FileExistsError)
+settings = load_settings()
 
 
 def options() -> argparse.Namespace:
@@ -49,14 +49,14 @@ def jobs() -> JobManager:
 
 @st.cache_resource(show_spinner="Loading the recogniser…")
 def recognizer(root: str, method: str, fingerprint: str):
-    return load_recognizer(load_guide(root), method)
+    return load_recognizer(load_guide(root, settings), settings, method)
 
 
 # --- choose the guide -----------------------------------------------------------------------
 with st.sidebar:
     st.title("SmartLens Studio")
     if "demo" not in list_guides(settings) and st.button("Create the demo guide"):
-        from smartlens.demo import ensure_demo
+        from smartlens.guide.demo import ensure_demo
 
         ensure_demo(settings)
     names = list_guides(settings)
@@ -72,8 +72,10 @@ with st.sidebar:
         st.stop()
     guide = ref.guide
     lang = st.selectbox("Editing language", guide.languages)
-    st.caption(f"{len(guide.artworks)} artworks · {sum(len(a.details) for a in guide.artworks)} details · "
-               f"languages {', '.join(guide.languages)}")
+    st.caption(
+        f"{len(guide.artworks)} artworks · {sum(len(a.details) for a in guide.artworks)} details · "
+        f"languages {', '.join(guide.languages)}"
+    )
 
 tabs = st.tabs(["Guide", "Annotate", "Training views", "Train", "Try", "Visitors", "Share"])
 
@@ -113,7 +115,9 @@ with tabs[0]:
         up = st.file_uploader("Picture", type=["jpg", "jpeg", "png", "webp"])
         title = st.text_input(f"Title ({lang})")
         if st.form_submit_button("Add") and up is not None:
-            saved(guide_edit.add_artwork, ref, up.getvalue(), up.name, title, lang)
+            saved(
+                guide_edit.add_artwork, ref, up.getvalue(), up.name, title, lang, 2400, settings.image_limits
+            )
 
 # --- annotate: draw detail boxes on the picture -----------------------------------------------------
 with tabs[1]:
@@ -123,24 +127,55 @@ with tabs[1]:
     if guide.artworks:
         art = guide.artwork(st.selectbox("Artwork", [a.id for a in guide.artworks], key="ann-art"))
         scale = min(1.0, 720 / art.width)
-        picture = Image.open(ref.path(art.image)).convert("RGB")
-        initial = boxes_to_drawing([{"label": d.id, "left": d.box[0] * scale, "top": d.box[1] * scale,
-                                     "width": d.box[2] * scale, "height": d.box[3] * scale} for d in art.details],
-                                   stroke_color="#ffc828", stroke_width=2, fill_color="rgba(255,200,40,0.12)")
-        st.caption("Draw a box round each detail; the toolbar's edit toggle moves, resizes or deletes boxes and "
-                   "relabels the selected one. The label is the detail's id.")
-        new_label = st.text_input("Label (id) for the next box", f"detail-{len(art.details) + 1}", key="ann-label")
-        canvas = st_canvas(fill_color="rgba(255,200,40,0.12)", stroke_color="#ffc828", stroke_width=2,
-                           background_image=picture, drawing_mode="labeled_rect", label=new_label,
-                           initial_drawing=initial, width=int(art.width * scale), height=int(art.height * scale),
-                           font_size=14, key=f"canvas-{art.id}")
+        picture = Image.fromarray(
+            read_image(ref.path(art.image))[:, :, ::-1]
+        )  # upright, as recognition sees it
+        initial = boxes_to_drawing(
+            [
+                {
+                    "label": d.id,
+                    "left": d.box[0] * scale,
+                    "top": d.box[1] * scale,
+                    "width": d.box[2] * scale,
+                    "height": d.box[3] * scale,
+                }
+                for d in art.details
+            ],
+            stroke_color="#ffc828",
+            stroke_width=2,
+            fill_color="rgba(255,200,40,0.12)",
+        )
+        st.caption(
+            "Draw a box round each detail; the toolbar's edit toggle moves, resizes or deletes boxes and "
+            "relabels the selected one. The label is the detail's id."
+        )
+        new_label = st.text_input(
+            "Label (id) for the next box", f"detail-{len(art.details) + 1}", key="ann-label"
+        )
+        canvas = st_canvas(
+            fill_color="rgba(255,200,40,0.12)",
+            stroke_color="#ffc828",
+            stroke_width=2,
+            background_image=picture,
+            drawing_mode="labeled_rect",
+            label=new_label,
+            initial_drawing=initial,
+            width=int(art.width * scale),
+            height=int(art.height * scale),
+            font_size=14,
+            key=f"canvas-{art.id}",
+        )
         rows = []
         for i, b in enumerate(canvas.boxes_in_image_space or []):
             old = next((d for d in art.details if d.id == b["label"]), None)
             c1, c2, c3 = st.columns([1, 2, 3])
             det_id = c1.text_input("id", b["label"] or f"detail-{i + 1}", key=f"id-{art.id}-{i}")
-            nm = c2.text_input(f"name ({lang})", old.name.get(lang, "") if old else "", key=f"nm-{art.id}-{i}")
-            ds = c3.text_input(f"text ({lang})", old.description.get(lang, "") if old else "", key=f"ds-{art.id}-{i}")
+            nm = c2.text_input(
+                f"name ({lang})", old.name.get(lang, "") if old else "", key=f"nm-{art.id}-{i}"
+            )
+            ds = c3.text_input(
+                f"text ({lang})", old.description.get(lang, "") if old else "", key=f"ds-{art.id}-{i}"
+            )
             box = (max(0, b["left"]), max(0, b["top"]), b["width"], b["height"])
             rows.append((det_id, box, nm, ds))
         if st.button("Save details", type="primary"):
@@ -149,20 +184,22 @@ with tabs[1]:
         with st.expander("Pre-annotate from an existing recogniser"):
             src = st.selectbox("Use the index of guide", others, index=others.index(name))
             if st.button("Propose boxes on this picture"):
-                from smartlens.imaging import read_image
-
                 src_ref = load_guide(src, settings)
-                found = guide_edit.propose_boxes(recognizer(str(src_ref.root), "retrieval", src_ref.fingerprint),
-                                                 read_image(ref.path(art.image)))
+                found = guide_edit.propose_boxes(
+                    recognizer(str(src_ref.root), Method.RETRIEVAL, src_ref.fingerprint),
+                    read_image(ref.path(art.image)),
+                )
                 st.write(found or "Nothing recognised in this picture.")
 
 # --- training views: preview and generate -------------------------------------------------
 with tabs[2]:
     c1, c2, c3 = st.columns(3)
-    preset = c1.selectbox("Preset", list(PRESETS), index=1)
+    preset = c1.selectbox("Preset", choices(Preset), index=choices(Preset).index(Preset.MEDIUM))
     per_image = c2.number_input("Views per artwork (and per detail)", 1, 500, 20)
     blocks = c3.multiselect("Only these changes (empty: all)", list(BLOCKS))
-    params = AugmentParams(per_image=int(per_image), preset=preset, blocks=tuple(blocks) or None, negatives=20)
+    params = AugmentParams(
+        per_image=int(per_image), preset=preset, blocks=tuple(blocks) or None, negatives=20
+    )
     if st.button("Preview"):
         try:
             st.image([im[:, :, ::-1] for im in preview(ref, params, n=8)], width=220)
@@ -172,7 +209,7 @@ with tabs[2]:
         out = settings.data / "augmented" / name / preset
 
         def work(job: Job):
-            return generate(ref, out, params, force=True, progress=lambda d, t, m: job.report(d / max(1, t), f"{d}/{t}"))
+            return generate(ref, out, params, force=True, progress=job.report)
 
         jobs().start(f"augment {name}", work)
         st.toast("Started: see the Train tab's job list")
@@ -183,12 +220,18 @@ with tabs[3]:
 
     c1, c2, c3 = st.columns(3)
     budget = c1.number_input("Time budget (minutes)", 1, 240, 20)
-    size = c2.selectbox("Network", ["small", "large"])
+    size = c2.selectbox("Network", choices(BackboneSize))
     epochs = c3.number_input("Epochs (at most)", 1, 200, 30)
     if st.button("Train a classifier", type="primary"):
+
         def work(job: Job):
-            return train_classifier(ref, TrainParams(epochs=int(epochs), size=size, budget_minutes=float(budget)),
-                                    progress=lambda e: job.report(e.fraction, e.message, e.metrics), stop=job.stop)
+            return train_classifier(
+                ref,
+                settings,
+                TrainParams(epochs=int(epochs), size=size, budget_minutes=float(budget)),
+                progress=job.report,
+                stop=job.stop,
+            )
 
         jobs().start(f"train {name}", work)
 
@@ -207,42 +250,46 @@ with tabs[3]:
 
     job_list()
     st.subheader("Models")
-    for model in reversed(list_models(name, settings=settings)):
+    for model in reversed(list_models(name, settings)):
         info = read_info(model)
-        with st.expander(f"{model.name} — {info.get('route')} — {info.get('weights', {}).get('source')} weights"):
+        with st.expander(
+            f"{model.name} — {info.get('route')} — {info.get('weights', {}).get('source')} weights"
+        ):
             metrics_path = model / "metrics.json"
             if metrics_path.is_file():
-                import json
-
-                st.json(json.loads(metrics_path.read_text())["held_out"])
-            if (model / "curve.png").is_file():
-                st.image(str(model / "curve.png"))
+                metrics = json.loads(metrics_path.read_text())
+                st.json(metrics["held_out"])
+                curves = {k: v for k, v in metrics.get("history", {}).items() if "accuracy" in k}
+                if curves:  # the training curve, drawn from the history
+                    st.line_chart(curves, x_label="epoch", y_label="accuracy")
 
 # --- try a recogniser on pictures -------------------------------------------------------------
 with tabs[4]:
-    method = st.radio("Method", ["retrieval", "classification"], horizontal=True)
+    method = st.radio("Method", [Method.RETRIEVAL, Method.CLASSIFICATION], horizontal=True)
     files = st.file_uploader("Pictures", type=["jpg", "jpeg", "png", "webp"], accept_multiple_files=True)
     if files:
         try:
             rec = recognizer(str(ref.root), method, ref.fingerprint)
-        except USER_ERRORS + (NotImplementedError,) as exc:
+        except USER_ERRORS as exc:
             st.error(str(exc))
         else:
             cols = st.columns(3)
             for i, f in enumerate(files):
                 with cols[i % 3]:
                     try:
-                        img = decode_image(f.getvalue(), f.name)
+                        img = decode_image(f.getvalue(), f.name, settings.image_limits)
                     except ImageError as exc:
                         st.error(str(exc))
                         continue
                     r = rec.recognize(img)
-                    names = {}
+                    labels: dict[str, str] = {}
                     if r.artwork:
-                        names = {d.id: guide.text(d.name, lang) for d in guide.artwork(r.artwork).details}
-                    st.image(np.ascontiguousarray(draw(img, r, names)[:, :, ::-1]), caption=f.name)
-                    st.write(f"**{guide.text(guide.artwork(r.artwork).title, lang) if r.artwork else 'nothing'}**"
-                             f" (score {r.score:.2f}, {r.ms:.0f} ms)")
+                        labels = {d.id: guide.text(d.name, lang) for d in guide.artwork(r.artwork).details}
+                    st.image(np.ascontiguousarray(draw(img, r, labels)[:, :, ::-1]), caption=f.name)
+                    st.write(
+                        f"**{guide.text(guide.artwork(r.artwork).title, lang) if r.artwork else 'nothing'}**"
+                        f" (score {r.score:.2f}, {r.ms:.0f} ms)"
+                    )
 
 # --- visitors: anonymous statistics ----------------------------------------------------------
 with tabs[5]:
@@ -279,5 +326,7 @@ with tabs[6]:
         st.image(png, width=260)
         st.download_button("Download PNG", png, "smartlens-qr.png", "image/png")
         st.download_button("Download SVG", qr_bytes(url, "svg", 8), "smartlens-qr.svg", "image/svg+xml")
-    st.caption("Phones open the camera only on https:// pages: start the lens with "
-               "`python -m smartlens lens --https` (a self-signed certificate is made once).")
+    st.caption(
+        "Phones open the camera only on https:// pages: start the lens with "
+        "`python -m smartlens lens --https` (a self-signed certificate is made once)."
+    )

@@ -1,89 +1,115 @@
 """``python -m smartlens ...``: one command line for guides, recognition, training and benchmarks."""
+
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-Handler = Callable[[argparse.Namespace], int]
+from .augment.transforms import BLOCKS
+from .config import Settings, load_settings
+from .errors import USER_ERRORS, UserError
+from .progress import Progress, ProgressEvent
+from .vocabulary import BackboneSize, Method, Preset, RetrievalMode, choices
+
+BENCHMARKS = ("recognition", "backbone", "augment", "lens")
+
+Handler = Callable[[argparse.Namespace, Settings], int]
 _COMMANDS: dict[str, Handler] = {}
 
 
 def command(name: str) -> Callable[[Handler], Handler]:
+    """Register the handler of ``python -m smartlens <name>`` (``guide.import`` for sub-commands)."""
+
     def register(fn: Handler) -> Handler:
         _COMMANDS[name] = fn
         return fn
+
     return register
 
 
 # --- guides ---------------------------------------------------------------------------------
 @command("guide.import")
-def _guide_import(args: argparse.Namespace) -> int:
-    from .guide_io import import_coco, import_paintings
-    from .guide_store import guide_dir, save_guide
+def _guide_import(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import guide_dir, save_guide
+    from .guide.formats.coco import import_coco
+    from .guide.formats.paintings import import_paintings
     from .storage import check_id
 
     name = check_id(args.name, "guide name")
     src = Path(args.src)
     if src.suffix == ".json" and src.name != "artworks.json":
         if not args.images:
-            raise ValueError("importing a COCO file needs --images DIR (the folder its file_name values are relative to)")
-        imp = import_coco(src, Path(args.images), name, args.language)
+            raise UserError(
+                "importing a COCO file needs --images DIR (the folder its file_name values are relative to)"
+            )
+        imp = import_coco(src, Path(args.images), name, args.language, settings.image_limits)
     else:
-        imp = import_paintings(src, name, args.language)
-    ref = save_guide(imp.guide, guide_dir(name), files=imp.files, replace=args.force)
+        imp = import_paintings(src, name, args.language, settings.image_limits)
+    ref = save_guide(
+        imp.guide,
+        guide_dir(name, settings),
+        files=imp.files,
+        replace=args.force,
+        limits=settings.image_limits,
+    )
     n_details = sum(len(a.details) for a in ref.guide.artworks)
-    print(f"imported guide '{name}': {len(ref.guide.artworks)} artworks, {n_details} details, "
-          f"languages {', '.join(ref.guide.languages)} -> {ref.root}")
+    print(
+        f"imported guide '{name}': {len(ref.guide.artworks)} artworks, {n_details} details, "
+        f"languages {', '.join(ref.guide.languages)} -> {ref.root}"
+    )
     return 0
 
 
 @command("guide.export")
-def _guide_export(args: argparse.Namespace) -> int:
-    from .guide_io import export_coco
-    from .guide_store import load_guide
+def _guide_export(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import load_guide
+    from .guide.formats.coco import export_coco
 
-    out = export_coco(load_guide(args.guide), Path(args.out), copy_media=not args.no_media)
+    out = export_coco(load_guide(args.guide, settings), Path(args.out), copy_media=not args.no_media)
     print(f"wrote {out}")
     return 0
 
 
 @command("guide.check")
-def _guide_check(args: argparse.Namespace) -> int:
-    from .guide_store import load_guide
+def _guide_check(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import load_guide
 
-    ref = load_guide(args.guide)
-    print(f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
-          f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}")
+    ref = load_guide(args.guide, settings)
+    print(
+        f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
+        f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}"
+    )
     return 0
 
 
 @command("guide.list")
-def _guide_list(args: argparse.Namespace) -> int:
-    from .guide_store import list_guides
+def _guide_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import list_guides
 
-    for name in list_guides():
+    for name in list_guides(settings):
         print(name)
     return 0
 
 
 @command("demo")
-def _demo(args: argparse.Namespace) -> int:
-    from .demo import ensure_demo
+def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide.demo import ensure_demo
 
-    ref = ensure_demo(force=args.force)
+    ref = ensure_demo(settings, force=args.force)
     print(f"demo guide ready: {len(ref.guide.artworks)} artworks at {ref.root}")
     return 0
 
 
 @command("info")
-def _info(args: argparse.Namespace) -> int:
+def _info(args: argparse.Namespace, settings: Settings) -> int:
     from .info import collect_info
 
-    info = collect_info()
+    info = collect_info(settings)
     if args.json:
         print(json.dumps(info, indent=2))
     else:
@@ -93,46 +119,63 @@ def _info(args: argparse.Namespace) -> int:
 
 
 # --- recognition --------------------------------------------------------------------------
-def _progress_printer(label: str):
-    """A progress callback that redraws one console line."""
-    state = {"last": -1}
+def _progress_printer(label: str) -> Progress:
+    """A progress callback that redraws one console line (stderr)."""
+    last = [-1]
 
-    def show(fraction: float, message: str) -> None:
-        pct = int(fraction * 100)
-        if pct != state["last"]:
-            state["last"] = pct
-            end = "\n" if fraction >= 1 else ""
-            print(f"\r{label}: {pct:3d}% {message[:60]:<60}", end=end, file=sys.stderr, flush=True)
+    def show(event: ProgressEvent) -> None:
+        pct = int(event.fraction * 100)
+        if pct != last[0]:
+            last[0] = pct
+            end = "\n" if event.fraction >= 1 else ""
+            extra = " ".join(f"{k}={v}" for k, v in event.metrics.items() if k not in ("done", "total"))
+            message = f"{event.message} {extra}".strip()
+            print(f"\r{label}: {pct:3d}% {message[:70]:<70}", end=end, file=sys.stderr, flush=True)
+
     return show
 
 
 @command("index")
-def _index(args: argparse.Namespace) -> int:
-    from .guide_store import load_guide
-    from .recognition.retrieval import RetrievalRecognizer
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import load_guide
+    from .recognition.retrieval import load_retrieval
 
-    rec = RetrievalRecognizer(load_guide(args.guide), args.mode, rebuild=args.rebuild,
-                              progress=_progress_printer(f"index ({args.mode})"))
+    rec = load_retrieval(
+        load_guide(args.guide, settings),
+        settings,
+        args.mode,
+        rebuild=args.rebuild,
+        progress=_progress_printer(f"index ({args.mode})"),
+    )
     i = rec.info
-    print(f"{'built' if i.built else 'up to date'}: {i.mode} index of {i.artworks} artworks, {i.entries} entries, "
-          f"{i.nbytes / 2**20:.1f} MiB, {i.seconds:.1f} s -> {i.path}")
+    print(
+        f"{'built' if i.built else 'up to date'}: {i.mode} index of {i.artworks} artworks, "
+        f"{i.entries} entries, {i.nbytes / 2**20:.1f} MiB, {i.seconds:.1f} s -> {i.path}"
+    )
     if i.report:
         print("calibration: " + ", ".join(f"{k}={v}" for k, v in i.report.items()))
     return 0
 
 
 @command("recognize")
-def _recognize(args: argparse.Namespace) -> int:
-    from .guide_store import load_guide
-    from .imaging import ImageError, read_image
+def _recognize(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import ImageError
+    from .guide import load_guide
+    from .imaging import read_image
     from .recognition import load_recognizer
 
-    rec = load_recognizer(load_guide(args.guide), args.method, args.mode, model=args.model,
-                          progress=_progress_printer("loading"))
+    rec = load_recognizer(
+        load_guide(args.guide, settings),
+        settings,
+        args.method,
+        args.mode,
+        model=args.model,
+        progress=_progress_printer("loading"),
+    )
     status = 0
     for path in args.images:
         try:
-            result = rec.recognize(read_image(path))
+            result = rec.recognize(read_image(path, settings.image_limits))
         except ImageError as exc:
             print(json.dumps({"image": path, "error": str(exc)}) if args.json else f"{path}: error: {exc}")
             status = 1
@@ -141,53 +184,74 @@ def _recognize(args: argparse.Namespace) -> int:
             print(json.dumps(result.to_json(path)), flush=True)
         else:
             details = ", ".join(f"{d.id} ({d.score:.2f})" for d in result.details) or "-"
-            print(f"{path}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; {result.ms:.0f} ms)")
+            print(
+                f"{path}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; "
+                f"{result.ms:.0f} ms)"
+            )
     return status
 
 
 @command("augment")
-def _augment(args: argparse.Namespace) -> int:
+def _augment(args: argparse.Namespace, settings: Settings) -> int:
     from .augment.engine import AugmentParams, generate
-    from .guide_store import load_guide
+    from .guide import load_guide
 
-    params = AugmentParams(per_image=args.per_image, preset=args.preset, negatives=args.negatives, seed=args.seed,
-                           blocks=tuple(args.transforms.split(",")) if args.transforms else None,
-                           max_side=args.max_side)
-    show = _progress_printer("augment")
-    r = generate(load_guide(args.guide), Path(args.out), params, workers=args.workers, force=args.force,
-                 progress=lambda done, total, msg: show(done / max(1, total), f"{done}/{total} {msg}"))
-    print(f"{r.total} samples in {r.out} ({r.made} made now, {r.skipped} already there) in {r.seconds:.1f} s: "
-          f"{r.per_second:.1f} images/s on {r.workers} worker(s)")
+    params = AugmentParams(
+        per_image=args.per_image,
+        preset=args.preset,
+        negatives=args.negatives,
+        seed=args.seed,
+        blocks=tuple(args.transforms.split(",")) if args.transforms else None,
+        max_side=args.max_side,
+    )
+    r = generate(
+        load_guide(args.guide, settings),
+        Path(args.out),
+        params,
+        workers=args.workers,
+        force=args.force,
+        progress=_progress_printer("augment"),
+    )
+    print(
+        f"{r.total} samples in {r.out} ({r.made} made now, {r.skipped} already there) in {r.seconds:.1f} s: "
+        f"{r.per_second:.1f} images/s on {r.workers} worker(s)"
+    )
     return 0
 
 
 @command("train")
-def _train(args: argparse.Namespace) -> int:
-    from .guide_store import load_guide
+def _train(args: argparse.Namespace, settings: Settings) -> int:
+    from .errors import NotAvailableError
+    from .guide import load_guide
 
-    if args.method != "classification":
-        raise NotImplementedError(f"training the {args.method} method is not built yet (classification is)")
+    if args.method != Method.CLASSIFICATION:
+        raise NotAvailableError(f"training the {args.method} method is not built yet (classification is)")
     from .training.classification import TrainParams, train_classifier
 
-    params = TrainParams(epochs=args.epochs, size=args.size, budget_minutes=args.budget_minutes,
-                         per_image=args.per_image, negatives=args.negatives, seed=args.seed, workers=args.workers)
-    show = _progress_printer("train")
-
-    def progress(event) -> None:
-        extra = " ".join(f"{k}={v}" for k, v in event.metrics.items())
-        show(event.fraction, f"{event.message} {extra}")
-
-    result = train_classifier(load_guide(args.guide), params, progress=progress)
+    params = TrainParams(
+        epochs=args.epochs,
+        size=args.size,
+        budget_minutes=args.budget_minutes,
+        per_image=args.per_image,
+        negatives=args.negatives,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    result = train_classifier(
+        load_guide(args.guide, settings), settings, params, progress=_progress_printer("train")
+    )
     m = result.metrics
-    print(f"saved {result.model_dir} in {result.seconds / 60:.1f} min{' (stopped by the budget)' if result.stopped_early else ''}: "
-          f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%")
+    stopped = " (stopped by the budget)" if result.stopped_early else ""
+    print(
+        f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: "
+        f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%"
+    )
     return 0
 
 
-def _streamlit(app: str, args: argparse.Namespace, app_args: list[str]) -> int:
+def _streamlit(app: str, args: argparse.Namespace, settings: Settings, app_args: list[str]) -> int:
     import subprocess
 
-    from .config import get_settings
     from .serve import streamlit_command
     from .tls import lan_addresses
 
@@ -195,34 +259,39 @@ def _streamlit(app: str, args: argparse.Namespace, app_args: list[str]) -> int:
     if args.https:
         from .tls import make_certificate
 
-        folder = Path(args.cert_dir) if args.cert_dir else get_settings().data / "tls"
+        folder = Path(args.cert_dir) if args.cert_dir else settings.data / "tls"
         cert, key = folder / "cert.pem", folder / "key.pem"
         if not (cert.is_file() and key.is_file()):
             cert, key = make_certificate(folder)
             print(f"made a self-signed certificate in {folder} (each phone accepts it once)")
-    hosts = [a for a in lan_addresses() if a != "127.0.0.1"] if args.address in ("0.0.0.0", "::") else [args.address]
+    hosts = (
+        [a for a in lan_addresses() if a != "127.0.0.1"]
+        if args.address in ("0.0.0.0", "::")
+        else [args.address]
+    )
     for host in hosts or ["localhost"]:
         print(f"SmartLens {app.removesuffix('.py')}: {'https' if cert else 'http'}://{host}:{args.port}/")
     return subprocess.call(streamlit_command(app, args.port, args.address, app_args, cert, key))
 
 
 @command("lens")
-def _lens(args: argparse.Namespace) -> int:
+def _lens(args: argparse.Namespace, settings: Settings) -> int:
     from .lens.runtime import load_runtime
 
-    rt = load_runtime(args.guide, args.method, args.mode)  # builds the index now, not on the first visit
+    # builds the index now, not on the first visit
+    rt = load_runtime(args.guide, settings, args.method, args.mode)
     print(f"guide '{rt.ref.guide.name}': {len(rt.ref.guide.artworks)} artworks, method {args.method}")
     app_args = ["--guide", args.guide, "--method", args.method] + (["--mode", args.mode] if args.mode else [])
-    return _streamlit("lens.py", args, app_args)
+    return _streamlit("lens.py", args, settings, app_args)
 
 
 @command("studio")
-def _studio(args: argparse.Namespace) -> int:
-    return _streamlit("studio.py", args, ["--guide", args.guide])
+def _studio(args: argparse.Namespace, settings: Settings) -> int:
+    return _streamlit("studio.py", args, settings, ["--guide", args.guide])
 
 
 @command("qr")
-def _qr(args: argparse.Namespace) -> int:
+def _qr(args: argparse.Namespace, settings: Settings) -> int:
     from .qr import write_qr
 
     print(f"wrote {write_qr(args.url, Path(args.out), args.scale)}")
@@ -230,27 +299,32 @@ def _qr(args: argparse.Namespace) -> int:
 
 
 @command("cert")
-def _cert(args: argparse.Namespace) -> int:
+def _cert(args: argparse.Namespace, settings: Settings) -> int:
     from .tls import make_certificate
 
     cert, key = make_certificate(Path(args.out), args.name or None)
-    print(f"wrote {cert} and {key}\nstart the lens with: python -m smartlens lens --https --cert-dir {args.out}")
+    print(
+        f"wrote {cert} and {key}\nstart the lens with: python -m smartlens lens --https --cert-dir {args.out}"
+    )
     return 0
 
 
 @command("bench")
-def _bench(args: argparse.Namespace) -> int:
+def _bench(args: argparse.Namespace, settings: Settings) -> int:
     import importlib
 
-    return importlib.import_module(f".bench.{args.name}", __package__).main(args)
+    return int(importlib.import_module(f".bench.{args.name}", __package__).main(args, settings))
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m smartlens", description=__doc__)
+    """The command line's parser (choices come from :mod:`smartlens.vocabulary`)."""
+    p = argparse.ArgumentParser(prog="smartlens", description=__doc__)
     p.add_argument("-v", "--verbose", action="store_true", help="more log output")
     sub = p.add_subparsers(dest="cmd", required=True)
 
-    g = sub.add_parser("guide", help="import, export, check and list guides").add_subparsers(dest="sub", required=True)
+    g = sub.add_parser("guide", help="import, export, check and list guides").add_subparsers(
+        dest="sub", required=True
+    )
     gi = g.add_parser("import", help="import artworks.json (folder) or COCO JSON (with --images)")
     gi.add_argument("src", help="folder holding artworks.json, or a COCO .json file")
     gi.add_argument("--name", required=True, help="guide name (folder under data/guides/)")
@@ -272,13 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     ix = sub.add_parser("index", help="build (or check) a guide's retrieval index")
     ix.add_argument("--guide", required=True)
-    ix.add_argument("--mode", default="verified", choices=("verified", "baseline"))
+    ix.add_argument("--mode", default=RetrievalMode.VERIFIED, choices=choices(RetrievalMode))
     ix.add_argument("--rebuild", action="store_true", help="rebuild even if up to date")
 
     r = sub.add_parser("recognize", help="recognise artworks and details in image files")
     r.add_argument("--guide", required=True)
-    r.add_argument("--method", default="retrieval", choices=("retrieval", "classification", "detection"))
-    r.add_argument("--mode", help="retrieval: verified (default) or baseline")
+    r.add_argument("--method", default=Method.RETRIEVAL, choices=choices(Method))
+    r.add_argument("--mode", choices=choices(RetrievalMode), help="retrieval: verified (default) or baseline")
     r.add_argument("--model", help="classification/detection: a model folder (default: newest for the guide)")
     r.add_argument("--json", action="store_true", help="one JSON line per image")
     r.add_argument("images", nargs="+")
@@ -286,9 +360,8 @@ def build_parser() -> argparse.ArgumentParser:
     au = sub.add_parser("augment", help="generate augmented training views of a guide's artworks and details")
     au.add_argument("--guide", required=True)
     au.add_argument("--per-image", type=int, default=20, help="views per artwork, and close-ups per detail")
-    au.add_argument("--preset", default="medium", choices=("light", "medium", "heavy"))
-    au.add_argument("--transforms", help="custom comma separated blocks (perspective, affine, rotate90, light, "
-                                         "colour, lens, glare, dirt, blur, noise, jpeg)")
+    au.add_argument("--preset", default=Preset.MEDIUM, choices=choices(Preset))
+    au.add_argument("--transforms", help=f"custom comma separated blocks ({', '.join(BLOCKS)})")
     au.add_argument("--negatives", type=int, default=0, help="also this many frames with no artwork")
     au.add_argument("--out", required=True)
     au.add_argument("--workers", type=int, help="processes (default: all cores)")
@@ -298,42 +371,60 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a recogniser on a guide (runs on the CPU)")
     t.add_argument("--guide", required=True)
-    t.add_argument("--method", default="classification", choices=("classification", "detection"))
+    t.add_argument("--method", default=Method.CLASSIFICATION, choices=choices(Method)[1:])
     t.add_argument("--epochs", type=int, default=30)
-    t.add_argument("--size", default="small", choices=("small", "large"))
+    t.add_argument("--size", default=BackboneSize.SMALL, choices=choices(BackboneSize))
     t.add_argument("--budget-minutes", type=float, help="stop in time, keeping the best model so far")
     t.add_argument("--per-image", type=int, default=80, help="training views per artwork and per detail")
     t.add_argument("--negatives", type=int, default=400, help="frames with no artwork (reject class)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, help="augmentation processes (default: all cores)")
 
-    for name, helptext in (("lens", "start the visitors' lens (Streamlit + WebRTC)"),
-                           ("studio", "start the curators' studio")):
+    for name, helptext in (
+        ("lens", "start the visitors' lens (Streamlit + WebRTC)"),
+        ("studio", "start the curators' studio"),
+    ):
         a = sub.add_parser(name, help=helptext)
         a.add_argument("--guide", default="demo")
         if name == "lens":
-            a.add_argument("--method", default="retrieval", choices=("retrieval", "classification", "detection"))
-            a.add_argument("--mode", help="retrieval: verified (default) or baseline")
+            a.add_argument("--method", default=Method.RETRIEVAL, choices=choices(Method))
+            a.add_argument(
+                "--mode", choices=choices(RetrievalMode), help="retrieval: verified (default) or baseline"
+            )
         a.add_argument("--port", type=int, default=8501 if name == "lens" else 8502)
         a.add_argument("--address", default="0.0.0.0", help="0.0.0.0: reachable from phones on the LAN")
-        a.add_argument("--https", action="store_true", help="serve over HTTPS (phones need it for the camera)")
-        a.add_argument("--cert-dir", help="folder with cert.pem and key.pem (default data/tls, made if missing)")
+        a.add_argument(
+            "--https", action="store_true", help="serve over HTTPS (phones need it for the camera)"
+        )
+        a.add_argument(
+            "--cert-dir", help="folder with cert.pem and key.pem (default data/tls, made if missing)"
+        )
     q = sub.add_parser("qr", help="a QR code of the lens URL, to print next to the artworks")
     q.add_argument("url")
     q.add_argument("--out", default="lens-qr.png", help=".png or .svg")
     q.add_argument("--scale", type=int, default=10)
     c = sub.add_parser("cert", help="make a self-signed certificate for HTTPS on the LAN")
     c.add_argument("--out", default="data/tls")
-    c.add_argument("--name", action="append", help="host name or IP to include (repeatable; default: this machine's)")
+    c.add_argument(
+        "--name", action="append", help="host name or IP to include (repeatable; default: this machine's)"
+    )
 
-    b = sub.add_parser("bench", help="benchmarks: recognition, backbone, augment")
-    b.add_argument("name", choices=("recognition", "backbone", "augment", "lens"))
-    b.add_argument("--paintings", help="recognition: folder with artworks.json (default ../shared/data/paintings)")
-    b.add_argument("--methods", default="retrieval/verified,retrieval/baseline,classification",
-                   help="recognition: comma separated methods[/mode]")
-    b.add_argument("--weights", default="setting",
-                   help="recognition: weights to try for weight-dependent methods, comma separated: "
-                        "'setting' (SMARTLENS_WEIGHTS), 'none', or a path")
+    b = sub.add_parser("bench", help="benchmarks: " + ", ".join(BENCHMARKS))
+    b.add_argument("name", choices=BENCHMARKS)
+    b.add_argument(
+        "--paintings", help="recognition: folder with artworks.json (default ../shared/data/paintings)"
+    )
+    b.add_argument(
+        "--methods",
+        default="retrieval/verified,retrieval/baseline,classification",
+        help="recognition: comma separated methods[/mode]",
+    )
+    b.add_argument(
+        "--weights",
+        default="setting",
+        help="recognition: weights to try for weight-dependent methods, comma separated: "
+        "'setting' (SMARTLENS_WEIGHTS), 'none', or a path",
+    )
     b.add_argument("--views", type=int, default=10, help="recognition: whole views per artwork")
     b.add_argument("--detail-views", type=int, default=3, help="recognition: close-ups per detail")
     b.add_argument("--negatives", type=int, default=100)
@@ -350,17 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the only place besides the apps that reads the environment."""
+    # TensorFlow's C++ start-up chatter hides the messages people need; users can still raise it
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     key = f"{args.cmd}.{args.sub}" if getattr(args, "sub", None) else args.cmd
-    from .guide import GuideError
-    from .imaging import ImageError
-    from .storage import UnsafeNameError
-
     try:
-        return _COMMANDS[key](args)
-    except (GuideError, ImageError, UnsafeNameError, FileNotFoundError, FileExistsError, ValueError,
-            NotImplementedError) as exc:
+        return _COMMANDS[key](args, load_settings())
+    except USER_ERRORS as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -2,15 +2,19 @@
 
 Settings come from (later wins): built-in defaults, an optional ``smartlens.toml`` in the
 project root (or the file named by ``SMARTLENS_CONFIG``), and ``SMARTLENS_*`` environment
-variables. Everything else asks :func:`get_settings` instead of reading the environment.
+variables. Only the CLI and the apps call :func:`load_settings`; the library takes the
+resulting :class:`Settings` as an argument and never reads the environment itself.
 """
+
 from __future__ import annotations
 
 import os
 import tomllib
 from dataclasses import dataclass, fields, replace
-from functools import lru_cache
 from pathlib import Path
+
+from .errors import UserError
+from .imaging import ImageLimits
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,6 +28,7 @@ _ENV = {
     "SMARTLENS_DOWNLOAD_TIMEOUT": "download_timeout_s",
     "SMARTLENS_THREADS": "threads",
     "SMARTLENS_ICE_SERVERS": "ice_servers",
+    "KERAS_HOME": "keras_home",
 }
 
 
@@ -46,6 +51,8 @@ class Settings:
     max_image_bytes: int = 60 * 1024 * 1024
     #: Comma separated STUN/TURN URLs for the lens; empty = LAN only (host candidates).
     ice_servers: str = ""
+    #: Keras' own folder (its weights cache is ``models/`` inside); Keras' ``KERAS_HOME``.
+    keras_home: Path = Path.home() / ".keras"
     default_language: str = "en"
     ui_languages: tuple[str, ...] = ("en", "it")
 
@@ -66,6 +73,15 @@ class Settings:
         return self.data / "cache"
 
     @property
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(self.max_image_pixels, self.max_image_bytes)
+
+    @property
+    def keras_cache(self) -> Path:
+        """Where Keras keeps downloaded weights."""
+        return self.keras_home / "models"
+
+    @property
     def events_db(self) -> Path:
         return self.data / "analytics" / "events.duckdb"
 
@@ -79,9 +95,9 @@ def _parse(name: str, raw: object) -> object:
     if kind == "bool":
         return str(raw).strip().lower() in {"1", "true", "yes", "on"}
     if kind == "float":
-        return float(raw)
+        return float(str(raw))
     if kind == "int":
-        return int(raw)
+        return int(str(raw))
     if "tuple" in str(kind):
         items = raw if isinstance(raw, (list, tuple)) else str(raw).split(",")
         return tuple(str(i).strip() for i in items if str(i).strip())
@@ -97,20 +113,14 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ValueError(f"{path}: not valid TOML ({exc})") from exc
+            raise UserError(f"{path}: not valid TOML ({exc})") from exc
         table = table.get("smartlens", table)
         known = {f.name for f in fields(Settings)}
         for key, raw in table.items():
             if key not in known:
-                raise ValueError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
+                raise UserError(f"{path}: unknown setting '{key}' (known: {', '.join(sorted(known))})")
             values[key] = _parse(key, raw)
     for var, name in _ENV.items():
         if var in env:
             values[name] = _parse(name, env[var])
-    return replace(Settings(), **values)
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings (read once)."""
-    return load_settings()
+    return replace(Settings(), **values)  # type: ignore[arg-type]  # each value parsed to its field's type

@@ -2,33 +2,59 @@
 
 Images come from curators' uploads and visitors' cameras: any of them may be empty, corrupt,
 enormous or of an odd shape. Everything is checked here and turned into a plain BGR uint8
-array, or an :class:`ImageError` with a message a person can act on.
+array, or an :class:`ImageError` with a message a person can act on. This is the one image
+reader: every picture is read upright (its EXIF orientation applied), whatever reads it.
 """
+
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from .config import get_settings
+from .errors import ImageError
 
 #: Smallest frame side worth looking at; smaller frames are rejected rather than guessed at.
 MIN_SIDE = 16
+#: EXIF orientations that turn the picture by 90 degrees (width and height swap).
+_EXIF_TRANSPOSED = {5, 6, 7, 8}
+
+__all__ = [
+    "ImageError",
+    "ImageLimits",
+    "DEFAULT_LIMITS",
+    "decode_image",
+    "read_image",
+    "image_size",
+    "as_bgr",
+    "fit_within",
+    "encode_jpeg",
+]
 
 
-class ImageError(ValueError):
-    """An image that cannot be used, with the reason."""
+@dataclass(frozen=True)
+class ImageLimits:
+    """Largest image accepted (pixels and bytes): guards against decompression bombs."""
+
+    max_pixels: int = 40_000_000
+    max_bytes: int = 60 * 1024 * 1024
+
+
+DEFAULT_LIMITS = ImageLimits()
 
 
 def _check_header(data: bytes | Path, source: str, max_pixels: int) -> tuple[int, int]:
-    """Read width/height from the header without decoding (decompression-bomb guard)."""
+    """Read the upright width/height from the header without decoding (decompression-bomb guard)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
             width, height = im.size
+            if im.getexif().get(0x0112) in _EXIF_TRANSPOSED:  # a phone photo taken upright
+                width, height = height, width
     except Image.DecompressionBombError:
         raise ImageError(f"{source}: image too large (over {max_pixels / 1e6:.0f} Mpx)") from None
     except UnidentifiedImageError:
@@ -43,44 +69,44 @@ def _check_header(data: bytes | Path, source: str, max_pixels: int) -> tuple[int
     return width, height
 
 
-def decode_image(data: bytes, source: str = "image") -> np.ndarray:
-    """Decode encoded image bytes (JPEG, PNG, WebP, ...) into a BGR uint8 array."""
-    settings = get_settings()
+def _check_bytes(size: int, source: str, limits: ImageLimits) -> None:
+    if size > limits.max_bytes:
+        raise ImageError(
+            f"{source}: file too large ({size / 2**20:.0f} MiB; the limit is {limits.max_bytes / 2**20:.0f} MiB)"
+        )
+
+
+def decode_image(data: bytes, source: str = "image", limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """Decode encoded image bytes (JPEG, PNG, WebP, ...) into an upright BGR uint8 array."""
     if not data:
         raise ImageError(f"{source}: empty file")
-    if len(data) > settings.max_image_bytes:
-        raise ImageError(
-            f"{source}: file too large ({len(data) / 2**20:.0f} MiB; the limit is "
-            f"{settings.max_image_bytes / 2**20:.0f} MiB)"
-        )
-    _check_header(data, source, settings.max_image_pixels)
+    _check_bytes(len(data), source, limits)
+    _check_header(data, source, limits.max_pixels)
+    # IMREAD_COLOR applies the EXIF orientation, as _check_header's size does
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise ImageError(f"{source}: corrupt or truncated image data")
-    return as_bgr(image, source)
+    return as_bgr(image, source, limits)
 
 
-def read_image(path: Path | str) -> np.ndarray:
-    """Read an image file into a BGR uint8 array, with a clear error if it cannot be used."""
+def read_image(path: Path | str, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
+    """Read an image file into an upright BGR uint8 array, with a clear error if it cannot be used."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such image file")
-    size = path.stat().st_size
-    limit = get_settings().max_image_bytes
-    if size > limit:
-        raise ImageError(f"{path}: file too large ({size / 2**20:.0f} MiB; the limit is {limit / 2**20:.0f} MiB)")
-    return decode_image(path.read_bytes(), str(path))
+    _check_bytes(path.stat().st_size, str(path), limits)
+    return decode_image(path.read_bytes(), str(path), limits)
 
 
-def image_size(path: Path | str) -> tuple[int, int]:
-    """(width, height) of an image file, read from its header only."""
+def image_size(path: Path | str, limits: ImageLimits = DEFAULT_LIMITS) -> tuple[int, int]:
+    """Upright (width, height) of an image file, read from its header only."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such image file")
-    return _check_header(path, str(path), get_settings().max_image_pixels)
+    return _check_header(path, str(path), limits.max_pixels)
 
 
-def as_bgr(frame: np.ndarray, source: str = "frame") -> np.ndarray:
+def as_bgr(frame: np.ndarray, source: str = "frame", limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
     """Normalise any camera frame to contiguous BGR uint8 (grey, BGRA, float and odd strides too)."""
     if not isinstance(frame, np.ndarray):
         raise ImageError(f"{source}: expected an image array, got {type(frame).__name__}")
@@ -90,7 +116,7 @@ def as_bgr(frame: np.ndarray, source: str = "frame") -> np.ndarray:
         raise ImageError(f"{source}: unsupported image shape {frame.shape}")
     if min(frame.shape[:2]) < MIN_SIDE:
         raise ImageError(f"{source}: image too small ({frame.shape[1]}x{frame.shape[0]})")
-    if frame.shape[0] * frame.shape[1] > get_settings().max_image_pixels:
+    if frame.shape[0] * frame.shape[1] > limits.max_pixels:
         raise ImageError(f"{source}: image too large ({frame.shape[1]}x{frame.shape[0]})")
     if frame.dtype != np.uint8:
         if np.issubdtype(frame.dtype, np.floating):
@@ -115,6 +141,7 @@ def fit_within(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
 
 
 def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
+    """JPEG bytes of a BGR image."""
     ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ImageError("could not encode JPEG")

@@ -4,14 +4,18 @@ A job runs in a daemon thread; its progress, log and result are read from any th
 can be asked to stop. Jobs live in the server process, so curators keep working (or reload the
 page) while a model trains.
 """
+
 from __future__ import annotations
 
 import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+
+from .progress import ProgressEvent
 
 
 @dataclass
@@ -28,10 +32,11 @@ class Job:
     finished: float | None = None
     stop: threading.Event = field(default_factory=threading.Event)
 
-    def report(self, fraction: float, message: str, metrics: dict | None = None) -> None:
-        self.fraction, self.message = max(0.0, min(1.0, fraction)), message
-        if metrics:
-            self.metrics = dict(metrics)
+    def report(self, event: ProgressEvent) -> None:
+        """The job's progress callback (:data:`smartlens.progress.Progress`)."""
+        self.fraction, self.message = max(0.0, min(1.0, event.fraction)), event.message
+        if event.metrics:
+            self.metrics = dict(event.metrics)
 
     @property
     def running(self) -> bool:

@@ -1,28 +1,31 @@
 """Versioned model folders under ``models/<guide>/<method>-<timestamp>/``.
 
-Each folder is complete on its own: weights, class map, thresholds, metrics, training curve,
-and ``info.json`` naming the guide (and its fingerprint) it was trained on. Folders are
-written under a temporary name and renamed when complete, so a crash never leaves a
-half-model that looks finished.
+Each folder is complete on its own: weights, class map, thresholds, metrics (with the training
+history, which the studio draws as a chart) and ``info.json`` naming the guide (and its
+fingerprint) it was trained on. Folders are written under a temporary name and renamed when
+complete, so a crash never leaves a half-model that looks finished.
 """
+
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
-from .config import Settings, get_settings
+from .config import Settings
 from .storage import check_id
 
 INFO = "info.json"
 
 
-def guide_models_dir(guide_name: str, settings: Settings | None = None) -> Path:
-    return (settings or get_settings()).models / check_id(guide_name, "guide name")
+def guide_models_dir(guide_name: str, settings: Settings) -> Path:
+    """The folder holding a guide's model versions."""
+    return settings.models / check_id(guide_name, "guide name")
 
 
-def new_model_dir(guide_name: str, method: str, settings: Settings | None = None) -> tuple[Path, Path]:
+def new_model_dir(guide_name: str, method: str, settings: Settings) -> tuple[Path, Path]:
     """(staging folder to write into, final folder name) for a new model version."""
     root = guide_models_dir(guide_name, settings)
     stamp = time.strftime("%Y%m%d-%H%M%S")
@@ -36,7 +39,7 @@ def new_model_dir(guide_name: str, method: str, settings: Settings | None = None
     return staging, final
 
 
-def list_models(guide_name: str, method: str | None = None, settings: Settings | None = None) -> list[Path]:
+def list_models(guide_name: str, settings: Settings, method: str | None = None) -> list[Path]:
     """Complete model folders of a guide, oldest first."""
     root = guide_models_dir(guide_name, settings)
     if not root.is_dir():
@@ -47,20 +50,24 @@ def list_models(guide_name: str, method: str | None = None, settings: Settings |
     return sorted(found, key=lambda p: (json.loads((p / INFO).read_text()).get("created", 0), p.name))
 
 
-def latest_model(guide_name: str, method: str, settings: Settings | None = None,
-                 prefer: Callable[[dict], bool] | None = None) -> Path:
+def latest_model(
+    guide_name: str, method: str, settings: Settings, prefer: Callable[[dict[str, Any]], bool] | None = None
+) -> Path:
     """The newest complete model; with ``prefer``, the newest whose info satisfies it if any."""
-    models = list_models(guide_name, method, settings)
+    models = list_models(guide_name, settings, method)
     preferred = [m for m in models if prefer and prefer(read_info(m))]
     if preferred:
         return preferred[-1]
     if not models:
-        raise FileNotFoundError(f"no trained {method} model for guide '{guide_name}': train one with "
-                                f"'python -m smartlens train --guide {guide_name} --method {method}'")
+        raise FileNotFoundError(
+            f"no trained {method} model for guide '{guide_name}': train one with "
+            f"'python -m smartlens train --guide {guide_name} --method {method}'"
+        )
     return models[-1]
 
 
-def read_info(model_dir: Path) -> dict:
+def read_info(model_dir: Path) -> dict[str, Any]:
+    """A model folder's ``info.json``."""
     path = Path(model_dir) / INFO
     if not path.is_file():
         raise FileNotFoundError(f"{model_dir} is not a SmartLens model folder (no {INFO})")

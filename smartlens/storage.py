@@ -3,6 +3,7 @@
 Every file SmartLens saves goes through here, so an interrupted write or a crash never
 leaves a half-written file where a good one was.
 """
+
 from __future__ import annotations
 
 import json
@@ -11,16 +12,15 @@ import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+
+from .errors import UnsafeNameError
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
 _FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
-
-
-class UnsafeNameError(ValueError):
-    """A name that cannot safely become a file or folder name."""
 
 
 def check_id(value: object, what: str = "id") -> str:

@@ -1,67 +1,81 @@
-"""Test set-up: every test runs offline against a throw-away data folder."""
+"""Test set-up: every test runs offline against a throw-away data folder, with explicit settings.
+
+Library code takes :class:`Settings` as an argument, so tests build theirs here instead of
+changing the environment. The environment is still set for tests that start the CLI or an app
+in a subprocess (those read it, as they would for a user).
+"""
+
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
 
 import pytest
 
-_TMP = Path(tempfile.mkdtemp(prefix="smartlens-tests-"))
-# Set before smartlens reads its settings: tests never touch the user's data or the network.
-os.environ.update({
-    "SMARTLENS_DATA": str(_TMP / "data"),
-    "SMARTLENS_MODELS": str(_TMP / "models"),
-    "SMARTLENS_OFFLINE": "1",
-    "SMARTLENS_CONFIG": str(_TMP / "no-config.toml"),
-    "KERAS_HOME": str(_TMP / "keras"),
-})
-os.environ.pop("SMARTLENS_WEIGHTS", None)
+from smartlens.config import Settings
 
+_TMP = Path(tempfile.mkdtemp(prefix="smartlens-tests-"))
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 PAINTINGS = SHARED / "data" / "paintings"
 EMBEDDER = SHARED / "weights" / "mobilenet_v3_small_embedder.tflite"
 
-needs_paintings = pytest.mark.skipif(not (PAINTINGS / "artworks.json").is_file(),
-                                     reason="../shared/data/paintings is not present")
+#: What subprocesses (CLI, apps) read: tests never touch the user's data or the network.
+TEST_ENV = {
+    "SMARTLENS_DATA": str(_TMP / "data"),
+    "SMARTLENS_MODELS": str(_TMP / "models"),
+    "SMARTLENS_OFFLINE": "1",
+    "SMARTLENS_CONFIG": str(_TMP / "no-config.toml"),
+    "KERAS_HOME": str(_TMP / "keras"),
+}
+os.environ.update(TEST_ENV)
+os.environ.pop("SMARTLENS_WEIGHTS", None)
+
+#: The settings of the whole session (the same folders the subprocesses use).
+SESSION_SETTINGS = Settings(
+    home=ROOT, data_dir=_TMP / "data", models_dir=_TMP / "models", offline=True, keras_home=_TMP / "keras"
+)
+
+needs_paintings = pytest.mark.skipif(
+    not (PAINTINGS / "artworks.json").is_file(), reason="../shared/data/paintings is not present"
+)
 needs_embedder = pytest.mark.skipif(not EMBEDDER.is_file(), reason="../shared/weights is not present")
 
 
+@pytest.fixture(scope="session")
+def base_settings() -> Settings:
+    """Settings shared by the whole session (guides built once live here)."""
+    return SESSION_SETTINGS
+
+
 @pytest.fixture
-def settings_env(monkeypatch, tmp_path):
-    """Point SmartLens at a fresh data folder for one test; returns a function to set more env."""
-    from smartlens.config import get_settings
-
-    monkeypatch.setenv("SMARTLENS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("SMARTLENS_MODELS", str(tmp_path / "models"))
-    get_settings.cache_clear()
-
-    def set_env(**env: str) -> None:
-        for k, v in env.items():
-            monkeypatch.setenv(k, v)
-        get_settings.cache_clear()
-
-    yield set_env
-    get_settings.cache_clear()
+def settings(tmp_path) -> Settings:
+    """Settings with a fresh data and models folder for one test; change more with
+    ``dataclasses.replace(settings, ...)``."""
+    return dataclasses.replace(
+        SESSION_SETTINGS,
+        data_dir=tmp_path / "data",
+        models_dir=tmp_path / "models",
+        keras_home=tmp_path / "keras",
+    )
 
 
 @pytest.fixture(scope="session")
-def paintings_guide():
+def paintings_guide(base_settings):
     """The shared paintings imported once as a guide (read-only for tests)."""
     if not (PAINTINGS / "artworks.json").is_file():
         pytest.skip("../shared/data/paintings is not present")
-    from smartlens.config import get_settings
-    from smartlens.guide_io import import_paintings
-    from smartlens.guide_store import save_guide
+    from smartlens.guide import save_guide
+    from smartlens.guide.formats.paintings import import_paintings
 
-    dest = get_settings().guides / "paintings"
     imp = import_paintings(PAINTINGS, "paintings")
-    return save_guide(imp.guide, dest, files=imp.files, replace=True)
+    return save_guide(imp.guide, base_settings.guides / "paintings", files=imp.files, replace=True)
 
 
 @pytest.fixture(scope="session")
-def demo_guide():
-    from smartlens.demo import ensure_demo
+def demo_guide(base_settings):
+    from smartlens.guide.demo import ensure_demo
 
-    return ensure_demo()
+    return ensure_demo(base_settings)

@@ -1,4 +1,5 @@
 """The augmentation engine: boxes follow the geometry, runs are deterministic and safe to interrupt."""
+
 from __future__ import annotations
 
 import filecmp
@@ -13,10 +14,10 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
 from smartlens.augment.engine import AugmentParams, SampleMaker, Task, generate, plan, preview, read_labels
-from smartlens.guide import Artwork, Detail, Guide
-from smartlens.guide_store import save_guide
+from smartlens.guide import Artwork, Detail, Guide, save_guide
+
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,21 @@ def square_guide(tmp_path_factory):
     img = np.full((400, 300, 3), 128, np.uint8)
     img[150:250, 60:160] = (0, 0, 255)
     cv2.imwrite(str(tmp / "art.png"), img)
-    guide = Guide("square", ["en"], "en", artworks=[Artwork("art", "images/art.png", 300, 400, {"en": "Art"},
-                                                            details=[Detail("square", (60, 150, 100, 100))])])
+    guide = Guide(
+        "square",
+        ["en"],
+        "en",
+        artworks=[
+            Artwork(
+                "art",
+                "images/art.png",
+                300,
+                400,
+                {"en": "Art"},
+                details=[Detail("square", (60, 150, 100, 100))],
+            )
+        ],
+    )
     return save_guide(guide, tmp / "guide", files={"images/art.png": tmp / "art.png"})
 
 
@@ -53,14 +67,23 @@ def test_boxes_follow_geometry(square_guide, blocks):
         s = maker.make(Task(n, 0, None))
         found = _red_box(s.image)
         boxes = dict(s.boxes)
-        if found is None or found[0] <= 1 or found[1] <= 1 or found[0] + found[2] >= s.image.shape[1] - 1 \
-                or found[1] + found[3] >= s.image.shape[0] - 1:
+        if (
+            found is None
+            or found[0] <= 1
+            or found[1] <= 1
+            or found[0] + found[2] >= s.image.shape[1] - 1
+            or found[1] + found[3] >= s.image.shape[0] - 1
+        ):
             continue  # the square left the frame (partly): the visibility rule's business, not this test's
         assert "art/square" in boxes, (n, found)
         x, y, w, h = boxes["art/square"]
         fx, fy, fw, fh = found
         # the box holds the square (axis-aligned boxes of turned shapes are a little larger)
-        assert x <= fx + 3 and y <= fy + 3 and x + w >= fx + fw - 3 and y + h >= fy + fh - 3, (n, boxes, found)
+        assert x <= fx + 3 and y <= fy + 3 and x + w >= fx + fw - 3 and y + h >= fy + fh - 3, (
+            n,
+            boxes,
+            found,
+        )
         assert _iou(boxes["art/square"], found) > 0.6, (n, boxes["art/square"], found)
         checked += 1
     assert checked >= 12
@@ -75,7 +98,7 @@ def test_rotate90_turns_frame_and_box(square_guide):
         if found is not None and "art/square" in dict(s.boxes):
             assert _iou(dict(s.boxes)["art/square"], found) > 0.75
         h, w = s.image.shape[:2]
-        turned += (h > w)
+        turned += h > w
     assert 0 < turned < 40  # both orientations appear
 
 
@@ -101,7 +124,10 @@ def test_parallel_output_equals_serial(tmp_path, demo_guide):
     assert a.total == b.total == len(plan(demo_guide, p))
     names = sorted(os.listdir(tmp_path / "a" / "images"))
     assert names == sorted(os.listdir(tmp_path / "b" / "images"))
-    assert all(filecmp.cmp(tmp_path / "a" / "images" / n, tmp_path / "b" / "images" / n, shallow=False) for n in names)
+    assert all(
+        filecmp.cmp(tmp_path / "a" / "images" / n, tmp_path / "b" / "images" / n, shallow=False)
+        for n in names
+    )
     coco = json.loads((tmp_path / "a" / "annotations.coco.json").read_text())
     assert len(coco["images"]) == a.total and coco["annotations"]
     labels = [r["label"] for r in read_labels(tmp_path / "a")]
@@ -110,9 +136,12 @@ def test_parallel_output_equals_serial(tmp_path, demo_guide):
 
 def test_interrupted_run_leaves_no_partial_sample_and_resumes(tmp_path, demo_guide):
     out = tmp_path / "aug"
-    code = ("import sys; from smartlens.guide_store import load_guide; "
-            "from smartlens.augment.engine import AugmentParams, generate; "
-            f"generate(load_guide({str(demo_guide.root)!r}), {str(out)!r}, AugmentParams(per_image=4), workers=2)")
+    code = (
+        "import sys; from smartlens.guide import load_guide; from smartlens.config import load_settings; "
+        "from smartlens.augment.engine import AugmentParams, generate; "
+        f"generate(load_guide({str(demo_guide.root)!r}, load_settings()), {str(out)!r}, "
+        "AugmentParams(per_image=4), workers=2)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list((out / "labels").glob("*.json"))) < 15:

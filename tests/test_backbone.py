@@ -1,64 +1,65 @@
 """The backbone: weights resolution offline, the warning, the TFLite path, the compiled call."""
+
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 
 import numpy as np
 
-from conftest import EMBEDDER, needs_embedder
 from smartlens import backbone
 
+from conftest import EMBEDDER, needs_embedder
 
-def test_offline_resolution_is_random_with_advice(settings_env, tmp_path):
-    settings_env(KERAS_HOME=str(tmp_path / "keras"), SMARTLENS_OFFLINE="0", SMARTLENS_DOWNLOAD_TIMEOUT="2")
+
+def test_offline_resolution_is_random_with_advice(settings):
+    online = dataclasses.replace(settings, offline=False, download_timeout_s=2.0)
     t0 = time.monotonic()
-    info = backbone.resolve_weights("small")  # no network here: must fail fast, not hang
+    info = backbone.resolve_weights("small", online)  # no network here: must fail fast, not hang
     assert time.monotonic() - t0 < 10
     assert info.source == "random" and not info.pretrained
     assert "SMARTLENS_WEIGHTS" in info.message and "random initialisation" in info.message
 
 
-def test_backbone_builds_offline_with_one_warning(settings_env, tmp_path):
-    settings_env(KERAS_HOME=str(tmp_path / "keras"))
-    backbone._WARNED.clear()
+def test_backbone_builds_offline_with_one_warning(settings):
+    weights = backbone.resolve_weights("small", settings)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = backbone.build_mobilenet("small", input_size=96)
-        backbone.build_mobilenet("small", input_size=96)
+        model = backbone.build_mobilenet("small", 96, weights)
+        backbone.build_mobilenet("small", 96, weights)
     ours = [w for w in caught if issubclass(w.category, RuntimeWarning) and "MobileNetV3" in str(w.message)]
     assert len(ours) == 1 and "SMARTLENS_WEIGHTS" in str(ours[0].message)
     assert model.output_shape == (None, 576)
 
 
-def test_user_weights_missing_file_falls_back(settings_env, tmp_path):
-    settings_env(SMARTLENS_WEIGHTS=str(tmp_path / "missing.h5"))
-    info = backbone.resolve_weights("small")
+def test_user_weights_missing_file_falls_back(settings, tmp_path):
+    info = backbone.resolve_weights("small", dataclasses.replace(settings, weights=tmp_path / "missing.h5"))
     assert info.source == "random" and "does not exist" in info.message
 
 
-def test_keras_cache_and_user_keras_file_are_used(settings_env, tmp_path):
-    settings_env(KERAS_HOME=str(tmp_path / "keras"))
-    model = backbone.build_mobilenet("small", input_size=96)
-    cache = tmp_path / "keras" / "models"
+def test_keras_cache_and_user_keras_file_are_used(settings):
+    model = backbone.build_mobilenet("small", 96, backbone.resolve_weights("small", settings))
+    cache = settings.keras_cache
     cache.mkdir(parents=True)
     path = cache / backbone.keras_weights_name("small")
     model.save_weights(str(path).replace(".h5", ".weights.h5"))
     (cache / (path.name.replace(".h5", ".weights.h5"))).rename(path)
-    info = backbone.resolve_weights("small")
+    info = backbone.resolve_weights("small", settings)
     assert info.source == "keras-cache" and info.path == path
-    reloaded = backbone.build_mobilenet("small", input_size=96, weights=info)
+    reloaded = backbone.build_mobilenet("small", 96, info)
     x = np.random.default_rng(0).uniform(0, 255, (1, 96, 96, 3)).astype("float32")
     np.testing.assert_allclose(model(x).numpy(), reloaded(x).numpy(), atol=1e-5)
-    settings_env(SMARTLENS_WEIGHTS=str(path))
-    assert backbone.resolve_weights("small").source == "user-keras"
-    assert backbone.resolve_weights("large").source != "user-keras"  # a small file is not large weights
+    named = dataclasses.replace(settings, weights=path)
+    assert backbone.resolve_weights("small", named).source == "user-keras"
+    assert (
+        backbone.resolve_weights("large", named).source != "user-keras"
+    )  # a small file is not large weights
 
 
 @needs_embedder
-def test_tflite_embedder_from_weights_setting(settings_env):
-    settings_env(SMARTLENS_WEIGHTS=str(EMBEDDER))
-    emb = backbone.load_embedder("small")
+def test_tflite_embedder_from_weights_setting(settings):
+    emb = backbone.load_embedder("small", dataclasses.replace(settings, weights=EMBEDDER))
     assert isinstance(emb, backbone.TFLiteEmbedder) and emb.weights.pretrained
     rng = np.random.default_rng(0)
     a = rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)
@@ -69,8 +70,8 @@ def test_tflite_embedder_from_weights_setting(settings_env):
     assert np.linalg.norm(f[0] - f[2]) > 1e-3
 
 
-def test_compiled_call_matches_predict(settings_env):
-    emb = backbone.KerasEmbedder("small", input_size=96)
+def test_compiled_call_matches_predict(settings):
+    emb = backbone.KerasEmbedder("small", backbone.resolve_weights("small", settings), input_size=96)
     imgs = [np.full((120, 90, 3), v, np.uint8) for v in (30, 200)]
     compiled = emb.embed(imgs)
     from smartlens.backbone import _to_rgb_batch

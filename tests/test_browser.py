@@ -1,5 +1,6 @@
 """End to end in a real browser: headless Chromium, a fake camera showing a painting, a real
 Streamlit server with real WebRTC. Screenshots go to artifacts/."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,23 +8,38 @@ import time
 
 import pytest
 
-from conftest import PAINTINGS, needs_paintings
-from smartlens.bench.browser import ARTIFACTS, browser, free_port, start_camera, start_lens, wait_for, write_y4m
+from smartlens.bench.browser import (
+    ARTIFACTS,
+    browser,
+    free_port,
+    start_camera,
+    start_lens,
+    wait_for,
+    write_y4m,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, needs_paintings,
-              pytest.mark.skipif(not (shutil.which("chromium") and shutil.which("chromedriver")),
-                                 reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)")]
+from conftest import PAINTINGS, needs_paintings
+from conftest import SESSION_SETTINGS as SETTINGS
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    needs_paintings,
+    pytest.mark.skipif(
+        not (shutil.which("chromium") and shutil.which("chromedriver")),
+        reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+    ),
+]
 
 
 def test_lens_end_to_end(paintings_guide, tmp_path):
     from selenium.webdriver.common.by import By
 
     from smartlens.analytics.events import read_events
-    from smartlens.config import get_settings
     from smartlens.imaging import read_image
     from smartlens.recognition import load_recognizer
 
-    load_recognizer(paintings_guide, "retrieval")  # the index, built before the server needs it
+    load_recognizer(paintings_guide, SETTINGS, "retrieval")  # the index, built before the server needs it
     y4m = write_y4m(tmp_path / "mona.y4m", read_image(PAINTINGS / "mona-lisa.jpg"))
     port = free_port()
     server = start_lens("paintings", port)
@@ -35,25 +51,53 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         start_camera(driver)
         wait_for(driver, lambda d: "Mona Lisa" in d.find_element(By.TAG_NAME, "body").text, 30, "the title")
         first = time.monotonic() - t0
-        chip = wait_for(driver, lambda d: [b for b in d.find_elements(By.TAG_NAME, "button") if b.text == "The smile"],
-                        20, "the detail chip")
+        chip = wait_for(
+            driver,
+            lambda d: [b for b in d.find_elements(By.TAG_NAME, "button") if b.text == "The smile"],
+            20,
+            "the detail chip",
+        )
         chip[0].click()
-        wait_for(driver, lambda d: "famously ambiguous smile" in d.find_element(By.TAG_NAME, "body").text, 15,
-                 "the detail text")
+        wait_for(
+            driver,
+            lambda d: "famously ambiguous smile" in d.find_element(By.TAG_NAME, "body").text,
+            15,
+            "the detail text",
+        )
         driver.save_screenshot(str(ARTIFACTS / "e2e-lens-en.png"))
 
         driver.find_element(By.CSS_SELECTOR, "[data-testid='stSelectbox'] [role='combobox']").click()
-        option = wait_for(driver, lambda d: [o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']")
-                                             if o.text == "Italiano"], 10, "the language list")
+        option = wait_for(
+            driver,
+            lambda d: [
+                o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == "Italiano"
+            ],
+            10,
+            "the language list",
+        )
         option[0].click()
-        italian = ("La Gioconda", "Inquadra un'opera", "Il sorriso", "Il celebre sorriso ambiguo", "Scatta una foto")
-        wait_for(driver, lambda d: all(x in d.find_element(By.TAG_NAME, "body").text for x in italian), 20,
-                 "the Italian texts")
+        italian = (
+            "La Gioconda",
+            "Inquadra un'opera",
+            "Il sorriso",
+            "Il celebre sorriso ambiguo",
+            "Scatta una foto",
+        )
+        wait_for(
+            driver,
+            lambda d: all(x in d.find_element(By.TAG_NAME, "body").text for x in italian),
+            20,
+            "the Italian texts",
+        )
         assert "Mona Lisa" not in driver.find_element(By.TAG_NAME, "body").text
         hands = [b for b in driver.find_elements(By.TAG_NAME, "button") if b.text == "Le mani incrociate"]
         hands[0].click()
-        wait_for(driver, lambda d: "La mano destra poggia sulla sinistra" in d.find_element(By.TAG_NAME, "body").text,
-                 15, "the second detail in Italian")
+        wait_for(
+            driver,
+            lambda d: "La mano destra poggia sulla sinistra" in d.find_element(By.TAG_NAME, "body").text,
+            15,
+            "the second detail in Italian",
+        )
         time.sleep(1.5)  # the video keeps going: let the overlay labels turn Italian
         driver.save_screenshot(str(ARTIFACTS / "e2e-lens-it.png"))
         stats = driver.find_element(By.ID, "sl-stats")
@@ -63,9 +107,15 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         driver.quit()
         server.terminate()
         server.wait(20)
-    events = read_events(get_settings().events_db)
+    events = read_events(SETTINGS.events_db)
     types = {(e["type"], e["artwork"], e["detail"]) for e in events}
     assert ("artwork_recognised", "mona-lisa", None) in types
-    assert ("detail_opened", "mona-lisa", "face") in types and ("detail_opened", "mona-lisa", "hands") in types
-    assert any(t == "detail_recognised" for t, _, _ in types) and any(t == "session_start" for t, _, _ in types)
+    assert ("detail_opened", "mona-lisa", "face") in types and (
+        "detail_opened",
+        "mona-lisa",
+        "hands",
+    ) in types
+    assert any(t == "detail_recognised" for t, _, _ in types) and any(
+        t == "session_start" for t, _, _ in types
+    )
     assert {e["language"] for e in events} >= {"en", "it"}

@@ -1,4 +1,5 @@
 """The guide: import, save, load, export, and every validation rule with its message."""
+
 from __future__ import annotations
 
 import copy
@@ -10,16 +11,21 @@ import cv2
 import numpy as np
 import pytest
 
+from smartlens.errors import GuideError, UnsafeNameError
+from smartlens.guide import Guide, load_guide, save_guide
+from smartlens.guide.formats.coco import export_coco, import_coco
+from smartlens.guide.formats.paintings import import_paintings
+
 from conftest import PAINTINGS, needs_paintings
-from smartlens.guide import Guide, GuideError
-from smartlens.guide_io import export_coco, import_coco, import_paintings
-from smartlens.guide_store import load_guide, save_guide
-from smartlens.storage import UnsafeNameError
+from conftest import SESSION_SETTINGS as SETTINGS
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _comparable(guide: Guide) -> dict:
@@ -29,10 +35,10 @@ def _comparable(guide: Guide) -> dict:
 
 
 @needs_paintings
-def test_round_trip_paintings_coco(tmp_path, settings_env):
+def test_round_trip_paintings_coco(tmp_path, settings):
     imp = import_paintings(PAINTINGS, "museum")
     saved = save_guide(imp.guide, tmp_path / "museum", files=imp.files)
-    loaded = load_guide(tmp_path / "museum")
+    loaded = load_guide(tmp_path / "museum", SETTINGS)
     assert loaded.guide == saved.guide
     assert len(loaded.guide.artworks) == 8
     assert loaded.guide.languages == ["en", "it"]
@@ -47,7 +53,7 @@ def test_round_trip_paintings_coco(tmp_path, settings_env):
     again = import_coco(out, out.parent, "museum")
     assert again.guide == loaded.guide
     resaved = save_guide(again.guide, tmp_path / "again", files=again.files)
-    assert _comparable(load_guide(resaved.root).guide) == _comparable(loaded.guide)
+    assert _comparable(load_guide(resaved.root, SETTINGS).guide) == _comparable(loaded.guide)
 
 
 @needs_paintings
@@ -63,8 +69,11 @@ def test_plain_coco_import_matches_artworks_json(tmp_path):
 @pytest.fixture
 def saved_demo(tmp_path, demo_guide):
     """A private copy of the demo guide, and a snapshot of its files."""
-    ref = save_guide(demo_guide.guide, tmp_path / "g", files={
-        a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks})
+    ref = save_guide(
+        demo_guide.guide,
+        tmp_path / "g",
+        files={a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks},
+    )
     return ref, _snapshot(ref.root)
 
 
@@ -86,14 +95,17 @@ def _broken(guide: Guide, how: str) -> Guide:
     return g
 
 
-@pytest.mark.parametrize("how,field,words", [
-    ("missing image", "artworks[the-blue-house].image", "no such image file"),
-    ("box outside", "artworks[the-blue-house].details[house].box", "goes outside the image"),
-    ("unknown language", "artworks[the-blue-house].details[house].name", "unknown language 'fr'"),
-    ("duplicate artwork id", "artworks[the-blue-house].id", "duplicate artwork id"),
-    ("duplicate detail id", "artworks[the-blue-house].details[house].id", "duplicate detail id"),
-    ("unsafe id", "artworks[../../etc].id", "not allowed"),
-])
+@pytest.mark.parametrize(
+    "how,field,words",
+    [
+        ("missing image", "artworks[the-blue-house].image", "no such image file"),
+        ("box outside", "artworks[the-blue-house].details[house].box", "goes outside the image"),
+        ("unknown language", "artworks[the-blue-house].details[house].name", "unknown language 'fr'"),
+        ("duplicate artwork id", "artworks[the-blue-house].id", "duplicate artwork id"),
+        ("duplicate detail id", "artworks[the-blue-house].details[house].id", "duplicate detail id"),
+        ("unsafe id", "artworks[../../etc].id", "not allowed"),
+    ],
+)
 def test_validation_names_field_and_keeps_saved_guide(saved_demo, how, field, words):
     ref, before = saved_demo
     with pytest.raises(GuideError) as err:
@@ -101,7 +113,7 @@ def test_validation_names_field_and_keeps_saved_guide(saved_demo, how, field, wo
     message = str(err.value)
     assert field in message and words in message, message
     assert _snapshot(ref.root) == before  # nothing saved was touched
-    assert load_guide(ref.root).guide == ref.guide
+    assert load_guide(ref.root, SETTINGS).guide == ref.guide
 
 
 def test_malformed_guide_json_reports_fields(tmp_path, saved_demo):
@@ -111,23 +123,25 @@ def test_malformed_guide_json_reports_fields(tmp_path, saved_demo):
     data["artworks"][1]["width"] = -3
     (ref.root / "guide.json").write_text(json.dumps(data))
     with pytest.raises(GuideError) as err:
-        load_guide(ref.root)
+        load_guide(ref.root, SETTINGS)
     assert "details[sun].box: expected [x, y, width, height]" in str(err.value)
     assert "artworks[the-blue-house].width: expected a positive integer" in str(err.value)
     (ref.root / "guide.json").write_text("{not json")
     with pytest.raises(GuideError, match="not valid JSON"):
-        load_guide(ref.root)
+        load_guide(ref.root, SETTINGS)
 
 
 def test_corrupt_image_in_guide_is_reported(tmp_path, saved_demo):
     ref, _ = saved_demo
     (ref.root / ref.guide.artworks[0].image).write_bytes(b"\xff\xd8\xff garbage")
     with pytest.raises(GuideError, match=r"artworks\[harbour-at-dawn\]\.image: .*(unreadable|not an image)"):
-        load_guide(ref.root)
+        load_guide(ref.root, SETTINGS)
 
 
 def test_import_refuses_paths_outside_folder(tmp_path):
-    (tmp_path / "artworks.json").write_text(json.dumps({"artworks": [{"id": "x", "file": "../../etc/passwd"}]}))
+    (tmp_path / "artworks.json").write_text(
+        json.dumps({"artworks": [{"id": "x", "file": "../../etc/passwd"}]})
+    )
     with pytest.raises(GuideError, match="points outside"):
         import_paintings(tmp_path, "x")
 
@@ -140,7 +154,7 @@ def test_replace_only_with_force(tmp_path, demo_guide):
     g2 = copy.deepcopy(demo_guide.guide)
     g2.artworks = g2.artworks[:2]
     save_guide(g2, tmp_path / "g", files=files, replace=True)
-    assert len(load_guide(tmp_path / "g").guide.artworks) == 2
+    assert len(load_guide(tmp_path / "g", SETTINGS).guide.artworks) == 2
     assert not list(tmp_path.glob(".g.*"))  # no staging or trash folder left behind
 
 
@@ -148,7 +162,7 @@ def test_failed_replace_keeps_old_guide(tmp_path, demo_guide, monkeypatch):
     files = {a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks}
     ref = save_guide(demo_guide.guide, tmp_path / "g", files=files)
     before = _snapshot(ref.root)
-    import smartlens.guide_store as store
+    import smartlens.guide.store as store
 
     calls = {"n": 0}
     real = store.atomic_copy
@@ -179,14 +193,15 @@ def test_demo_guide_is_complete(demo_guide):
 
 
 def test_unsafe_guide_name():
-    from smartlens.guide_store import guide_dir
+    from smartlens.guide import guide_dir
 
     with pytest.raises(UnsafeNameError):
-        guide_dir("Bad Name!")
+        guide_dir("Bad Name!", SETTINGS)
 
 
 def test_image_errors(tmp_path):
-    from smartlens.imaging import ImageError, as_bgr, decode_image, read_image
+    from smartlens.errors import ImageError
+    from smartlens.imaging import as_bgr, decode_image, read_image
 
     with pytest.raises(ImageError, match="empty"):
         decode_image(b"")

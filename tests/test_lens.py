@@ -1,6 +1,8 @@
 """The lens' pieces without a browser: the frame callback, the calm card, events, speech, QR, TLS."""
+
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -11,25 +13,28 @@ import numpy as np
 import pytest
 
 from smartlens.analytics.events import COLUMNS, EventLog, read_events
-from smartlens.augment.camera import Camera
 from smartlens.imaging import read_image
 from smartlens.lens.i18n import STRINGS, pick_language, t
 from smartlens.lens.processor import FairSlots, LensProcessor
 from smartlens.lens.stabilizer import Stabilizer
 from smartlens.recognition import load_recognizer
 from smartlens.recognition.result import DetailHit, Recognition
+from smartlens.synth.camera import Camera
+
+from conftest import SESSION_SETTINGS as SETTINGS
 
 
 @pytest.fixture(scope="module")
 def demo_rec(demo_guide):
-    return load_recognizer(demo_guide, "retrieval")
+    return load_recognizer(demo_guide, SETTINGS, "retrieval")
 
 
 def _views(ref, n: int = 6, artwork: int = 1):
     art = ref.guide.artworks[artwork]
     image = read_image(ref.path(art.image))
-    return art, [Camera().view(art.id, image, {d.id: d.box for d in art.details}, seed=100 + s).image
-                 for s in range(n)]
+    return art, [
+        Camera().view(art.id, image, {d.id: d.box for d in art.details}, seed=100 + s).image for s in range(n)
+    ]
 
 
 def _processor(ref, rec, events=None, slots=1):
@@ -44,7 +49,11 @@ def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
         vf = av.VideoFrame.from_ndarray(f, format="bgr24")
         vf.pts = 42
         out = proc.recv(vf)
-        assert isinstance(out, av.VideoFrame) and (out.width, out.height) == (vf.width, vf.height) and out.pts == 42
+        assert (
+            isinstance(out, av.VideoFrame)
+            and (out.width, out.height) == (vf.width, vf.height)
+            and out.pts == 42
+        )
         outs.append(out.to_ndarray(format="bgr24"))
     changed = [np.mean(np.abs(o.astype(int) - f.astype(int)) > 40) for o, f in zip(outs, frames)]
     assert max(changed) > 0.005  # boxes and labels were drawn
@@ -54,14 +63,18 @@ def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
     assert s.processed == len(frames) and s.errors == 0 and s.median_ms > 0
 
 
-@pytest.mark.parametrize("frame", [
-    np.zeros((2, 2, 3), np.uint8),  # tiny
-    np.zeros((3000, 4000, 3), np.uint8),  # huge
-    np.full((480, 640), 128, np.uint8),  # grey, 2-D
-    np.random.default_rng(0).integers(0, 255, (479, 641, 3), dtype=np.uint8),  # odd size
-    np.zeros((480, 640, 4), np.uint8),  # with alpha
-    np.zeros((0, 0, 3), np.uint8),  # empty
-], ids=["tiny", "huge", "grey", "odd", "bgra", "empty"])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.zeros((2, 2, 3), np.uint8),  # tiny
+        np.zeros((3000, 4000, 3), np.uint8),  # huge
+        np.full((480, 640), 128, np.uint8),  # grey, 2-D
+        np.random.default_rng(0).integers(0, 255, (479, 641, 3), dtype=np.uint8),  # odd size
+        np.zeros((480, 640, 4), np.uint8),  # with alpha
+        np.zeros((0, 0, 3), np.uint8),  # empty
+    ],
+    ids=["tiny", "huge", "grey", "odd", "bgra", "empty"],
+)
 def test_callback_never_raises_on_odd_frames(demo_guide, demo_rec, frame):
     proc = _processor(demo_guide, demo_rec)
     out = proc.process(frame)
@@ -150,8 +163,11 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
     types = [r["type"] for r in rows]
     assert types[0] == "session_start" and "artwork_recognised" in types and "detail_recognised" in types
     assert "detail_opened" in types and types.count("session_start") == 1
-    assert set(rows[0]) == set(COLUMNS) == {"ts", "session", "type", "guide", "language", "method", "artwork",
-                                            "detail"}
+    assert (
+        set(rows[0])
+        == set(COLUMNS)
+        == {"ts", "session", "type", "guide", "language", "method", "artwork", "detail"}
+    )
     ip = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
     for r in rows:
         for v in r.values():
@@ -182,14 +198,14 @@ def test_ui_strings_and_language():
     assert pick_language(["en", "it"], "de-DE", "en") == "en"
 
 
-def test_speech_falls_back_offline(settings_env):
+def test_speech_falls_back_offline(settings):
     from smartlens.lens.speech import browser_speech_html, synthesize
 
     t0 = time.perf_counter()
-    assert synthesize("La Gioconda", "it") is None  # offline: no MP3, no hang
+    assert synthesize("La Gioconda", "it", settings) is None  # offline: no MP3, no hang
     assert time.perf_counter() - t0 < 5
     html = browser_speech_html("L'urlo </script>", "it", "Leggi")
-    assert "speechSynthesis" in html and "</script>\"" not in html.split("const p =")[1].split(";")[0]
+    assert "speechSynthesis" in html and '</script>"' not in html.split("const p =")[1].split(";")[0]
 
 
 def test_qr_and_certificate(tmp_path):
@@ -212,11 +228,13 @@ def test_qr_and_certificate(tmp_path):
     assert key.stat().st_mode & 0o077 == 0
 
 
-def test_ice_configuration(settings_env):
+def test_ice_configuration(settings):
     from smartlens.lens.webrtc import rtc_configuration
 
-    assert rtc_configuration() == {"iceServers": []}  # LAN: nothing from the internet
-    settings_env(SMARTLENS_ICE_SERVERS="stun:stun.example.org:3478, turn:u:p@turn.example.org:3478")
-    cfg = rtc_configuration()["iceServers"]
+    assert rtc_configuration(settings) == {"iceServers": []}  # LAN: nothing from the internet
+    settings = dataclasses.replace(
+        settings, ice_servers="stun:stun.example.org:3478, turn:u:p@turn.example.org:3478"
+    )
+    cfg = rtc_configuration(settings)["iceServers"]
     assert cfg[0] == {"urls": ["stun:stun.example.org:3478"]}
     assert cfg[1] == {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}

@@ -1,4 +1,5 @@
 """Retrieval: warped views, detail crops with boxes, nothing on walls and noise, bad images."""
+
 from __future__ import annotations
 
 import copy
@@ -11,16 +12,19 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import ROOT
-from smartlens.augment.camera import Camera, CameraParams
-from smartlens.imaging import ImageError, read_image
+from smartlens.errors import ImageError
+from smartlens.imaging import read_image
 from smartlens.recognition import load_recognizer
-from smartlens.recognition.retrieval import RetrievalRecognizer
+from smartlens.recognition.retrieval import load_retrieval
+from smartlens.synth.camera import Camera, CameraParams
+
+from conftest import ROOT
+from conftest import SESSION_SETTINGS as SETTINGS
 
 
 @pytest.fixture(scope="session")
 def demo_rec(demo_guide):
-    return load_recognizer(demo_guide, "retrieval")
+    return load_recognizer(demo_guide, SETTINGS, "retrieval")
 
 
 def _iou(a, b) -> float:
@@ -42,7 +46,7 @@ def test_warped_views_are_recognised(demo_guide, demo_rec):
 
 
 def test_shared_painting_from_a_steep_view(paintings_guide):
-    rec = load_recognizer(paintings_guide, "retrieval")
+    rec = load_recognizer(paintings_guide, SETTINGS, "retrieval")
     art = paintings_guide.guide.artwork("the-scream")
     image = read_image(paintings_guide.path(art.image))
     h, w = image.shape[:2]
@@ -58,7 +62,7 @@ def test_detail_close_up_gives_its_box(demo_guide, demo_rec):
     art = demo_guide.guide.artwork("the-blue-house")
     image = read_image(demo_guide.path(art.image))
     x, y, w, h = art.detail("tree").box
-    crop = image[y - 20:y + h + 20, x - 20:x + w + 20]
+    crop = image[y - 20 : y + h + 20, x - 20 : x + w + 20]
     frame = cv2.resize(crop, None, fx=1.5, fy=1.5)
     result = demo_rec.recognize(frame)
     assert result.artwork == "the-blue-house"
@@ -68,11 +72,15 @@ def test_detail_close_up_gives_its_box(demo_guide, demo_rec):
     assert _iou(hits["tree"].box, truth) > 0.7, hits["tree"].box
 
 
-@pytest.mark.parametrize("frame", [
-    np.full((480, 640, 3), 215, np.uint8),  # a blank wall
-    np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8),  # sensor noise
-    cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8), (0, 0), 3),
-], ids=["blank-wall", "noise", "blurred-noise"])
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.full((480, 640, 3), 215, np.uint8),  # a blank wall
+        np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8),  # sensor noise
+        cv2.GaussianBlur(np.random.default_rng(1).integers(0, 256, (480, 640, 3), dtype=np.uint8), (0, 0), 3),
+    ],
+    ids=["blank-wall", "noise", "blurred-noise"],
+)
 def test_nothing_on_walls_and_noise(demo_rec, frame):
     result = demo_rec.recognize(frame)
     assert result.artwork is None and result.details == []
@@ -86,8 +94,11 @@ def test_bad_frames_are_rejected_clearly(demo_rec, tmp_path):
     (tmp_path / "empty.jpg").write_bytes(b"")
     (tmp_path / "corrupt.jpg").write_bytes(b"\xff\xd8\xff\xe0" + bytes(200))
     cv2.imwrite(str(tmp_path / "huge.png"), np.zeros((7000, 7000), np.uint8))
-    for name, words in [("empty.jpg", "empty"), ("corrupt.jpg", "corrupt|unreadable|not an image"),
-                        ("huge.png", "too large")]:
+    for name, words in [
+        ("empty.jpg", "empty"),
+        ("corrupt.jpg", "corrupt|unreadable|not an image"),
+        ("huge.png", "too large"),
+    ]:
         with pytest.raises(ImageError, match=words):
             read_image(tmp_path / name)
 
@@ -102,35 +113,40 @@ def test_concurrent_calls_are_safe(demo_guide, demo_rec):
     assert parallel == serial and serial.count(art.id) >= 5
 
 
-def test_index_is_cached_and_rebuilt_when_guide_changes(tmp_path, demo_guide):
-    from smartlens.guide_store import save_guide
+def test_index_is_cached_and_rebuilt_when_guide_changes(tmp_path, demo_guide, settings):
+    from smartlens.guide import save_guide
 
     files = {a.image: demo_guide.path(a.image) for a in demo_guide.guide.artworks[:2]}
     g = copy.deepcopy(demo_guide.guide)
     g.artworks = g.artworks[:2]
     ref = save_guide(g, tmp_path / "small", files=files)
-    first = RetrievalRecognizer(ref)
+    first = load_retrieval(ref, settings)
     assert first.info.built
-    assert not RetrievalRecognizer(ref).info.built  # cached
+    assert not load_retrieval(ref, settings).info.built  # cached
     g.artworks[0].title["en"] = "A new title"  # texts do not touch the index
     ref = save_guide(g, ref.root)
-    assert not RetrievalRecognizer(ref).info.built
+    assert not load_retrieval(ref, settings).info.built
     g.artworks[0].details[0].box = (10, 10, 100, 100)  # a moved box does
     ref = save_guide(g, ref.root)
-    again = RetrievalRecognizer(ref)
+    again = load_retrieval(ref, settings)
     assert again.info.built and again.index.detail_boxes[0][0].tolist() == [10, 10, 100, 100]
     assert len(list(again.info.path.parent.glob("verified-*.npz"))) == 1  # the stale index is gone
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "smartlens", *args], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "smartlens", *args], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
 
 
 def test_recognize_cli_prints_json_lines_in_order(demo_guide, tmp_path):
     arts = demo_guide.guide.artworks[:2]
     (tmp_path / "bad.jpg").write_bytes(b"nope")
-    paths = [str(demo_guide.path(arts[0].image)), str(tmp_path / "bad.jpg"), str(demo_guide.path(arts[1].image))]
+    paths = [
+        str(demo_guide.path(arts[0].image)),
+        str(tmp_path / "bad.jpg"),
+        str(demo_guide.path(arts[1].image)),
+    ]
     out = _cli("recognize", "--guide", str(demo_guide.root), "--json", *paths)
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["image"] for x in lines] == paths
@@ -141,6 +157,12 @@ def test_recognize_cli_prints_json_lines_in_order(demo_guide, tmp_path):
 
 
 def test_unbuilt_method_says_so(demo_guide):
-    out = _cli("recognize", "--guide", str(demo_guide.root), "--method", "detection", str(demo_guide.path(
-        demo_guide.guide.artworks[0].image)))
+    out = _cli(
+        "recognize",
+        "--guide",
+        str(demo_guide.root),
+        "--method",
+        "detection",
+        str(demo_guide.path(demo_guide.guide.artworks[0].image)),
+    )
     assert out.returncode == 2 and "not built yet" in out.stderr

@@ -9,6 +9,7 @@ them in batches, opening the database only for each batch so other processes (th
 charts) can read it in between. If the queue is full, events are dropped and counted rather
 than slowing the video loop.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -18,13 +19,20 @@ import threading
 import time
 import uuid
 from dataclasses import astuple, dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 log = logging.getLogger("smartlens.events")
 
-EVENT_TYPES = ("session_start", "artwork_recognised", "detail_recognised", "detail_opened",
-               "audio_played", "video_played", "tts_played")
+EVENT_TYPES = (
+    "session_start",
+    "artwork_recognised",
+    "detail_recognised",
+    "detail_opened",
+    "audio_played",
+    "video_played",
+    "tts_played",
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -98,7 +106,7 @@ class EventLog:
             log.warning("unknown event type %r ignored", type)
             return
         try:
-            self._queue.put_nowait(Event(datetime.now(timezone.utc).replace(tzinfo=None), session, type, **fields))
+            self._queue.put_nowait(Event(datetime.now(UTC).replace(tzinfo=None), session, type, **fields))
         except queue.Full:
             self.dropped += 1
         except TypeError as exc:  # a field that is not part of an event: refused, not stored
@@ -119,8 +127,10 @@ class EventLog:
             con = connect(self.path)
             try:
                 con.execute(SCHEMA)
-                con.executemany(f"INSERT INTO events VALUES ({', '.join('?' * len(COLUMNS))})",
-                                [astuple(e) for e in batch])
+                con.executemany(
+                    f"INSERT INTO events VALUES ({', '.join('?' * len(COLUMNS))})",
+                    [astuple(e) for e in batch],
+                )
             finally:
                 con.close()
             self.written += len(batch)

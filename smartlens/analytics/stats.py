@@ -1,4 +1,5 @@
 """Questions staff ask of the events, as DuckDB SQL: what did visitors look at, and how."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -17,6 +17,7 @@ Output folder::
 Samples are numbered and seeded one by one, so the output does not depend on the number of
 worker processes or on the order they finish in.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,28 +27,29 @@ import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import albumentations as A
 import cv2
 import numpy as np
 
-from ..guide_store import GuideRef, fingerprint, load_guide
+from ..geometry import Box, float_box
+from ..guide import GuideRef, fingerprint
 from ..imaging import encode_jpeg, fit_within, read_image
+from ..progress import Progress, ProgressEvent, no_progress
 from ..storage import atomic_write_bytes, atomic_write_json
-from .camera import Camera, CameraParams
+from ..synth.camera import Camera, CameraParams
+from ..vocabulary import Preset
 from .transforms import geometric, photometric, strength
 
 #: A box is kept when this much of it stays in the frame and it keeps this many pixels a side.
 MIN_VISIBILITY = 0.5
 MIN_SIDE_PX = 8
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True)
 class AugmentParams:
     per_image: int = 20  # views per artwork, and close-ups per detail
-    preset: str = "medium"
+    preset: str = Preset.MEDIUM
     blocks: tuple[str, ...] | None = None  # a custom list of transform blocks
     negatives: int = 0  # frames with no artwork (the classifier's reject class)
     seed: int = 0
@@ -72,7 +74,7 @@ class Task:
 class Sample:
     image: np.ndarray
     label: str | None  # 'artwork' or 'artwork/detail' (a close-up); None for a negative
-    boxes: list[tuple[str, tuple[float, float, float, float]]] = field(default_factory=list)
+    boxes: list[tuple[str, Box]] = field(default_factory=list)
 
 
 @dataclass
@@ -111,8 +113,14 @@ class SampleMaker:
         self.camera = Camera(CameraParams(max_tilt=min(40.0, 15 + 15 * k)))
         self.pipeline = A.Compose(
             geometric(params.preset, blocks) + list(photometric(params.preset, blocks).transforms),
-            bbox_params=A.BboxParams(format="coco", label_fields=["labels"], min_visibility=MIN_VISIBILITY,
-                                     min_width=MIN_SIDE_PX, min_height=MIN_SIDE_PX, clip=True),
+            bbox_params=A.BboxParams(
+                format="coco",
+                label_fields=["labels"],
+                min_visibility=MIN_VISIBILITY,
+                min_width=MIN_SIDE_PX,
+                min_height=MIN_SIDE_PX,
+                clip=True,
+            ),
         )
         self._images: dict[int, np.ndarray] = {}
 
@@ -128,22 +136,33 @@ class SampleMaker:
             label, boxes = None, []
         else:
             art = self.ref.guide.artworks[task.artwork]
-            view = self.camera.view(art.id, self._image(task.artwork), {d.id: d.box for d in art.details}, seed,
-                                    focus=task.focus, degrade=False)
+            view = self.camera.view(
+                art.id,
+                self._image(task.artwork),
+                {d.id: d.box for d in art.details},
+                seed,
+                focus=task.focus,
+                degrade=False,
+            )
             label = art.id if task.focus is None else f"{art.id}/{task.focus}"
-            boxes = [(f"{art.id}/{d}", t.box) for d, t in view.details.items()
-                     if t.box is not None and t.visible >= MIN_VISIBILITY]
+            boxes = [
+                (f"{art.id}/{d}", t.box)
+                for d, t in view.details.items()
+                if t.box is not None and t.visible >= MIN_VISIBILITY
+            ]
         self.pipeline.set_random_seed(seed % 2**31)
         h, w = view.image.shape[:2]
         clipped = [(n, _clip(b, w, h)) for n, b in boxes]
         clipped = [(n, b) for n, b in clipped if b[2] >= MIN_SIDE_PX and b[3] >= MIN_SIDE_PX]
         out = self.pipeline(image=view.image, bboxes=[b for _, b in clipped], labels=[n for n, _ in clipped])
         image, scale = fit_within(out["image"], self.params.max_side)
-        kept = [(str(n), tuple(float(v) * scale for v in b)) for n, b in zip(out["labels"], out["bboxes"])]
+        kept = [
+            (str(n), float_box(np.asarray(b, float) * scale)) for n, b in zip(out["labels"], out["bboxes"])
+        ]
         return Sample(image, label, kept)
 
 
-def _clip(box, w: int, h: int) -> tuple[float, float, float, float]:
+def _clip(box: Box, w: int, h: int) -> Box:
     x, y, bw, bh = box
     x0, y0 = max(0.0, x), max(0.0, y)
     x1, y1 = min(float(w), x + bw), min(float(h), y + bh)
@@ -154,19 +173,25 @@ def _clip(box, w: int, h: int) -> tuple[float, float, float, float]:
 _MAKER: SampleMaker | None = None
 
 
-def _init_worker(root: str, params: AugmentParams) -> None:
+def _init_worker(ref: GuideRef, params: AugmentParams) -> None:
     global _MAKER
     cv2.setNumThreads(1)  # one process per core already
-    _MAKER = SampleMaker(load_guide(root, check=False), params)
+    _MAKER = SampleMaker(ref, params)
 
 
 def _write(out: Path, task: Task, sample: Sample) -> None:
     atomic_write_bytes(out / "images" / f"{task.name}.jpg", encode_jpeg(sample.image, 92))
     h, w = sample.image.shape[:2]
-    atomic_write_json(out / "labels" / f"{task.name}.json", {
-        "file": f"images/{task.name}.jpg", "width": w, "height": h, "label": sample.label,
-        "boxes": [{"category": n, "bbox": [round(v, 1) for v in b]} for n, b in sample.boxes],
-    })
+    atomic_write_json(
+        out / "labels" / f"{task.name}.json",
+        {
+            "file": f"images/{task.name}.jpg",
+            "width": w,
+            "height": h,
+            "label": sample.label,
+            "boxes": [{"category": n, "bbox": [round(v, 1) for v in b]} for n, b in sample.boxes],
+        },
+    )
 
 
 def _work(out: str, tasks: list[Task]) -> int:
@@ -176,18 +201,29 @@ def _work(out: str, tasks: list[Task]) -> int:
     return len(tasks)
 
 
-def generate(ref: GuideRef, out: Path, params: AugmentParams, workers: int | None = None,
-             progress: Progress | None = None, force: bool = False) -> AugmentReport:
+def generate(
+    ref: GuideRef,
+    out: Path,
+    params: AugmentParams,
+    workers: int | None = None,
+    progress: Progress = no_progress,
+    force: bool = False,
+) -> AugmentReport:
     """Make every sample of ``params`` under ``out`` (resuming an interrupted run)."""
     out = Path(out)
-    manifest = {"guide": ref.guide.name, "fingerprint": fingerprint(ref.guide, ref.root, visual_only=True),
-                **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()}}
+    manifest = {
+        "guide": ref.guide.name,
+        "fingerprint": fingerprint(ref.guide, ref.root, visual_only=True),
+        **{k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(params).items()},
+    }
     old = out / "manifest.json"
     if old.is_file() and not force:
         previous = json.loads(old.read_text())
         if previous != manifest:
-            raise FileExistsError(f"{out} holds a different augmentation run ({previous.get('guide')}, preset "
-                                  f"{previous.get('preset')}); choose another --out or use --force to start over")
+            raise FileExistsError(
+                f"{out} holds a different augmentation run ({previous.get('guide')}, preset "
+                f"{previous.get('preset')}); choose another --out or use --force to start over"
+            )
     if force and out.exists():
         import shutil
 
@@ -206,8 +242,15 @@ def generate(ref: GuideRef, out: Path, params: AugmentParams, workers: int | Non
     done = 0
 
     def report(message: str) -> None:
-        if progress:
-            progress(skipped + done, len(tasks), message)
+        finished = skipped + done
+        progress(
+            ProgressEvent(
+                "augmenting",
+                finished / max(1, len(tasks)),
+                f"{finished}/{len(tasks)} {message}",
+                {"done": finished, "total": len(tasks)},
+            )
+        )
 
     report("starting")
     if workers == 1:
@@ -218,9 +261,9 @@ def generate(ref: GuideRef, out: Path, params: AugmentParams, workers: int | Non
             report("augmenting")
     else:
         chunk = max(1, min(16, len(todo) // (workers * 4) or 1))
-        chunks = [todo[i:i + chunk] for i in range(0, len(todo), chunk)]
+        chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
         ctx = multiprocessing.get_context("spawn")  # safe even when TensorFlow is loaded in this process
-        with ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(str(ref.root), params)) as pool:
+        with ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(ref, params)) as pool:
             pending = {pool.submit(_work, str(out), c) for c in chunks}
             try:
                 while pending:
@@ -247,20 +290,40 @@ def write_coco(ref: GuideRef, out: Path) -> Path:
     """Assemble annotations.coco.json from the finished samples."""
     cats = [f"{a.id}/{d.id}" for a in ref.guide.artworks for d in a.details]
     cat_id = {c: i + 1 for i, c in enumerate(cats)}
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     for i, rec in enumerate(read_labels(out), start=1):
-        images.append({"id": i, "file_name": rec["file"], "width": rec["width"], "height": rec["height"],
-                       "smartlens": {"label": rec["label"]}})
+        images.append(
+            {
+                "id": i,
+                "file_name": rec["file"],
+                "width": rec["width"],
+                "height": rec["height"],
+                "smartlens": {"label": rec["label"]},
+            }
+        )
         for b in rec["boxes"]:
             if b["category"] in cat_id:
                 x, y, w, h = b["bbox"]
-                annotations.append({"id": len(annotations) + 1, "image_id": i, "category_id": cat_id[b["category"]],
-                                    "bbox": b["bbox"], "area": round(w * h, 1), "iscrowd": 0})
-    return atomic_write_json(out / "annotations.coco.json", {
-        "info": {"description": f"SmartLens augmented views of guide {ref.guide.name}"},
-        "images": images, "annotations": annotations,
-        "categories": [{"id": cat_id[c], "name": c, "supercategory": c.split("/")[0]} for c in cats],
-    })
+                annotations.append(
+                    {
+                        "id": len(annotations) + 1,
+                        "image_id": i,
+                        "category_id": cat_id[b["category"]],
+                        "bbox": b["bbox"],
+                        "area": round(w * h, 1),
+                        "iscrowd": 0,
+                    }
+                )
+    return atomic_write_json(
+        out / "annotations.coco.json",
+        {
+            "info": {"description": f"SmartLens augmented views of guide {ref.guide.name}"},
+            "images": images,
+            "annotations": annotations,
+            "categories": [{"id": cat_id[c], "name": c, "supercategory": c.split("/")[0]} for c in cats],
+        },
+    )
 
 
 def preview(ref: GuideRef, params: AugmentParams, n: int = 8, draw: bool = True) -> list[np.ndarray]:
@@ -275,7 +338,15 @@ def preview(ref: GuideRef, params: AugmentParams, n: int = 8, draw: bool = True)
         if draw:
             for name, (x, y, w, h) in s.boxes:
                 cv2.rectangle(img, (int(x), int(y)), (int(x + w), int(y + h)), (0, 230, 255), 2)
-                cv2.putText(img, name.split("/")[-1], (int(x) + 3, int(y) + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
-                            (0, 230, 255), 1, cv2.LINE_AA)
+                cv2.putText(
+                    img,
+                    name.split("/")[-1],
+                    (int(x) + 3, int(y) + 16),
+                    cv2.FONT_HERSHEY_SIMPLEX,
+                    0.5,
+                    (0, 230, 255),
+                    1,
+                    cv2.LINE_AA,
+                )
         out.append(img)
     return out

@@ -2,6 +2,7 @@
 
 Shared by the end-to-end test and ``python -m smartlens bench lens``.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,8 +30,11 @@ def write_y4m(path: Path, image: np.ndarray, frames: int = 30) -> Path:
     """A Y4M clip (what Chromium's fake camera plays) of ``image`` hung on a wall, seen slightly askew."""
     h, w = image.shape[:2]
     s = 400 / h
-    dst = np.float32([[320 - w * s / 2, 40], [320 + w * s / 2, 48], [316 + w * s / 2, 440], [324 - w * s / 2, 446]])
-    H = cv2.getPerspectiveTransform(np.float32([[0, 0], [w, 0], [w, h], [0, h]]), dst)
+    dst = np.array(
+        [[320 - w * s / 2, 40], [320 + w * s / 2, 48], [316 + w * s / 2, 440], [324 - w * s / 2, 446]],
+        np.float32,
+    )
+    H = cv2.getPerspectiveTransform(np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32), dst)
     wall = np.full((480, 640, 3), (168, 178, 188), np.uint8)
     frame = cv2.warpPerspective(image, H, (640, 480), dst=wall, borderMode=cv2.BORDER_TRANSPARENT)
     with open(path, "wb") as fh:
@@ -45,8 +49,13 @@ def start_lens(guide: str, port: int, extra_env: dict | None = None) -> subproce
     from ..serve import streamlit_command
 
     env = {**os.environ, **(extra_env or {})}
-    proc = subprocess.Popen(streamlit_command("lens.py", port, "127.0.0.1", ["--guide", guide]), cwd=PROJECT_ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        streamlit_command("lens.py", port, "127.0.0.1", ["--guide", guide]),
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -66,13 +75,24 @@ def browser(y4m: Path, lang: str = "en-US", nice: bool = False):
     from selenium.webdriver.chrome.service import Service
 
     o = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={y4m}", "--window-size=430,1600", f"--lang={lang}",
-                "--disable-background-networking", "--disable-component-update", "--no-first-run", "--disable-sync"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+        "--window-size=430,1600",
+        f"--lang={lang}",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+        "--disable-sync",
+    ):
         o.add_argument(arg)
-    o.binary_location = shutil.which("chromium")
-    driver_path = shutil.which("chromedriver")
+    o.binary_location = shutil.which("chromium") or "chromium"
+    driver_path = shutil.which("chromedriver") or "chromedriver"
     if nice:
         wrapper = y4m.parent / "chromedriver-nice.sh"
         wrapper.write_text(f'#!/bin/sh\nexec nice -n 19 {driver_path} "$@"\n')
@@ -89,16 +109,26 @@ def wait_for(driver, condition, timeout: float, what: str):
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / f"e2e-failed-{what.replace(' ', '-')}.png"))
-        raise AssertionError(f"timed out waiting for {what}")
+        raise AssertionError(f"timed out waiting for {what}") from None
 
 
 def start_camera(driver) -> None:
     """Switch into streamlit-webrtc's iframe and press its START button, as a visitor does."""
     from selenium.webdriver.common.by import By
 
-    frame = wait_for(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "iframe[title*='webrtc']"), 60, "the camera")
+    frame = wait_for(
+        driver, lambda d: d.find_elements(By.CSS_SELECTOR, "iframe[title*='webrtc']"), 60, "the camera"
+    )
     driver.switch_to.frame(frame[0])
-    button = wait_for(driver, lambda d: [b for b in d.find_elements(By.TAG_NAME, "button")
-                                         if b.text.strip().upper().startswith(("START", "AVVIA"))], 20, "START")
+    button = wait_for(
+        driver,
+        lambda d: [
+            b
+            for b in d.find_elements(By.TAG_NAME, "button")
+            if b.text.strip().upper().startswith(("START", "AVVIA"))
+        ],
+        20,
+        "START",
+    )
     button[0].click()
     driver.switch_to.default_content()

@@ -4,22 +4,47 @@ Reports per method and mode: artwork top-1, class top-1 (artwork or detail, as a
 sees it), detail precision and recall, false positives on negatives, median and p95 ms per
 frame, index build time and size; then retrieval with the guide grown to larger sizes.
 """
+
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import gc
 import json
 import time
 from pathlib import Path
 
-from ..config import get_settings
+from ..config import Settings
+from ..errors import USER_ERRORS
+from ..recognition.local_features import SiftExtractor
+from ..recognition.retrieval.verified import GeometricParams
 from ..storage import atomic_write_json
+from ..synth.camera import View
 from .scoring import evaluate
-from .timing import table
-from .views import artwork_views, bench_guide, describe, grown_guide, negative_views, paintings_dir, save_samples
+from .timing import summary, table
+from .views import (
+    artwork_views,
+    bench_guide,
+    describe,
+    grown_guide,
+    negative_views,
+    paintings_dir,
+    save_samples,
+)
 
-COLUMNS = ["method", "weights", "artwork_top1", "class_top1", "detail_precision", "detail_recall", "negatives_fp",
-           "median_ms", "p95_ms", "build_s", "index_mb"]
+COLUMNS = [
+    "method",
+    "weights",
+    "artwork_top1",
+    "class_top1",
+    "detail_precision",
+    "detail_recall",
+    "negatives_fp",
+    "median_ms",
+    "p95_ms",
+    "build_s",
+    "index_mb",
+]
 
 
 def rss_mb() -> float:
@@ -42,46 +67,67 @@ def make_recognizer(method: str, ref, settings, rebuild: bool = True):
     from ..recognition import load_recognizer
 
     name, _, mode = method.partition("/")
-    return load_recognizer(ref, name, mode or None, settings=settings, rebuild=rebuild)
+    return load_recognizer(ref, settings, name, mode or None, rebuild=rebuild)
 
 
-def run(paintings: Path | None = None, methods: tuple[str, ...] = ("retrieval/verified", "retrieval/baseline"),
-        weights: tuple[str, ...] = ("setting",), whole: int = 10, per_detail: int = 3, negatives: int = 100,
-        scale: tuple[int, ...] = (), scale_methods: tuple[str, ...] = ("retrieval/verified",),
-        samples: Path | None = None, log=print) -> dict:
-    base_settings = get_settings()
+def run(
+    base_settings: Settings,
+    paintings: Path | None = None,
+    methods: tuple[str, ...] = ("retrieval/verified", "retrieval/baseline"),
+    weights: tuple[str, ...] = ("setting",),
+    whole: int = 10,
+    per_detail: int = 3,
+    negatives: int = 100,
+    scale: tuple[int, ...] = (),
+    scale_methods: tuple[str, ...] = ("retrieval/verified",),
+    samples: Path | None = None,
+    log=print,
+) -> dict:
     ref = bench_guide(paintings or paintings_dir(base_settings), base_settings)
     t0 = time.perf_counter()
     views = artwork_views(ref, whole, per_detail)
     negs = negative_views(negatives)
-    log(f"test views: {describe(views)} + {describe(negs)} negatives, rendered in {time.perf_counter() - t0:.0f} s "
-        f"(guide: {len(ref.guide.artworks)} artworks, {sum(len(a.details) for a in ref.guide.artworks)} details)")
+    log(
+        f"test views: {describe(views)} + {describe(negs)} negatives, rendered in {time.perf_counter() - t0:.0f} s "
+        f"(guide: {len(ref.guide.artworks)} artworks, {sum(len(a.details) for a in ref.guide.artworks)} details)"
+    )
     if samples:
         save_samples(views + negs[:8], samples)
         log(f"sample views: {samples}")
+    ruler = yardstick(views)
+    log(
+        f"yardstick (plain SIFT extraction of the same views, as frames are described): median "
+        f"{ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms"
+    )
     rows, failures = [], {}
     weight_settings = []
     for w in weights:
         if w == "setting":
             weight_settings.append(base_settings)
         else:
-            weight_settings.append(dataclasses.replace(base_settings, weights=None if w == "none" else Path(w)))
+            weight_settings.append(
+                dataclasses.replace(base_settings, weights=None if w == "none" else Path(w))
+            )
     for method in methods:
         needs_weights = method != "retrieval/verified"
-        for settings in (weight_settings if needs_weights else weight_settings[:1]):
+        for settings in weight_settings if needs_weights else weight_settings[:1]:
             label = _weights_label(settings) if needs_weights else "(none needed)"
             try:
                 t1 = time.perf_counter()
                 rec = make_recognizer(method, ref, settings)
                 build_s = time.perf_counter() - t1
-            except (FileNotFoundError, NotImplementedError, ValueError) as exc:
+            except USER_ERRORS as exc:
                 log(f"{method} [{label}]: skipped ({exc})")
                 continue
             score = evaluate(rec.recognize, views, negs)
             info = getattr(rec, "info", None)
-            row = {"method": method, "weights": label, **score.metrics(),
-                   "build_s": round(getattr(info, "seconds", build_s), 1),
-                   "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else ""}
+            row = {
+                "method": method,
+                "weights": label,
+                **score.metrics(),
+                "build_s": round(getattr(info, "seconds", build_s), 1),
+                "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else "",
+            }
             rows.append(row)
             failures[f"{method} [{label}]"] = score.failures[:20]
             log(table([row], COLUMNS).splitlines()[-1])
@@ -97,16 +143,55 @@ def run(paintings: Path | None = None, methods: tuple[str, ...] = ("retrieval/ve
             loaded = rss_mb()
             score = evaluate(rec.recognize, views, negs)
             info = getattr(rec, "info", None)
-            row = {"method": method, "artworks": size, **score.metrics(), "build_s": round(build_s, 1),
-                   "index_mb": round(info.nbytes / 2**20, 1) if info else "",
-                   "rss_growth_mb": round(loaded - before, 0)}
+            row = {
+                "method": method,
+                "artworks": size,
+                **score.metrics(),
+                "build_s": round(build_s, 1),
+                "index_mb": round(info.nbytes / 2**20, 1) if info else "",
+                "rss_growth_mb": round(loaded - before, 0),
+            }
             scale_rows.append(row)
             failures[f"{method} at {size}"] = score.failures[:20]
-            log(table([row], ["method", "artworks", "artwork_top1", "negatives_fp", "median_ms", "p95_ms",
-                              "build_s", "index_mb", "rss_growth_mb"]).splitlines()[-1])
+            log(
+                table(
+                    [row],
+                    [
+                        "method",
+                        "artworks",
+                        "artwork_top1",
+                        "negatives_fp",
+                        "median_ms",
+                        "p95_ms",
+                        "build_s",
+                        "index_mb",
+                        "rss_growth_mb",
+                    ],
+                ).splitlines()[-1]
+            )
             del rec
-    return {"rows": rows, "scale": scale_rows, "failures": failures,
-            "views": describe(views), "negatives": len(negs), "machine": machine()}
+    return {
+        "rows": rows,
+        "scale": scale_rows,
+        "failures": failures,
+        "views": describe(views),
+        "negatives": len(negs),
+        "machine": machine(),
+        "yardstick": ruler,
+    }
+
+
+def yardstick(views: list[View]) -> dict[str, float]:
+    """Time a plain SIFT extraction of each view at the query's size and budget: a fixed amount of
+    work to set every timing beside, since this machine's speed varies from run to run."""
+    p = GeometricParams()
+    sift = SiftExtractor(p.query_features, p.query_side)
+    ms = []
+    for v in views:
+        t0 = time.perf_counter()
+        sift.extract(v.image)
+        ms.append((time.perf_counter() - t0) * 1000)
+    return summary(ms)
 
 
 def machine() -> str:
@@ -115,27 +200,56 @@ def machine() -> str:
 
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     return f"{os.cpu_count()} cores {cpu} ({platform.system()})"
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace, settings: Settings) -> int:
+    """``bench recognition``: print the tables."""
     result = run(
+        settings,
         paintings=Path(args.paintings) if args.paintings else None,
-        methods=tuple(args.methods.split(",")), weights=tuple(args.weights.split(",")),
-        whole=args.views, per_detail=args.detail_views, negatives=args.negatives,
-        scale=tuple(int(s) for s in args.scale.split(",") if s), scale_methods=tuple(args.scale_methods.split(",")),
+        methods=tuple(args.methods.split(",")),
+        weights=tuple(args.weights.split(",")),
+        whole=args.views,
+        per_detail=args.detail_views,
+        negatives=args.negatives,
+        scale=tuple(int(s) for s in args.scale.split(",") if s),
+        scale_methods=tuple(args.scale_methods.split(",")),
         samples=Path(args.samples) if args.samples else None,
     )
-    print(f"\nrecognition benchmark on {result['machine']}:")
+    ruler = result["yardstick"]
+    print(
+        f"\nrecognition benchmark on {result['machine']} (yardstick, a plain SIFT extraction of the same "
+        f"views: median {ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms):"
+    )
     print(table(result["rows"], COLUMNS))
     if result["scale"]:
         print("\nretrieval as the guide grows (accuracy on the real paintings' views):")
-        print(table(result["scale"], ["method", "artworks", "artwork_top1", "detail_precision", "detail_recall",
-                                      "negatives_fp", "median_ms", "p95_ms", "build_s", "index_mb", "rss_growth_mb"]))
+        print(
+            table(
+                result["scale"],
+                [
+                    "method",
+                    "artworks",
+                    "artwork_top1",
+                    "detail_precision",
+                    "detail_recall",
+                    "negatives_fp",
+                    "median_ms",
+                    "p95_ms",
+                    "build_s",
+                    "index_mb",
+                    "rss_growth_mb",
+                ],
+            )
+        )
     if args.json:
         atomic_write_json(Path(args.json), result)
         print(f"\nwrote {args.json}")

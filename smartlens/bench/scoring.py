@@ -1,12 +1,11 @@
 """Scoring recognisers against the virtual camera's ground truth."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-
-from ..augment.camera import View
 from ..recognition.result import Recognition
+from ..synth.camera import View
 from .timing import summary
 
 #: A detail counts as present when this much of it is in the frame and it is this large...
@@ -66,7 +65,9 @@ class Score:
         self.correct += ok
         self.class_correct += predicted_class(r) == true_class(view)
         if not ok:
-            self.failures.append(f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''} -> {r.artwork}")
+            self.failures.append(
+                f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''} -> {r.artwork}"
+            )
         reported = {d.id for d in r.details} if ok else set()
         wrong_art = r.artwork is not None and not ok
         for det in view.details:
@@ -90,7 +91,8 @@ class Score:
             "detail_recall": pct(self.tp, self.tp + self.fn),
             "negatives_fp": pct(self.false_positives, self.negatives),
             **summary(self.ms),
-            "views": self.views, "negatives": self.negatives,
+            "views": self.views,
+            "negatives": self.negatives,
         }
 
 
@@ -99,6 +101,3 @@ def evaluate(recognize, views: list[View], negatives: list[View]) -> Score:
     for v in views + negatives:
         score.add(v, recognize(v.image))
     return score
-
-
-

@@ -1,4 +1,5 @@
 """Test material for the recognition benchmark: camera views, negatives, and grown guides."""
+
 from __future__ import annotations
 
 import tempfile
@@ -7,34 +8,37 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .. import procedural
-from ..augment.camera import Camera, CameraParams, View
-from ..config import Settings, get_settings
-from ..guide import Artwork, Detail, Guide
-from ..guide_io import import_paintings
-from ..guide_store import GUIDE_FILE, GuideRef, load_guide, save_guide
+from ..config import Settings
+from ..guide import GUIDE_FILE, Artwork, Detail, Guide, GuideRef, load_guide, save_guide
+from ..guide.formats.paintings import import_paintings
 from ..imaging import read_image
+from ..progress import Progress, ProgressEvent, no_progress
+from ..synth import pictures
+from ..synth.camera import Camera, CameraParams, View
 
 #: Seeds of benchmark views: far from calibration's, so no method is tested on what it tuned on.
 BENCH_SEED = 1_000_000
 NEGATIVE_SEED = 2_000_000
 
 
-def paintings_dir(settings: Settings | None = None) -> Path:
-    return (settings or get_settings()).home.parent / "shared" / "data" / "paintings"
+def paintings_dir(settings: Settings) -> Path:
+    """The shared paintings beside the checkout (``../shared/data/paintings``)."""
+    return settings.home.parent / "shared" / "data" / "paintings"
 
 
-def bench_guide(src: Path, settings: Settings | None = None) -> GuideRef:
+def bench_guide(src: Path, settings: Settings) -> GuideRef:
     """The paintings imported as the benchmark's guide (under data/bench/)."""
-    settings = settings or get_settings()
     if not (Path(src) / "artworks.json").is_file():
         raise FileNotFoundError(f"{src}: no artworks.json (pass --paintings DIR)")
     imp = import_paintings(Path(src), "paintings")
-    return save_guide(imp.guide, settings.data / "bench" / "guides" / "paintings", files=imp.files, replace=True)
+    return save_guide(
+        imp.guide, settings.data / "bench" / "guides" / "paintings", files=imp.files, replace=True
+    )
 
 
-def artwork_views(ref: GuideRef, whole: int, per_detail: int, seed: int = BENCH_SEED,
-                  params: CameraParams | None = None) -> list[View]:
+def artwork_views(
+    ref: GuideRef, whole: int, per_detail: int, seed: int = BENCH_SEED, params: CameraParams | None = None
+) -> list[View]:
     """``whole`` views of each artwork plus ``per_detail`` close-ups of each detail."""
     camera = Camera(params or CameraParams())
     views = []
@@ -45,7 +49,9 @@ def artwork_views(ref: GuideRef, whole: int, per_detail: int, seed: int = BENCH_
             views.append(camera.view(art.id, image, boxes, seed + 1000 * a + k))
         for j, d in enumerate(art.details):
             for k in range(per_detail):
-                views.append(camera.view(art.id, image, boxes, seed + 1000 * a + 100 * (j + 1) + k, focus=d.id))
+                views.append(
+                    camera.view(art.id, image, boxes, seed + 1000 * a + 100 * (j + 1) + k, focus=d.id)
+                )
     return views
 
 
@@ -62,30 +68,35 @@ def _variant(image: np.ndarray, kind: str, rng: np.random.Generator) -> np.ndarr
         h, w = image.shape[:2]
         f = rng.uniform(0.6, 0.85)
         y, x = int(rng.uniform(0, h * (1 - f))), int(rng.uniform(0, w * (1 - f)))
-        return np.ascontiguousarray(image[y:y + int(h * f), x:x + int(w * f)])
+        return np.ascontiguousarray(image[y : y + int(h * f), x : x + int(w * f)])
     hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
     hsv[..., 0] = (hsv[..., 0].astype(int) + int(rng.integers(30, 150))) % 180
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
 
 
-def grown_guide(base: GuideRef, size: int, settings: Settings | None = None, progress=None) -> GuideRef:
+def grown_guide(base: GuideRef, size: int, settings: Settings, progress: Progress = no_progress) -> GuideRef:
     """``base`` plus distractor artworks up to ``size``: mirrored copies of the base paintings,
     and generated pictures with mirrored, cropped and recoloured variants of them.
 
     Cached under data/bench/guides/ (the distractors are deterministic).
     """
-    settings = settings or get_settings()
     dest = settings.data / "bench" / "guides" / f"{base.guide.name}-{size}"
     if (dest / GUIDE_FILE).is_file():
-        ref = load_guide(dest, check=False)
+        ref = load_guide(dest, settings, check=False)
         if len(ref.guide.artworks) == size and all(
-                a.id == b.id for a, b in zip(base.guide.artworks, ref.guide.artworks)):
+            a.id == b.id for a, b in zip(base.guide.artworks, ref.guide.artworks)
+        ):
             return ref
-    guide = Guide(name=f"{base.guide.name}-{size}", languages=list(base.guide.languages),
-                  default_language=base.guide.default_language, artworks=list(base.guide.artworks))
+    guide = Guide(
+        name=f"{base.guide.name}-{size}",
+        languages=list(base.guide.languages),
+        default_language=base.guide.default_language,
+        artworks=list(base.guide.artworks),
+    )
     files = {a.image: base.path(a.image) for a in base.guide.artworks}
     rng = np.random.default_rng(size)
     with tempfile.TemporaryDirectory(prefix="smartlens-grow-") as tmp:
+
         def add(art_id: str, image: np.ndarray, boxes: dict) -> None:
             rel = f"images/{art_id}.jpg"
             files[rel] = Path(tmp) / f"{art_id}.jpg"
@@ -104,17 +115,23 @@ def grown_guide(base: GuideRef, size: int, settings: Settings | None = None, pro
                 break
             image = read_image(base.path(art.image))
             w = image.shape[1]
-            add(f"{art.id}-mirrored", _variant(image, "mirrored", rng),
-                {d.id: (w - d.box[0] - d.box[2], *d.box[1:]) for d in art.details})
+            add(
+                f"{art.id}-mirrored",
+                _variant(image, "mirrored", rng),
+                {d.id: (w - d.box[0] - d.box[2], *d.box[1:]) for d in art.details},
+            )
         k = 0
         while len(guide.artworks) < size:
-            if progress:
-                progress(len(guide.artworks) / size, "painting distractors")
-            canvas = procedural.random_painting(30_000_000 + size * 10_000 + k)
+            progress(ProgressEvent("distractors", len(guide.artworks) / size, "painting distractors"))
+            canvas = pictures.random_painting(30_000_000 + size * 10_000 + k)
             add(f"distractor-{k}", canvas.image, canvas.motifs)
             for kind in ("mirrored", "cropped", "recoloured"):
                 if len(guide.artworks) < size and rng.uniform() < 0.5:
-                    add(f"distractor-{k}-{kind}", _variant(canvas.image, kind, rng), {} if kind != "recoloured" else canvas.motifs)
+                    add(
+                        f"distractor-{k}-{kind}",
+                        _variant(canvas.image, kind, rng),
+                        {} if kind != "recoloured" else canvas.motifs,
+                    )
             k += 1
         return save_guide(guide, dest, files=files, replace=True)
 
@@ -133,12 +150,11 @@ def save_samples(views: list[View], out: Path, n: int = 12) -> Path:
     for v in views[::step][:n]:
         tile = np.zeros((320, 320, 3), np.uint8)
         im = cv2.resize(v.image, (v.image.shape[1] // 2, v.image.shape[0] // 2))
-        tile[:im.shape[0], :im.shape[1]] = im[:320, :320]
+        tile[: im.shape[0], : im.shape[1]] = im[:320, :320]
         tiles.append(tile)
     while len(tiles) % 4:
         tiles.append(np.zeros((320, 320, 3), np.uint8))
-    sheet = np.vstack([np.hstack(tiles[i:i + 4]) for i in range(0, len(tiles), 4)])
+    sheet = np.vstack([np.hstack(tiles[i : i + 4]) for i in range(0, len(tiles), 4)])
     out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(out), sheet)
     return out
-

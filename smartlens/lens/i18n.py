@@ -1,4 +1,5 @@
 """The lens' own words, per language (the guide's texts come from the guide)."""
+
 from __future__ import annotations
 
 STRINGS: dict[str, dict[str, str]] = {

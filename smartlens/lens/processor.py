@@ -8,6 +8,7 @@ and no visitor starves while another's frames keep arriving. Changes of what
 the card shows go to the page through a thread-safe queue, as in the streamlit-webrtc
 examples; events go to the analytics log without ever blocking.
 """
+
 from __future__ import annotations
 
 import logging
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..analytics.events import EventLog
+from ..drawing import draw
+from ..errors import ImageError
 from ..guide import Guide
-from ..imaging import ImageError, as_bgr
+from ..imaging import as_bgr
 from ..recognition.result import Recognition
-from .overlay import draw
 from .stabilizer import LensState, Stabilizer
 
 log = logging.getLogger("smartlens.lens")
@@ -91,8 +93,16 @@ class LensStats:
 
 
 class LensProcessor:
-    def __init__(self, recognizer, guide: Guide, slots: FairSlots, session: str,
-                 events: EventLog | None = None, language: str | None = None, wait_s: float = 0.1):
+    def __init__(
+        self,
+        recognizer,
+        guide: Guide,
+        slots: FairSlots,
+        session: str,
+        events: EventLog | None = None,
+        language: str | None = None,
+        wait_s: float = 0.1,
+    ):
         self.recognizer, self.guide, self.slots = recognizer, guide, slots
         self.session, self.events, self.wait_s = session, events, wait_s
         self.language = language or guide.default_language
@@ -213,8 +223,14 @@ class LensProcessor:
 
     def _event(self, type_: str, **fields: str | None) -> None:
         if self.events is not None:
-            self.events.log(type_, self.session, guide=self.guide.name, language=self.language,
-                            method=getattr(self.recognizer, "method", None), **fields)
+            self.events.log(
+                type_,
+                self.session,
+                guide=self.guide.name,
+                language=self.language,
+                method=getattr(self.recognizer, "method", None),
+                **fields,
+            )
 
     # --- called from the page --------------------------------------------------------------
     def event(self, type_: str, **fields: str | None) -> None:

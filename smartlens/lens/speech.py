@@ -1,5 +1,6 @@
 """Read-aloud text: gTTS when its service is reachable (MP3s cached per text and language),
 otherwise the browser's own speech synthesis, so reading aloud always works offline."""
+
 from __future__ import annotations
 
 import hashlib
@@ -11,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..config import Settings, get_settings
+from ..config import Settings
 from ..storage import atomic_write_bytes
 
 log = logging.getLogger("smartlens.speech")
@@ -20,9 +21,9 @@ _reachable: dict[str, float | bool] = {"checked": 0.0, "ok": False}
 _probe_lock = threading.Lock()
 
 
-def tts_reachable(timeout: float = 1.5, ttl: float = 300.0, settings: Settings | None = None) -> bool:
+def tts_reachable(settings: Settings, timeout: float = 1.5, ttl: float = 300.0) -> bool:
     """Whether gTTS's service answers (checked at most every ``ttl`` seconds, never hanging)."""
-    if (settings or get_settings()).offline:
+    if settings.offline:
         return False
     with _probe_lock:
         if time.monotonic() - float(_reachable["checked"]) < ttl and _reachable["checked"]:
@@ -36,17 +37,17 @@ def tts_reachable(timeout: float = 1.5, ttl: float = 300.0, settings: Settings |
         return ok
 
 
-def cache_path(text: str, language: str, settings: Settings | None = None) -> Path:
+def cache_path(text: str, language: str, settings: Settings) -> Path:
     key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:24]
-    return (settings or get_settings()).cache / "tts" / f"{language}-{key}.mp3"
+    return settings.cache / "tts" / f"{language}-{key}.mp3"
 
 
-def synthesize(text: str, language: str, settings: Settings | None = None, timeout: float = 8.0) -> Path | None:
+def synthesize(text: str, language: str, settings: Settings, timeout: float = 8.0) -> Path | None:
     """An MP3 of ``text`` read in ``language``, from the cache or gTTS; None when unavailable."""
     path = cache_path(text, language, settings)
     if path.is_file():
         return path
-    if not text.strip() or not tts_reachable(settings=settings):
+    if not text.strip() or not tts_reachable(settings):
         return None
     try:
         import io

@@ -6,6 +6,7 @@ or for ``confirm_seconds``; a frame with no artwork never clears the card, so it
 while the visitor reads. Details seen on the shown artwork are collected as they are
 confirmed, so chips do not blink either.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -41,7 +42,8 @@ class Stabilizer:
             return self.state, []
         details = tuple(d.id for d in rec.details)
         news = (["artwork"] if rec.artwork != self.state.artwork else []) + [
-            f"detail:{d}" for d in details if rec.artwork != self.state.artwork or d not in self.state.details]
+            f"detail:{d}" for d in details if rec.artwork != self.state.artwork or d not in self.state.details
+        ]
         self.state = LensState(rec.artwork, details, rec.score, self.state.version + 1, now)
         self._candidate, self._count, self._detail_counts = rec.artwork, self.confirm_frames, {}
         return self.state, news
@@ -54,7 +56,9 @@ class Stabilizer:
             self._candidate, self._count, self._first_seen = rec.artwork, 0, now
         self._count += 1
         s = self.state
-        held = self._count >= self.confirm_frames or (self._count >= 2 and now - self._first_seen >= self.confirm_seconds)
+        held = self._count >= self.confirm_frames or (
+            self._count >= 2 and now - self._first_seen >= self.confirm_seconds
+        )
         if self._candidate is not None and self._candidate != s.artwork and held:
             s = LensState(self._candidate, (), rec.score, s.version + 1, now)
             self._detail_counts = {}

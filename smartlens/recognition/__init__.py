@@ -1,8 +1,9 @@
 """Recognisers: one interface (``recognize(frame) -> Recognition``) for every method.
 
->>> rec = load_recognizer(load_guide("demo"), "retrieval")
+>>> rec = load_recognizer(load_guide("demo", settings), settings, "retrieval")
 >>> rec.recognize(frame_bgr).artwork
 """
+
 from __future__ import annotations
 
 from typing import Protocol
@@ -10,38 +11,49 @@ from typing import Protocol
 import numpy as np
 
 from ..config import Settings
-from ..guide_store import GuideRef
+from ..errors import NotAvailableError
+from ..guide import GuideRef
+from ..progress import Progress, no_progress
+from ..vocabulary import Method, RetrievalMode, parse
 from .result import DetailHit, Recognition
-
-METHODS = ("retrieval", "classification", "detection")
 
 
 class Recognizer(Protocol):
-    method: str
+    """What every method offers: one frame in, one :class:`Recognition` out."""
+
+    @property
+    def method(self) -> str: ...
 
     def recognize(self, frame: np.ndarray) -> Recognition: ...
 
 
-def load_recognizer(ref: GuideRef, method: str = "retrieval", mode: str | None = None,
-                    settings: Settings | None = None, rebuild: bool = False, progress=None,
-                    model: str | None = None) -> Recognizer:
+def load_recognizer(
+    ref: GuideRef,
+    settings: Settings,
+    method: str = Method.RETRIEVAL,
+    mode: str | None = None,
+    rebuild: bool = False,
+    progress: Progress = no_progress,
+    model: str | None = None,
+) -> Recognizer:
     """Load (building what is missing) the recogniser of ``method`` for a guide.
 
     ``mode`` picks a variant (retrieval: 'verified' or 'baseline'); ``model`` a trained
     model folder (classification, detection; default: the newest for the guide).
     """
-    if method == "retrieval":
-        from .retrieval import RetrievalRecognizer
+    method = parse(Method, method, "method")
+    if method == Method.RETRIEVAL:
+        from .retrieval import load_retrieval
 
-        return RetrievalRecognizer(ref, mode or "verified", settings, progress=progress, rebuild=rebuild)
-    if method == "classification":
+        return load_retrieval(ref, settings, mode or RetrievalMode.VERIFIED, progress, rebuild)
+    if method == Method.CLASSIFICATION:
         from .classification import ClassificationRecognizer
 
-        return ClassificationRecognizer.load(ref, model, settings)
-    if method == "detection":
-        raise NotImplementedError("the detection method (SSD on MobileNetV3) is not built yet: "
-                                  "use --method retrieval, which also draws boxes for details")
-    raise ValueError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+        return ClassificationRecognizer.load(ref, settings, model)
+    raise NotAvailableError(
+        "the detection method (SSD on MobileNetV3) is not built yet: "
+        "use --method retrieval, which also draws boxes for details"
+    )
 
 
-__all__ = ["load_recognizer", "Recognizer", "Recognition", "DetailHit", "METHODS"]
+__all__ = ["DetailHit", "Recognition", "Recognizer", "load_recognizer"]

@@ -1,4 +1,5 @@
 """Local features (SIFT with the RootSIFT mapping): what geometric verification matches."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ class Features:
     descriptors: np.ndarray
 
     @staticmethod
-    def empty() -> "Features":
+    def empty() -> Features:
         return Features(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32))
 
     def __len__(self) -> int:
@@ -41,13 +42,15 @@ class SiftExtractor:
         self.contrast = contrast
         self._sifts: dict[int, cv2.SIFT] = {}
 
-    def extract(self, image_bgr: np.ndarray, max_side: int | None = None, max_features: int | None = None) -> Features:
+    def extract(
+        self, image_bgr: np.ndarray, max_side: int | None = None, max_features: int | None = None
+    ) -> Features:
         """Features of ``image_bgr``; points are returned in ``image_bgr``'s own pixel coordinates."""
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         small, scale = fit_within(gray, max_side or self.max_side)
         n = max_features or self.max_features
         if n not in self._sifts:  # one detector per feature budget, all with the same settings
-            self._sifts[n] = cv2.SIFT_create(nfeatures=n, contrastThreshold=self.contrast)
+            self._sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
         sift = self._sifts[n]
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:

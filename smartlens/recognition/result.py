@@ -1,9 +1,11 @@
 """What every recogniser returns, whatever its method: plain dataclasses, easy to JSON."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-Box = tuple[float, float, float, float]  # x, y, width, height in frame pixels
+from ..geometry import Box
 
 
 @dataclass
@@ -27,14 +29,20 @@ class Recognition:
     #: The artwork's corners in the frame (clockwise from top-left), when the method knows them.
     quad: list[tuple[float, float]] | None = None
 
-    def to_json(self, image: str | None = None) -> dict:
+    def to_json(self, image: str | None = None) -> dict[str, Any]:
         """The one-line JSON form printed by ``recognize --json``."""
         return {
             "image": image,
             "artwork": self.artwork,
             "score": round(float(self.score), 4),
-            "details": [{"id": d.id, "score": round(float(d.score), 4),
-                         "box": None if d.box is None else [round(float(v), 1) for v in d.box]} for d in self.details],
+            "details": [
+                {
+                    "id": d.id,
+                    "score": round(float(d.score), 4),
+                    "box": None if d.box is None else [round(float(v), 1) for v in d.box],
+                }
+                for d in self.details
+            ],
             "ms": round(self.ms, 2),
         }
 

@@ -11,42 +11,49 @@ Training data come from the augmentation engine (cached, so retraining reuses th
 held-out views and negatives calibrate a confidence threshold per class. The result is a
 versioned folder under ``models/<guide>/``.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
 from ..augment.engine import AugmentParams, generate, read_labels
 from ..backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, resolve_weights
-from ..config import Settings, get_settings
-from ..guide_store import GuideRef, fingerprint
+from ..config import Settings
+from ..guide import GuideRef, fingerprint
 from ..model_store import INFO, new_model_dir
-from ..storage import atomic_write_json
+from ..progress import Progress, ProgressEvent, no_progress, within
 from ..recognition.classification import head_probabilities
-from .curve import save_curve
+from ..storage import atomic_write_json
+from ..vocabulary import REJECT, BackboneSize, Method, Preset
 
-REJECT = "__reject__"
+if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
+    from .callbacks import StopSignal
+
+#: Share of the time budget kept for calibrating and saving once training has stopped.
+SAVE_MARGIN = 0.05
 
 
 @dataclass(frozen=True)
 class TrainParams:
+    """What to train and how long."""
+
     epochs: int = 30
-    size: str = "small"  # MobileNetV3 small or large
+    size: str = BackboneSize.SMALL  # MobileNetV3 small or large
     budget_minutes: float | None = None  # stop in time, keeping the best model so far
     per_image: int = 80  # training views per artwork, and close-ups per detail
     val_per_image: int = 8
     negatives: int = 400  # frames with no artwork: the reject class
     val_negatives: int = 100
-    preset: str = "medium"
+    preset: str = Preset.MEDIUM
     input_size: int = 224
     batch_size: int = 32
     learning_rate: float = 2e-3
@@ -55,17 +62,9 @@ class TrainParams:
 
 
 @dataclass
-class TrainEvent:
-    """A progress report: which stage, how far (0..1), and the latest metrics."""
-
-    stage: str  # "data", "features", "training", "calibrating", "done"
-    fraction: float
-    message: str
-    metrics: dict = field(default_factory=dict)
-
-
-@dataclass
 class TrainResult:
+    """The saved model folder, its held-out metrics, and how training went."""
+
     model_dir: Path
     metrics: dict
     seconds: float
@@ -76,9 +75,6 @@ class TrainResult:
     probe_probs: np.ndarray | None = None
 
 
-Progress = Callable[[TrainEvent], None]
-
-
 def class_names(ref: GuideRef) -> list[str]:
     """Artworks, then 'artwork/detail', then the reject class."""
     names = [a.id for a in ref.guide.artworks]
@@ -87,8 +83,11 @@ def class_names(ref: GuideRef) -> list[str]:
 
 
 def _data_dir(ref: GuideRef, params: AugmentParams, settings: Settings) -> Path:
-    key = hashlib.sha256(json.dumps([fingerprint(ref.guide, ref.root, visual_only=True), asdict(params)],
-                                    sort_keys=True, default=str).encode()).hexdigest()[:12]
+    key = hashlib.sha256(
+        json.dumps(
+            [fingerprint(ref.guide, ref.root, visual_only=True), asdict(params)], sort_keys=True, default=str
+        ).encode()
+    ).hexdigest()[:12]
     return settings.cache / "train-data" / ref.guide.name / key
 
 
@@ -100,13 +99,16 @@ def load_samples(out: Path, classes: list[str], size: int) -> tuple[np.ndarray, 
     y = np.empty(len(records), np.int32)
     for i, rec in enumerate(records):
         img = cv2.imread(str(out / rec["file"]))
+        if img is None:
+            raise FileNotFoundError(f"training view {out / rec['file']} is missing or unreadable")
         x[i] = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)[:, :, ::-1]
         y[i] = index[rec["label"] or REJECT]
     return x, y
 
 
-def calibrate_thresholds(probs: np.ndarray, y: np.ndarray, classes: list[str], negative_cost: float = 5.0,
-                         floor: float = 0.3) -> np.ndarray:
+def calibrate_thresholds(
+    probs: np.ndarray, y: np.ndarray, classes: list[str], negative_cost: float = 5.0, floor: float = 0.3
+) -> np.ndarray:
     """Per class, the confidence above which accepting its predictions pays off most on held-out data.
 
     Each accepted right answer counts +1, a wrong class -1, and a negative (a wall, a visitor)
@@ -122,8 +124,12 @@ def calibrate_thresholds(probs: np.ndarray, y: np.ndarray, classes: list[str], n
         mine = top == c
         if c == reject or not mine.any():
             continue
-        gain = [np.sum(mine & (conf >= t) & (y == c)) - np.sum(mine & (conf >= t) & (y != c) & (y != reject))
-                - negative_cost * np.sum(mine & (conf >= t) & (y == reject)) for t in grid]
+        gain = [
+            np.sum(mine & (conf >= t) & (y == c))
+            - np.sum(mine & (conf >= t) & (y != c) & (y != reject))
+            - negative_cost * np.sum(mine & (conf >= t) & (y == reject))
+            for t in grid
+        ]
         thr[c] = grid[int(np.argmax(gain))]  # argmax takes the lowest of equal gains
     return thr
 
@@ -139,77 +145,68 @@ def evaluate(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray, classes: 
         "top1": round(float((pred[pos] == y[pos]).mean()) * 100, 1) if pos.any() else None,
         "top1_no_threshold": round(float((top[pos] == y[pos]).mean()) * 100, 1) if pos.any() else None,
         "negatives_fp": round(float((pred[neg] != reject).mean()) * 100, 1) if neg.any() else None,
-        "views": int(pos.sum()), "negatives": int(neg.sum()),
+        "views": int(pos.sum()),
+        "negatives": int(neg.sum()),
     }
 
 
 # --- the two routes ---------------------------------------------------------------------------
-class _Stopper:
-    """Stops training at the budget, on request, and keeps the best weights seen."""
-
-    def __init__(self, deadline: float | None, stop: threading.Event | None):
-        self.deadline, self.stop = deadline, stop
-        self.epoch_seconds = 0.0
-        self.stopped_early = False
-
-    def should_stop(self) -> bool:
-        if self.stop is not None and self.stop.is_set():
-            return True
-        return self.deadline is not None and time.monotonic() + self.epoch_seconds > self.deadline
-
-
-def _train_head(f_train, y_train, f_val, y_val, n_classes, params, stopper, report) -> tuple[dict, dict]:
-    """A small MLP on frozen features; returns its weights (numpy) and the history."""
-    import keras
-
-    mean, std = f_train.mean(axis=0), f_train.std(axis=0) + 1e-6
-    keras.utils.set_random_seed(params.seed)
-    head = keras.Sequential([
-        keras.Input((f_train.shape[1],)),
-        keras.layers.Dropout(0.2),
-        keras.layers.Dense(256, activation="relu"),
-        keras.layers.Dropout(0.3),
-        keras.layers.Dense(n_classes, activation="softmax"),
-    ])
-    head.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    weights = _class_weights(y_train, n_classes)
-    x_train, x_val = (f_train - mean) / std, (f_val - mean) / std
-    best, history = _epochs(
-        head, max(params.epochs, 60),
-        lambda: head.fit(x_train, y_train, batch_size=64, epochs=1, verbose=0, class_weight=weights, shuffle=True),
-        lambda: float(np.mean(head(x_val, training=False).numpy().argmax(1) == y_val)), stopper, report)
-    w1, b1, w2, b2 = best
-    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, history
-
-
-def _epochs(model, epochs: int, fit_epoch: Callable, val_accuracy: Callable[[], float], stopper: _Stopper,
-            report: Callable) -> tuple[list[np.ndarray], dict[str, list[float]]]:
-    """Train epoch by epoch; returns the weights of the best held-out epoch and the history."""
-    history: dict[str, list[float]] = {"train accuracy": [], "val accuracy": [], "train loss": []}
-    best, best_acc = model.get_weights(), -1.0
-    for epoch in range(epochs):
-        t0 = time.monotonic()
-        h = fit_epoch()
-        val_acc = val_accuracy()
-        history["train accuracy"].append(float(h.history["accuracy"][0]))
-        history["train loss"].append(float(h.history["loss"][0]))
-        history["val accuracy"].append(val_acc)
-        if val_acc > best_acc:
-            best_acc, best = val_acc, [w.copy() for w in model.get_weights()]
-        stopper.epoch_seconds = time.monotonic() - t0
-        report(epoch + 1, epochs, {"val_accuracy": round(val_acc, 4), "loss": round(history["train loss"][-1], 4)})
-        if stopper.should_stop():
-            stopper.stopped_early = epoch + 1 < epochs
-            break
-    return best, history
-
-
 def _class_weights(y: np.ndarray, n: int) -> dict[int, float]:
     counts = np.bincount(y, minlength=n).astype(float)
     return {i: float(len(y) / (n * c)) if c else 1.0 for i, c in enumerate(counts)}
 
 
-def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams):
+def _history(h: Any) -> dict[str, list[float]]:
+    """The curves metrics.json keeps, from a Keras ``History``."""
+    return {
+        "train accuracy": [float(v) for v in h.history["accuracy"]],
+        "val accuracy": [float(v) for v in h.history["val_accuracy"]],
+        "train loss": [float(v) for v in h.history["loss"]],
+    }
+
+
+def _train_head(
+    f_train: np.ndarray,
+    y_train: np.ndarray,
+    f_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+    params: TrainParams,
+    epochs: int,
+    callbacks: list,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """A small MLP on frozen features; returns its weights (numpy, the best epoch's) and the history."""
+    import keras
+
+    mean, std = f_train.mean(axis=0), f_train.std(axis=0) + 1e-6
+    keras.utils.set_random_seed(params.seed)
+    head = keras.Sequential(
+        [
+            keras.Input((f_train.shape[1],)),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(256, activation="relu"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(n_classes, activation="softmax"),
+        ]
+    )
+    head.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    x_train, x_val = (f_train - mean) / std, (f_val - mean) / std
+    h = head.fit(
+        x_train,
+        y_train,
+        batch_size=64,
+        epochs=epochs,
+        verbose=0,
+        shuffle=True,
+        class_weight=_class_weights(y_train, n_classes),
+        validation_data=(x_val, y_val),
+        callbacks=callbacks,
+    )
+    w1, b1, w2, b2 = head.get_weights()
+    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, _history(h)
+
+
+def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams) -> Any:
     """MobileNetV3 backbone + dropout + softmax over the guide's classes (input: RGB 0..255)."""
     import keras
 
@@ -227,17 +224,32 @@ def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams):
     return keras.Model(inputs, outputs, name="smartlens_classifier")
 
 
-def _train_network(x_train, y_train, x_val, y_val, n_classes, weights, params, stopper, report):
+def _train_network(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    n_classes: int,
+    weights: WeightsInfo,
+    params: TrainParams,
+    epochs: int,
+    callbacks: list,
+) -> tuple[Any, dict]:
+    """The whole MobileNetV3, fine-tuned; returns the model (best epoch's weights) and the history."""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(params.seed)
     model = build_classifier(n_classes, weights, params)
-    steps = max(1, len(x_train) // params.batch_size) * params.epochs
-    lr = keras.optimizers.schedules.CosineDecay(params.learning_rate * (0.5 if weights.pretrained else 1.0), steps,
-                                                warmup_target=None)
-    model.compile(keras.optimizers.AdamW(lr, weight_decay=1e-4),
-                  keras.losses.SparseCategoricalCrossentropy(), metrics=["accuracy"])
+    steps = max(1, len(x_train) // params.batch_size) * epochs
+    lr = keras.optimizers.schedules.CosineDecay(
+        params.learning_rate * (0.5 if weights.pretrained else 1.0), steps, warmup_target=None
+    )
+    model.compile(
+        keras.optimizers.AdamW(lr, weight_decay=1e-4),
+        keras.losses.SparseCategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
 
     def jitter(img, label):
         # light online changes on top of the augmented views: zoom-crop and exposure
@@ -251,96 +263,146 @@ def _train_network(x_train, y_train, x_val, y_val, n_classes, weights, params, s
         img = tf.image.random_contrast(img, 0.85, 1.15)
         return tf.clip_by_value(img, 0, 255), label
 
-    train = (tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(len(x_train), seed=params.seed)
-             .map(jitter, num_parallel_calls=2).batch(params.batch_size).prefetch(2))
-    val = tf.data.Dataset.from_tensor_slices((x_val, y_val)).map(
-        lambda a, b: (tf.cast(a, tf.float32), b)).batch(64)
-    weights_cw = _class_weights(y_train, n_classes)
+    train = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train))
+        .shuffle(len(x_train), seed=params.seed)
+        .map(jitter, num_parallel_calls=2)
+        .batch(params.batch_size)
+        .prefetch(2)
+    )
+    val = (
+        tf.data.Dataset.from_tensor_slices((x_val, y_val))
+        .map(lambda a, b: (tf.cast(a, tf.float32), b))
+        .batch(64)
+    )
+    h = model.fit(
+        train,
+        epochs=epochs,
+        verbose=0,
+        class_weight=_class_weights(y_train, n_classes),
+        validation_data=val,
+        callbacks=callbacks,
+    )
+    return model, _history(h)
 
-    class Hook(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if stopper.stop is not None and stopper.stop.is_set():
-                self.model.stop_training = True
 
-    best, history = _epochs(
-        model, params.epochs,
-        lambda: model.fit(train, epochs=1, verbose=0, class_weight=weights_cw, callbacks=[Hook()]),
-        lambda: float(model.evaluate(val, verbose=0)[1]), stopper, report)
-    model.set_weights(best)
-    return model, history
+def _training_callbacks(
+    epochs: int, deadline: float | None, stop: StopSignal | None, progress: Progress
+) -> tuple[list, list]:
+    """(every callback of a route's ``fit``, those among them that may end training early)."""
+    from .callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
+
+    stoppers = ([TimeBudget(deadline)] if deadline is not None else []) + ([StopFlag(stop)] if stop else [])
+    return [keep_best(epochs), ProgressReport(progress, epochs, 0.3, 0.95), *stoppers], stoppers
 
 
 # --- the whole job ----------------------------------------------------------------------------
-def train_classifier(ref: GuideRef, params: TrainParams | None = None, settings: Settings | None = None,
-                     progress: Progress | None = None, stop: threading.Event | None = None) -> TrainResult:
-    """Make data, train, calibrate and save a classification model for ``ref``'s guide."""
-    params = params or TrainParams()
-    settings = settings or get_settings()
+def train_classifier(
+    ref: GuideRef,
+    settings: Settings,
+    params: TrainParams = TrainParams(),
+    progress: Progress = no_progress,
+    stop: StopSignal | None = None,
+) -> TrainResult:
+    """Make data, train, calibrate and save a classification model for ``ref``'s guide.
+
+    With ``params.budget_minutes`` the whole job (views included) ends in about that time, and
+    ``stop`` (e.g. a ``threading.Event``) ends training at the next batch when set; either way
+    the best epoch so far is kept and saved.
+    """
     t_start = time.monotonic()
-    deadline = t_start + params.budget_minutes * 60 if params.budget_minutes else None
-    say = progress or (lambda e: None)
+    # training stops early enough to leave a margin for calibrating and saving
+    budget_s = params.budget_minutes * 60 if params.budget_minutes else None
+    deadline = t_start + budget_s * (1 - SAVE_MARGIN) if budget_s else None
     classes = class_names(ref)
 
     def data(seed: int, per_image: int, negatives: int, label: str, lo: float, hi: float) -> Path:
-        aug = AugmentParams(per_image=per_image, preset=params.preset, negatives=negatives, seed=seed, max_side=320)
+        aug = AugmentParams(
+            per_image=per_image, preset=params.preset, negatives=negatives, seed=seed, max_side=320
+        )
         out = _data_dir(ref, aug, settings)
-        generate(ref, out, aug, workers=params.workers,
-                 progress=lambda d, t, m: say(TrainEvent("data", lo + (hi - lo) * d / max(1, t),
-                                                         f"{label}: {d}/{t} views")))
+        generate(
+            ref, out, aug, workers=params.workers, progress=within(_labelled(progress, label), lo, hi, "data")
+        )
         return out
 
     train_dir = data(params.seed * 2 + 100, params.per_image, params.negatives, "training views", 0.0, 0.2)
-    val_dir = data(params.seed * 2 + 101, params.val_per_image, params.val_negatives, "held-out views", 0.2, 0.25)
+    val_dir = data(
+        params.seed * 2 + 101, params.val_per_image, params.val_negatives, "held-out views", 0.2, 0.25
+    )
     x_train, y_train = load_samples(train_dir, classes, params.input_size)
     x_val, y_val = load_samples(val_dir, classes, params.input_size)
     weights = resolve_weights(params.size, settings)
-    stopper = _Stopper(deadline - 0.05 * (params.budget_minutes or 0) * 60 if deadline else None, stop)
 
-    def report(epoch: int, epochs: int, metrics: dict) -> None:
-        say(TrainEvent("training", 0.3 + 0.65 * epoch / epochs, f"epoch {epoch}/{epochs}", metrics))
-
-    staging, final = new_model_dir(ref.guide.name, "classification", settings)
+    staging, final = new_model_dir(ref.guide.name, Method.CLASSIFICATION, settings)
     if weights.is_tflite:
         embedder = TFLiteEmbedder(weights, settings.threads)
-        say(TrainEvent("features", 0.26, "computing frozen features"))
+        progress(ProgressEvent("features", 0.26, "computing frozen features"))
         f_train = embedder.embed(x_train[:, :, :, ::-1])
         f_val = embedder.embed(x_val[:, :, :, ::-1])
-        head, history = _train_head(f_train, y_train, f_val, y_val, len(classes), params, stopper, report)
+        epochs = max(params.epochs, 60)  # a head's epoch takes milliseconds
+        callbacks, stoppers = _training_callbacks(epochs, deadline, stop, progress)
+        head, history = _train_head(f_train, y_train, f_val, y_val, len(classes), params, epochs, callbacks)
         probs = head_probabilities(head, f_val)
-        np.savez(staging / "head.npz", **head)
-        route = {"route": "frozen-features", "embedder": str(weights.path),
-                 "embedder_sha256": _sha256(Path(weights.path))}
+        # numpy's stubs type **kwds as its allow_pickle flag
+        np.savez(staging / "head.npz", **head)  # type: ignore[arg-type]
+        assert weights.path is not None  # a TFLite extractor is always a file
+        route = {
+            "route": "frozen-features",
+            "embedder": str(weights.path),
+            "embedder_sha256": _sha256(Path(weights.path)),
+        }
     else:
-        model, history = _train_network(x_train, y_train, x_val, y_val, len(classes), weights, params, stopper, report)
-        probs = np.concatenate([model(x_val[i:i + 64].astype(np.float32), training=False).numpy()
-                                for i in range(0, len(x_val), 64)])
+        callbacks, stoppers = _training_callbacks(params.epochs, deadline, stop, progress)
+        model, history = _train_network(
+            x_train, y_train, x_val, y_val, len(classes), weights, params, params.epochs, callbacks
+        )
+        probs = np.concatenate(
+            [
+                model(x_val[i : i + 64].astype(np.float32), training=False).numpy()
+                for i in range(0, len(x_val), 64)
+            ]
+        )
         model.save(staging / "model.keras")
         route = {"route": "fine-tuned", "backbone": f"mobilenet_v3_{params.size}"}
-    say(TrainEvent("calibrating", 0.97, "calibrating thresholds on held-out views"))
+    stopped_early = any(s.stopped for s in stoppers)
+    progress(ProgressEvent("calibrating", 0.97, "calibrating thresholds on held-out views"))
     thresholds = calibrate_thresholds(probs, y_val, classes)
     metrics = evaluate(probs, y_val, thresholds, classes)
     seconds = time.monotonic() - t_start
     info = {
-        "method": "classification", "guide": ref.guide.name,
+        "method": Method.CLASSIFICATION,
+        "guide": ref.guide.name,
         "guide_fingerprint": fingerprint(ref.guide, ref.root, visual_only=True),
-        "created": time.time(), "seconds": round(seconds, 1), "stopped_early": stopper.stopped_early,
-        "weights": {"source": weights.source, "path": str(weights.path) if weights.path else None,
-                    "pretrained": weights.pretrained},
-        "input_size": params.input_size, "params": asdict(params), "train_samples": int(len(y_train)),
-        "val_samples": int(len(y_val)), **route,
+        "created": time.time(),
+        "seconds": round(seconds, 1),
+        "stopped_early": stopped_early,
+        "weights": {
+            "source": weights.source,
+            "path": str(weights.path) if weights.path else None,
+            "pretrained": weights.pretrained,
+        },
+        "input_size": params.input_size,
+        "params": asdict(params),
+        "train_samples": int(len(y_train)),
+        "val_samples": int(len(y_val)),
+        **route,
     }
     atomic_write_json(staging / "classes.json", classes)
     atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
     atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
-    save_curve(staging / "curve.png", {k: v for k, v in history.items() if "accuracy" in k},
-               f"{ref.guide.name}: classification ({route['route']}, {weights.source} weights)")
     atomic_write_json(staging / INFO, info)
     os.replace(staging, final)
-    say(TrainEvent("done", 1.0, f"saved {final.name}", metrics))
-    return TrainResult(final, metrics, seconds, stopper.stopped_early,
-                       np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8])
+    progress(ProgressEvent("done", 1.0, f"saved {final.name}", metrics))
+    return TrainResult(
+        final, metrics, seconds, stopped_early, np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8]
+    )
+
+
+def _labelled(progress: Progress, label: str) -> Progress:
+    """``progress`` with ``label`` before each message (which data set the views are for)."""
+    return lambda event: progress(replace(event, message=f"{label}: {event.message}"))
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-

@@ -4,10 +4,11 @@ Everything is deterministic under a seed and needs no image files, so the projec
 a demo guide and benchmarks can grow a guide to thousands of artworks. Paintings get a
 layer of brush strokes so that they have the texture (and local features) of real ones.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -44,8 +45,9 @@ def gradient(w: int, h: int, top: tuple, bottom: tuple) -> np.ndarray:
     return np.repeat(img, w, axis=1).astype(np.uint8)
 
 
-def brush_strokes(img: np.ndarray, rng: np.random.Generator, count: int, length: int = 14, width: int = 3,
-                  jitter: int = 28) -> None:
+def brush_strokes(
+    img: np.ndarray, rng: np.random.Generator, count: int, length: int = 14, width: int = 3, jitter: int = 28
+) -> None:
     """Paint short strokes in each spot's own colour, slightly varied: painterly texture."""
     h, w = img.shape[:2]
     xs = rng.integers(0, w, count)
@@ -56,7 +58,14 @@ def brush_strokes(img: np.ndarray, rng: np.random.Generator, count: int, length:
     for x, y, a, n, s in zip(xs, ys, angles, lengths, shifts):
         c = np.clip(img[y, x].astype(int) + s, 0, 255)
         dx, dy = int(np.cos(a) * n), int(np.sin(a) * n)
-        cv2.line(img, (int(x) - dx, int(y) - dy), (int(x) + dx, int(y) + dy), tuple(int(v) for v in c), width, cv2.LINE_AA)
+        cv2.line(
+            img,
+            (int(x) - dx, int(y) - dy),
+            (int(x) + dx, int(y) + dy),
+            tuple(int(v) for v in c),
+            width,
+            cv2.LINE_AA,
+        )
 
 
 # --- motifs: each paints one recognisable thing and marks its box ---------------------------
@@ -81,36 +90,57 @@ def moon(cv: Canvas, name: str, cx: float, cy: float, r: float, sky=(90, 40, 20)
     cv.mark(name, cx - r, cy - r, cx + r, cy + r)
 
 
-def house(cv: Canvas, name: str, x: float, y: float, w: float, h: float, wall=(200, 120, 60), roof=(40, 40, 170)) -> None:
+def house(
+    cv: Canvas, name: str, x: float, y: float, w: float, h: float, wall=(200, 120, 60), roof=(40, 40, 170)
+) -> None:
     img = cv.image
     cv2.rectangle(img, (int(x), int(y + h * 0.4)), (int(x + w), int(y + h)), wall, -1)
-    roof_pts = np.array([[x - w * 0.08, y + h * 0.42], [x + w / 2, y], [x + w * 1.08, y + h * 0.42]], np.int32)
+    roof_pts = np.array(
+        [[x - w * 0.08, y + h * 0.42], [x + w / 2, y], [x + w * 1.08, y + h * 0.42]], np.int32
+    )
     cv2.fillPoly(img, [roof_pts], roof, cv2.LINE_AA)
-    cv2.rectangle(img, (int(x + w * 0.42), int(y + h * 0.65)), (int(x + w * 0.58), int(y + h)), (30, 50, 80), -1)
+    cv2.rectangle(
+        img, (int(x + w * 0.42), int(y + h * 0.65)), (int(x + w * 0.58), int(y + h)), (30, 50, 80), -1
+    )
     for wx in (0.15, 0.7):
         p0 = (int(x + w * wx), int(y + h * 0.52))
         p1 = (int(x + w * (wx + 0.15)), int(y + h * 0.7))
         cv2.rectangle(img, p0, p1, (120, 220, 240), -1)
         cv2.rectangle(img, p0, p1, (40, 40, 40), 2)
         cv2.line(img, ((p0[0] + p1[0]) // 2, p0[1]), ((p0[0] + p1[0]) // 2, p1[1]), (40, 40, 40), 1)
-    cv2.rectangle(img, (int(x + w * 0.7), int(y + h * 0.1)), (int(x + w * 0.8), int(y + h * 0.3)), (60, 60, 120), -1)
+    cv2.rectangle(
+        img, (int(x + w * 0.7), int(y + h * 0.1)), (int(x + w * 0.8), int(y + h * 0.3)), (60, 60, 120), -1
+    )
     cv.mark(name, x - w * 0.08, y, x + w * 1.08, y + h)
 
 
 def tree(cv: Canvas, name: str, x: float, base: float, h: float, leaves=(40, 130, 40)) -> None:
     img = cv.image
-    cv2.rectangle(img, (int(x - h * 0.05), int(base - h * 0.45)), (int(x + h * 0.05), int(base)), (30, 60, 100), -1)
+    cv2.rectangle(
+        img, (int(x - h * 0.05), int(base - h * 0.45)), (int(x + h * 0.05), int(base)), (30, 60, 100), -1
+    )
     for _ in range(14):
         cx = x + cv.rng.normal(0, h * 0.14)
         cy = base - h * 0.65 + cv.rng.normal(0, h * 0.12)
-        cv2.circle(img, (int(cx), int(cy)), int(h * cv.rng.uniform(0.1, 0.18)), _color(cv.rng, leaves, 30), -1, cv2.LINE_AA)
+        cv2.circle(
+            img,
+            (int(cx), int(cy)),
+            int(h * cv.rng.uniform(0.1, 0.18)),
+            _color(cv.rng, leaves, 30),
+            -1,
+            cv2.LINE_AA,
+        )
     cv.mark(name, x - h * 0.42, base - h, x + h * 0.42, base)
 
 
 def pine(cv: Canvas, x: float, base: float, h: float) -> None:
-    pts = np.array([[x, base - h], [x - h * 0.22, base - h * 0.15], [x + h * 0.22, base - h * 0.15]], np.int32)
+    pts = np.array(
+        [[x, base - h], [x - h * 0.22, base - h * 0.15], [x + h * 0.22, base - h * 0.15]], np.int32
+    )
     cv2.fillPoly(cv.image, [pts], _color(cv.rng, (40, 80, 20), 15), cv2.LINE_AA)
-    cv2.rectangle(cv.image, (int(x - h * 0.03), int(base - h * 0.15)), (int(x + h * 0.03), int(base)), (20, 40, 70), -1)
+    cv2.rectangle(
+        cv.image, (int(x - h * 0.03), int(base - h * 0.15)), (int(x + h * 0.03), int(base)), (20, 40, 70), -1
+    )
 
 
 def mountains(cv: Canvas, name: str, y_base: float, peak_x: float, peak_h: float) -> None:
@@ -121,14 +151,23 @@ def mountains(cv: Canvas, name: str, y_base: float, peak_x: float, peak_h: float
     ys[k] = y_base - peak_h
     pts = np.array([[0, y_base]] + [[int(a), int(b)] for a, b in zip(xs, ys)] + [[w, y_base]], np.int32)
     cv2.fillPoly(cv.image, [pts], (110, 90, 80), cv2.LINE_AA)
-    snow = np.array([[xs[k], ys[k]], [xs[k] - peak_h * 0.25, ys[k] + peak_h * 0.3], [xs[k] + peak_h * 0.22, ys[k] + peak_h * 0.28]], np.int32)
+    snow = np.array(
+        [
+            [xs[k], ys[k]],
+            [xs[k] - peak_h * 0.25, ys[k] + peak_h * 0.3],
+            [xs[k] + peak_h * 0.22, ys[k] + peak_h * 0.28],
+        ],
+        np.int32,
+    )
     cv2.fillPoly(cv.image, [snow], (245, 245, 250), cv2.LINE_AA)
     cv.mark(name, xs[k] - peak_h * 0.45, ys[k] - 4, xs[k] + peak_h * 0.45, ys[k] + peak_h * 0.6)
 
 
 def boat(cv: Canvas, name: str, x: float, y: float, s: float) -> None:
     img = cv.image
-    hull = np.array([[x - s, y], [x + s, y], [x + s * 0.7, y + s * 0.35], [x - s * 0.7, y + s * 0.35]], np.int32)
+    hull = np.array(
+        [[x - s, y], [x + s, y], [x + s * 0.7, y + s * 0.35], [x - s * 0.7, y + s * 0.35]], np.int32
+    )
     cv2.fillPoly(img, [hull], (30, 40, 120), cv2.LINE_AA)
     cv2.line(img, (int(x), int(y)), (int(x), int(y - s * 1.6)), (40, 40, 40), max(2, int(s / 15)))
     sail = np.array([[x + 4, y - s * 1.55], [x + 4, y - s * 0.15], [x + s * 0.95, y - s * 0.15]], np.int32)
@@ -147,8 +186,18 @@ def lighthouse(cv: Canvas, name: str, x: float, base: float, h: float) -> None:
         f0, f1 = w0 - (w0 - w1) * k / 5, w0 - (w0 - w1) * (k + 1) / 5
         pts = np.array([[x - f0, y0], [x + f0, y0], [x + f1, y1], [x - f1, y1]], np.int32)
         cv2.fillPoly(img, [pts], (40, 40, 200) if k % 2 else (240, 240, 240), cv2.LINE_AA)
-    cv2.rectangle(img, (int(x - w1), int(base - h * 0.95)), (int(x + w1), int(base - h * 0.8)), (60, 220, 250), -1)
-    cv2.fillPoly(img, [np.array([[x - w1 * 1.3, base - h * 0.95], [x, base - h], [x + w1 * 1.3, base - h * 0.95]], np.int32)], (30, 30, 30))
+    cv2.rectangle(
+        img, (int(x - w1), int(base - h * 0.95)), (int(x + w1), int(base - h * 0.8)), (60, 220, 250), -1
+    )
+    cv2.fillPoly(
+        img,
+        [
+            np.array(
+                [[x - w1 * 1.3, base - h * 0.95], [x, base - h], [x + w1 * 1.3, base - h * 0.95]], np.int32
+            )
+        ],
+        (30, 30, 30),
+    )
     cv.mark(name, x - w0 * 1.1, base - h, x + w0 * 1.1, base)
 
 
@@ -157,8 +206,17 @@ def flower(cv: Canvas, name: str | None, cx: float, cy: float, r: float, petal=(
     for k in range(n):
         a = 2 * np.pi * k / n
         px, py = cx + np.cos(a) * r * 0.6, cy + np.sin(a) * r * 0.6
-        cv2.ellipse(cv.image, (int(px), int(py)), (int(r * 0.45), int(r * 0.25)), np.degrees(a), 0, 360,
-                    _color(cv.rng, petal, 20), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            cv.image,
+            (int(px), int(py)),
+            (int(r * 0.45), int(r * 0.25)),
+            np.degrees(a),
+            0,
+            360,
+            _color(cv.rng, petal, 20),
+            -1,
+            cv2.LINE_AA,
+        )
     cv2.circle(cv.image, (int(cx), int(cy)), int(r * 0.3), (20, 160, 230), -1, cv2.LINE_AA)
     if name:
         cv.mark(name, cx - r * 1.1, cy - r * 1.1, cx + r * 1.1, cy + r * 1.1)
@@ -166,19 +224,52 @@ def flower(cv: Canvas, name: str | None, cx: float, cy: float, r: float, petal=(
 
 def vase(cv: Canvas, name: str, cx: float, base: float, h: float, color=(150, 90, 40)) -> None:
     img = cv.image
-    cv2.ellipse(img, (int(cx), int(base - h * 0.35)), (int(h * 0.3), int(h * 0.35)), 0, 0, 360, color, -1, cv2.LINE_AA)
-    cv2.rectangle(img, (int(cx - h * 0.12), int(base - h)), (int(cx + h * 0.12), int(base - h * 0.6)), color, -1)
-    cv2.ellipse(img, (int(cx), int(base - h)), (int(h * 0.16), int(h * 0.05)), 0, 0, 360, (90, 50, 20), -1, cv2.LINE_AA)
-    for k in range(3):
-        cv2.ellipse(img, (int(cx), int(base - h * 0.35)), (int(h * 0.3), int(h * 0.08)), 0, 0, 180, (220, 220, 240), 2, cv2.LINE_AA)
+    cv2.ellipse(
+        img, (int(cx), int(base - h * 0.35)), (int(h * 0.3), int(h * 0.35)), 0, 0, 360, color, -1, cv2.LINE_AA
+    )
+    cv2.rectangle(
+        img, (int(cx - h * 0.12), int(base - h)), (int(cx + h * 0.12), int(base - h * 0.6)), color, -1
+    )
+    cv2.ellipse(
+        img,
+        (int(cx), int(base - h)),
+        (int(h * 0.16), int(h * 0.05)),
+        0,
+        0,
+        360,
+        (90, 50, 20),
+        -1,
+        cv2.LINE_AA,
+    )
+    for _ in range(3):
+        cv2.ellipse(
+            img,
+            (int(cx), int(base - h * 0.35)),
+            (int(h * 0.3), int(h * 0.08)),
+            0,
+            0,
+            180,
+            (220, 220, 240),
+            2,
+            cv2.LINE_AA,
+        )
         base -= h * 0.12
     cv.mark(name, cx - h * 0.32, base + 3 * h * 0.12 - h * 1.03, cx + h * 0.32, base + 3 * h * 0.12)
 
 
 def fruit(cv: Canvas, name: str, x: float, y: float, s: float) -> None:
     for k, col in enumerate([(30, 40, 200), (40, 180, 230), (40, 150, 60), (30, 40, 200)]):
-        cv2.circle(cv.image, (int(x + k * s * 0.7), int(y + (k % 2) * s * 0.2)), int(s * 0.45), col, -1, cv2.LINE_AA)
-        cv2.circle(cv.image, (int(x + k * s * 0.7 - s * 0.15), int(y - s * 0.15)), int(s * 0.1), (230, 240, 250), -1, cv2.LINE_AA)
+        cv2.circle(
+            cv.image, (int(x + k * s * 0.7), int(y + (k % 2) * s * 0.2)), int(s * 0.45), col, -1, cv2.LINE_AA
+        )
+        cv2.circle(
+            cv.image,
+            (int(x + k * s * 0.7 - s * 0.15), int(y - s * 0.15)),
+            int(s * 0.1),
+            (230, 240, 250),
+            -1,
+            cv2.LINE_AA,
+        )
     cv.mark(name, x - s * 0.5, y - s * 0.5, x + 2.1 * s + s * 0.5, y + s * 0.7)
 
 
@@ -186,18 +277,70 @@ def face(cv: Canvas, name: str, cx: float, cy: float, s: float, skin=(150, 180, 
     img = cv.image
     cv2.ellipse(img, (int(cx), int(cy)), (int(s * 0.38), int(s * 0.5)), 0, 0, 360, skin, -1, cv2.LINE_AA)
     for dx in (-0.15, 0.15):
-        cv2.ellipse(img, (int(cx + dx * s), int(cy - 0.08 * s)), (int(s * 0.08), int(s * 0.045)), 0, 0, 360, (250, 250, 250), -1, cv2.LINE_AA)
+        cv2.ellipse(
+            img,
+            (int(cx + dx * s), int(cy - 0.08 * s)),
+            (int(s * 0.08), int(s * 0.045)),
+            0,
+            0,
+            360,
+            (250, 250, 250),
+            -1,
+            cv2.LINE_AA,
+        )
         cv2.circle(img, (int(cx + dx * s), int(cy - 0.08 * s)), int(s * 0.035), (60, 40, 30), -1, cv2.LINE_AA)
-        cv2.line(img, (int(cx + (dx - 0.1) * s), int(cy - 0.17 * s)), (int(cx + (dx + 0.1) * s), int(cy - 0.19 * s)), (40, 50, 70), 3, cv2.LINE_AA)
-    cv2.line(img, (int(cx), int(cy - 0.02 * s)), (int(cx - 0.04 * s), int(cy + 0.12 * s)), (90, 110, 160), 2, cv2.LINE_AA)
-    cv2.ellipse(img, (int(cx), int(cy + 0.25 * s)), (int(s * 0.12), int(s * 0.04)), 0, 0, 180, (60, 60, 170), 3, cv2.LINE_AA)
+        cv2.line(
+            img,
+            (int(cx + (dx - 0.1) * s), int(cy - 0.17 * s)),
+            (int(cx + (dx + 0.1) * s), int(cy - 0.19 * s)),
+            (40, 50, 70),
+            3,
+            cv2.LINE_AA,
+        )
+    cv2.line(
+        img,
+        (int(cx), int(cy - 0.02 * s)),
+        (int(cx - 0.04 * s), int(cy + 0.12 * s)),
+        (90, 110, 160),
+        2,
+        cv2.LINE_AA,
+    )
+    cv2.ellipse(
+        img,
+        (int(cx), int(cy + 0.25 * s)),
+        (int(s * 0.12), int(s * 0.04)),
+        0,
+        0,
+        180,
+        (60, 60, 170),
+        3,
+        cv2.LINE_AA,
+    )
     cv.mark(name, cx - s * 0.4, cy - s * 0.52, cx + s * 0.4, cy + s * 0.52)
 
 
 def hat(cv: Canvas, name: str, cx: float, top: float, s: float, color=(40, 30, 30)) -> None:
-    cv2.rectangle(cv.image, (int(cx - s * 0.3), int(top)), (int(cx + s * 0.3), int(top + s * 0.45)), color, -1)
-    cv2.rectangle(cv.image, (int(cx - s * 0.3), int(top + s * 0.3)), (int(cx + s * 0.3), int(top + s * 0.38)), (40, 40, 180), -1)
-    cv2.ellipse(cv.image, (int(cx), int(top + s * 0.45)), (int(s * 0.55), int(s * 0.08)), 0, 0, 360, color, -1, cv2.LINE_AA)
+    cv2.rectangle(
+        cv.image, (int(cx - s * 0.3), int(top)), (int(cx + s * 0.3), int(top + s * 0.45)), color, -1
+    )
+    cv2.rectangle(
+        cv.image,
+        (int(cx - s * 0.3), int(top + s * 0.3)),
+        (int(cx + s * 0.3), int(top + s * 0.38)),
+        (40, 40, 180),
+        -1,
+    )
+    cv2.ellipse(
+        cv.image,
+        (int(cx), int(top + s * 0.45)),
+        (int(s * 0.55), int(s * 0.08)),
+        0,
+        0,
+        360,
+        color,
+        -1,
+        cv2.LINE_AA,
+    )
     cv.mark(name, cx - s * 0.56, top, cx + s * 0.56, top + s * 0.53)
 
 
@@ -213,23 +356,48 @@ def shapes(cv: Canvas, name: str | None, x: float, y: float, s: float) -> None:
     """An abstract cluster: circles, a triangle and lines (a little Kandinsky)."""
     rng, img = cv.rng, cv.image
     for k in range(5, 0, -1):
-        cv2.circle(img, (int(x), int(y)), int(s * 0.1 * k), tuple(int(v) for v in rng.integers(0, 256, 3)), -1, cv2.LINE_AA)
-    tri = np.array([[x + s * 0.4, y - s * 0.5], [x + s * 0.9, y + s * 0.3], [x + s * 0.1, y + s * 0.45]], np.int32)
+        cv2.circle(
+            img,
+            (int(x), int(y)),
+            int(s * 0.1 * k),
+            tuple(int(v) for v in rng.integers(0, 256, 3)),
+            -1,
+            cv2.LINE_AA,
+        )
+    tri = np.array(
+        [[x + s * 0.4, y - s * 0.5], [x + s * 0.9, y + s * 0.3], [x + s * 0.1, y + s * 0.45]], np.int32
+    )
     cv2.fillPoly(img, [tri], tuple(int(v) for v in rng.integers(0, 256, 3)), cv2.LINE_AA)
     for _ in range(4):
         a = rng.uniform(0, np.pi)
-        cv2.line(img, (int(x - np.cos(a) * s), int(y - np.sin(a) * s * 0.6)), (int(x + np.cos(a) * s), int(y + np.sin(a) * s * 0.6)),
-                 (20, 20, 20), int(rng.integers(2, 6)), cv2.LINE_AA)
+        cv2.line(
+            img,
+            (int(x - np.cos(a) * s), int(y - np.sin(a) * s * 0.6)),
+            (int(x + np.cos(a) * s), int(y + np.sin(a) * s * 0.6)),
+            (20, 20, 20),
+            int(rng.integers(2, 6)),
+            cv2.LINE_AA,
+        )
     if name:
         cv.mark(name, x - s, y - s * 0.6, x + s * 0.95, y + s * 0.6)
 
 
 def waves(cv: Canvas, y0: float, y1: float, color=(140, 90, 30)) -> None:
     w, _ = cv.size
-    cv.image[int(y0):int(y1)] = gradient(w, int(y1) - int(y0), color, tuple(max(0, c - 60) for c in color))
+    cv.image[int(y0) : int(y1)] = gradient(w, int(y1) - int(y0), color, tuple(max(0, c - 60) for c in color))
     for _ in range(int((y1 - y0) * w / 600)):
         x, y = cv.rng.uniform(0, w), cv.rng.uniform(y0, y1)
-        cv2.ellipse(cv.image, (int(x), int(y)), (int(cv.rng.uniform(6, 20)), 3), 0, 180, 360, (230, 200, 170), 1, cv2.LINE_AA)
+        cv2.ellipse(
+            cv.image,
+            (int(x), int(y)),
+            (int(cv.rng.uniform(6, 20)), 3),
+            0,
+            180,
+            360,
+            (230, 200, 170),
+            1,
+            cv2.LINE_AA,
+        )
 
 
 # --- whole paintings ------------------------------------------------------------------------
@@ -244,7 +412,11 @@ def harbour(seed: int, w: int = 900, h: int = 640) -> Canvas:
     cv = Canvas(gradient(w, h, (200, 140, 250), (120, 200, 255)), np.random.default_rng(seed))
     sun(cv, "sun", w * 0.72, h * 0.24, h * 0.08)
     waves(cv, h * 0.55, h)
-    cv2.fillPoly(cv.image, [np.array([[0, h * 0.55], [w * 0.3, h * 0.5], [w * 0.42, h * 0.55]], np.int32)], (70, 90, 110))
+    cv2.fillPoly(
+        cv.image,
+        [np.array([[0, h * 0.55], [w * 0.3, h * 0.5], [w * 0.42, h * 0.55]], np.int32)],
+        (70, 90, 110),
+    )
     lighthouse(cv, "lighthouse", w * 0.15, h * 0.56, h * 0.45)
     boat(cv, "boat", w * 0.55, h * 0.72, h * 0.12)
     boat(cv, "far-boat", w * 0.85, h * 0.6, h * 0.05)
@@ -253,10 +425,14 @@ def harbour(seed: int, w: int = 900, h: int = 640) -> Canvas:
 
 def blue_house(seed: int, w: int = 800, h: int = 640) -> Canvas:
     cv = Canvas(gradient(w, h, (230, 190, 140), (240, 230, 210)), np.random.default_rng(seed))
-    cv.image[int(h * 0.62):] = gradient(w, h - int(h * 0.62), (60, 160, 90), (30, 100, 50))
+    cv.image[int(h * 0.62) :] = gradient(w, h - int(h * 0.62), (60, 160, 90), (30, 100, 50))
     house(cv, "house", w * 0.25, h * 0.3, w * 0.38, h * 0.36, wall=(180, 100, 40))
     tree(cv, "tree", w * 0.8, h * 0.7, h * 0.5)
-    cv2.fillPoly(cv.image, [np.array([[w * 0.42, h * 0.66], [w * 0.47, h * 0.66], [w * 0.6, h], [w * 0.3, h]], np.int32)], (150, 190, 210))
+    cv2.fillPoly(
+        cv.image,
+        [np.array([[w * 0.42, h * 0.66], [w * 0.47, h * 0.66], [w * 0.6, h], [w * 0.3, h]], np.int32)],
+        (150, 190, 210),
+    )
     signature(cv, "signature", "A. Lumen", w * 0.05, h * 0.93, 1.3)
     return _finish(cv)
 
@@ -277,22 +453,44 @@ def circles(seed: int, w: int = 760, h: int = 760) -> Canvas:
     rng = cv.rng
     for _ in range(12):
         a, b = rng.uniform(0, w, 2), rng.uniform(0, h, 2)
-        cv2.line(cv.image, (int(a[0]), int(b[0])), (int(a[1]), int(b[1])), (30, 30, 30), int(rng.integers(1, 4)), cv2.LINE_AA)
+        cv2.line(
+            cv.image,
+            (int(a[0]), int(b[0])),
+            (int(a[1]), int(b[1])),
+            (30, 30, 30),
+            int(rng.integers(1, 4)),
+            cv2.LINE_AA,
+        )
     shapes(cv, "composition", w * 0.3, h * 0.32, w * 0.22)
     cv2.circle(cv.image, (int(w * 0.72), int(h * 0.7)), int(w * 0.13), (40, 40, 200), -1, cv2.LINE_AA)
     cv2.circle(cv.image, (int(w * 0.72), int(h * 0.7)), int(w * 0.08), (40, 200, 240), -1, cv2.LINE_AA)
     cv2.circle(cv.image, (int(w * 0.72), int(h * 0.7)), int(w * 0.035), (20, 20, 20), -1, cv2.LINE_AA)
     cv.mark("red-circle", w * 0.58, h * 0.56, w * 0.86, h * 0.84)
     for k in range(6):
-        cv2.rectangle(cv.image, (int(w * 0.08 + k * 22), int(h * 0.78)), (int(w * 0.08 + k * 22 + 14), int(h * 0.92)),
-                      tuple(int(v) for v in rng.integers(0, 256, 3)), -1)
+        cv2.rectangle(
+            cv.image,
+            (int(w * 0.08 + k * 22), int(h * 0.78)),
+            (int(w * 0.08 + k * 22 + 14), int(h * 0.92)),
+            tuple(int(v) for v in rng.integers(0, 256, 3)),
+            -1,
+        )
     cv.mark("bars", w * 0.06, h * 0.76, w * 0.08 + 6 * 22 + 4, h * 0.94)
     return _finish(cv)
 
 
 def stranger(seed: int, w: int = 600, h: int = 780) -> Canvas:
     cv = Canvas(gradient(w, h, (60, 90, 70), (30, 50, 40)), np.random.default_rng(seed))
-    cv2.ellipse(cv.image, (int(w * 0.5), int(h * 0.95)), (int(w * 0.42), int(h * 0.38)), 0, 180, 360, (60, 40, 110), -1, cv2.LINE_AA)
+    cv2.ellipse(
+        cv.image,
+        (int(w * 0.5), int(h * 0.95)),
+        (int(w * 0.42), int(h * 0.38)),
+        0,
+        180,
+        360,
+        (60, 40, 110),
+        -1,
+        cv2.LINE_AA,
+    )
     cv2.rectangle(cv.image, (int(w * 0.45), int(h * 0.5)), (int(w * 0.55), int(h * 0.6)), (150, 180, 225), -1)
     face(cv, "face", w * 0.5, h * 0.4, h * 0.3)
     hat(cv, "hat", w * 0.5, h * 0.13, h * 0.25)
@@ -305,13 +503,20 @@ def stranger(seed: int, w: int = 600, h: int = 780) -> Canvas:
 
 def still_life(seed: int, w: int = 700, h: int = 820) -> Canvas:
     cv = Canvas(gradient(w, h, (120, 170, 200), (80, 120, 150)), np.random.default_rng(seed))
-    cv.image[int(h * 0.72):] = gradient(w, h - int(h * 0.72), (90, 60, 40), (50, 30, 20))
+    cv.image[int(h * 0.72) :] = gradient(w, h - int(h * 0.72), (90, 60, 40), (50, 30, 20))
     vase(cv, "vase", w * 0.4, h * 0.8, h * 0.35)
     for k in range(7):
         a = -np.pi / 2 + (k - 3) * 0.35
         fx, fy = w * 0.4 + np.cos(a) * h * 0.25, h * 0.42 + np.sin(a) * h * 0.2
         cv2.line(cv.image, (int(w * 0.4), int(h * 0.46)), (int(fx), int(fy)), (40, 110, 40), 3, cv2.LINE_AA)
-        flower(cv, "rose" if k == 3 else None, fx, fy, h * 0.055, petal=(60, 60, 220) if k % 2 else (200, 120, 230))
+        flower(
+            cv,
+            "rose" if k == 3 else None,
+            fx,
+            fy,
+            h * 0.055,
+            petal=(60, 60, 220) if k % 2 else (200, 120, 230),
+        )
     fruit(cv, "fruit", w * 0.7, h * 0.78, h * 0.06)
     return _finish(cv)
 
@@ -334,7 +539,10 @@ def random_painting(seed: int, w: int | None = None, h: int | None = None) -> Ca
     rng = np.random.default_rng(seed)
     w = w or int(rng.integers(420, 820))
     h = h or int(rng.integers(420, 820))
-    top, bottom = tuple(int(v) for v in rng.integers(0, 256, 3)), tuple(int(v) for v in rng.integers(0, 256, 3))
+    top, bottom = (
+        tuple(int(v) for v in rng.integers(0, 256, 3)),
+        tuple(int(v) for v in rng.integers(0, 256, 3)),
+    )
     cv = Canvas(gradient(w, h, top, bottom), rng)
     for k in range(int(rng.integers(3, 7))):
         kind = _MOTIFS[int(rng.integers(len(_MOTIFS)))]
@@ -376,7 +584,9 @@ def wall(seed: int, w: int, h: int) -> np.ndarray:
             for x in range(-(row % 2) * bw // 2, w, bw):
                 cv2.line(img, (x, y), (x, y + bh), (200, 200, 200), 2)
     elif kind == 3:  # fabric
-        img += (np.sin(np.arange(w) / rng.uniform(2, 6))[None, :, None] * rng.uniform(2, 8)).astype(np.float32)
+        img += (np.sin(np.arange(w) / rng.uniform(2, 6))[None, :, None] * rng.uniform(2, 8)).astype(
+            np.float32
+        )
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     lx, ly = rng.uniform(0, w), rng.uniform(-h, h)
     light = 1.15 - 0.35 * np.sqrt((xx - lx) ** 2 + (yy - ly) ** 2) / np.hypot(w, h)
@@ -389,10 +599,19 @@ def room(seed: int, w: int, h: int) -> np.ndarray:
     img = wall(seed, w, h)
     horizon = int(h * rng.uniform(0.55, 0.7))
     floor = np.array(rng.integers(40, 160, 3))
-    cv2.fillPoly(img, [np.array([[0, h], [w, h], [w, horizon], [0, horizon]], np.int32)], tuple(int(c) for c in floor))
+    cv2.fillPoly(
+        img, [np.array([[0, h], [w, h], [w, horizon], [0, horizon]], np.int32)], tuple(int(c) for c in floor)
+    )
     vx = rng.uniform(0.3, 0.7) * w
     for k in range(-6, 7):
-        cv2.line(img, (int(vx), horizon), (int(vx + k * w / 4), h), tuple(int(c * 0.8) for c in floor), 1, cv2.LINE_AA)
+        cv2.line(
+            img,
+            (int(vx), horizon),
+            (int(vx + k * w / 4), h),
+            tuple(int(c * 0.8) for c in floor),
+            1,
+            cv2.LINE_AA,
+        )
     dx = int(rng.uniform(0.1, 0.8) * w)
     cv2.rectangle(img, (dx, int(horizon * 0.35)), (dx + int(w * 0.12), horizon), (50, 50, 50), -1)
     cv2.rectangle(img, (int(w * 0.3), int(h * 0.8)), (int(w * 0.7), int(h * 0.86)), (40, 60, 90), -1)
@@ -415,7 +634,7 @@ def texture(seed: int, w: int, h: int) -> np.ndarray:
         period = rng.uniform(6, 40)
         angle = rng.uniform(0, np.pi)
         yy, xx = np.mgrid[0:h, 0:w]
-        s = (np.sin((xx * np.cos(angle) + yy * np.sin(angle)) / period * 2 * np.pi) > 0)
+        s = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) / period * 2 * np.pi) > 0
         a, b = rng.integers(0, 256, 3), rng.integers(0, 256, 3)
         return np.where(s[..., None], a, b).astype(np.uint8)
     if kind == 2:
@@ -425,8 +644,14 @@ def texture(seed: int, w: int, h: int) -> np.ndarray:
         return np.where(s[..., None], rng.integers(0, 256, 3), rng.integers(0, 256, 3)).astype(np.uint8)
     img = np.full((h, w, 3), rng.integers(0, 256, 3), np.uint8)
     for _ in range(60):
-        cv2.circle(img, (int(rng.uniform(0, w)), int(rng.uniform(0, h))), int(rng.uniform(5, 60)),
-                   tuple(int(v) for v in rng.integers(0, 256, 3)), -1, cv2.LINE_AA)
+        cv2.circle(
+            img,
+            (int(rng.uniform(0, w)), int(rng.uniform(0, h))),
+            int(rng.uniform(5, 60)),
+            tuple(int(v) for v in rng.integers(0, 256, 3)),
+            -1,
+            cv2.LINE_AA,
+        )
     return img
 
 
@@ -434,11 +659,11 @@ def negative(seed: int, w: int = 640, h: int = 480) -> tuple[str, np.ndarray]:
     """A frame with no guide artwork in it: a wall, a room, a texture or another picture."""
     kind = ("wall", "room", "texture", "picture")[seed % 4]
     if kind == "picture":
-        from .imaging import fit_within
+        from ..imaging import fit_within
 
         img = wall(seed, w, h)
         pic, _ = fit_within(random_painting(seed + 10_000_000).image, int(min(w, h) * 0.8))
         y, x = (h - pic.shape[0]) // 2, (w - pic.shape[1]) // 2
-        img[y:y + pic.shape[0], x:x + pic.shape[1]] = pic
+        img[y : y + pic.shape[0], x : x + pic.shape[1]] = pic
         return kind, img
     return kind, {"wall": wall, "room": room, "texture": texture}[kind](seed, w, h)

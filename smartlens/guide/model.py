@@ -1,30 +1,21 @@
 """The museum guide as plain data: artworks, their details, and texts per language.
 
 A guide lives in a folder (``data/guides/<name>/``) holding ``guide.json`` plus its media;
-:mod:`smartlens.guide_store` loads and saves it, :mod:`smartlens.guide_io` converts it from
-and to other formats. This module only knows the shapes and the rules.
+:mod:`.store` loads and saves it, :mod:`.formats` converts it from and to other formats,
+:mod:`.rules` says what a valid guide is. This module only knows the shapes.
 """
+
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
-from .storage import UnsafeNameError, check_id, check_relative
+from ..errors import GuideError
+from ..geometry import IntBox, int_box
 
 FORMAT = "smartlens-guide/1"
 #: A translated text: language code -> text ("en" -> "The smile").
 Text = dict[str, str]
-_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
-
-
-class GuideError(ValueError):
-    """A guide that breaks a rule; ``problems`` lists every bad field as 'where: what'."""
-
-    def __init__(self, problems: list[str], source: str = "guide"):
-        self.problems = problems
-        lines = "\n  - ".join(problems)
-        super().__init__(f"{source} is not valid ({len(problems)} problem{'s' * (len(problems) > 1)}):\n  - {lines}")
 
 
 @dataclass
@@ -32,7 +23,7 @@ class Detail:
     """A part of an artwork (a face, a signature...), boxed on the artwork's image."""
 
     id: str
-    box: tuple[int, int, int, int]  # x, y, width, height in pixels of the artwork image
+    box: IntBox  # x, y, width, height in pixels of the artwork image
     name: Text = field(default_factory=dict)
     description: Text = field(default_factory=dict)
     icon: str | None = None  # relative path of a small picture for the chip
@@ -92,8 +83,13 @@ class Guide:
     def to_dict(self) -> dict[str, Any]:
         def detail(d: Detail) -> dict[str, Any]:
             return {
-                "id": d.id, "box": list(d.box), "name": d.name, "description": d.description,
-                "icon": d.icon, "audio": d.audio, "video": d.video,
+                "id": d.id,
+                "box": list(d.box),
+                "name": d.name,
+                "description": d.description,
+                "icon": d.icon,
+                "audio": d.audio,
+                "video": d.video,
             }
 
         return {
@@ -104,9 +100,16 @@ class Guide:
             "default_language": self.default_language,
             "artworks": [
                 {
-                    "id": a.id, "image": a.image, "width": a.width, "height": a.height,
-                    "title": a.title, "author": a.author, "year": a.year,
-                    "description": a.description, "audio": a.audio, "video": a.video,
+                    "id": a.id,
+                    "image": a.image,
+                    "width": a.width,
+                    "height": a.height,
+                    "title": a.title,
+                    "author": a.author,
+                    "year": a.year,
+                    "description": a.description,
+                    "audio": a.audio,
+                    "video": a.video,
                     "details": [detail(d) for d in a.details],
                 }
                 for a in self.artworks
@@ -114,7 +117,7 @@ class Guide:
         }
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "guide.json") -> "Guide":
+    def from_dict(cls, data: Any, source: str = "guide.json") -> Guide:
         """Parse a guide dict, reporting every malformed field by its path."""
         problems: list[str] = []
         if not isinstance(data, dict):
@@ -164,23 +167,28 @@ class Guide:
                     continue
                 dwhere = f"{where}.details[{rd.get('id', j)}]"
                 box = rd.get("box")
-                if not (isinstance(box, (list, tuple)) and len(box) == 4
-                        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)):
+                if not (
+                    isinstance(box, (list, tuple))
+                    and len(box) == 4
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
+                ):
                     problems.append(f"{dwhere}.box: expected [x, y, width, height] numbers, got {box!r}")
                     box = (0, 0, 0, 0)
                 icon = rd.get("icon")
                 if icon is not None and not isinstance(icon, str):
                     problems.append(f"{dwhere}.icon: expected a relative path or null")
                     icon = None
-                art.details.append(Detail(
-                    id=_str(rd, "id", f"{dwhere}.id", problems),
-                    box=tuple(int(round(v)) for v in box),  # type: ignore[arg-type]
-                    name=_text(rd, "name", f"{dwhere}.name", problems),
-                    description=_text(rd, "description", f"{dwhere}.description", problems),
-                    icon=icon,
-                    audio=_text(rd, "audio", f"{dwhere}.audio", problems),
-                    video=_text(rd, "video", f"{dwhere}.video", problems),
-                ))
+                art.details.append(
+                    Detail(
+                        id=_str(rd, "id", f"{dwhere}.id", problems),
+                        box=int_box(box),
+                        name=_text(rd, "name", f"{dwhere}.name", problems),
+                        description=_text(rd, "description", f"{dwhere}.description", problems),
+                        icon=icon,
+                        audio=_text(rd, "audio", f"{dwhere}.audio", problems),
+                        video=_text(rd, "video", f"{dwhere}.video", problems),
+                    )
+                )
             guide.artworks.append(art)
         if problems:
             raise GuideError(problems, source)
@@ -207,100 +215,9 @@ def _text(raw: dict, key: str, where: str, problems: list[str]) -> Text:
     value = raw.get(key)
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
         problems.append(f"{where}: expected an object of language -> text, got {value!r}")
         return {}
     return dict(value)
-
-
-def _texts(art: Artwork) -> Iterable[tuple[str, Text]]:
-    yield "title", art.title
-    yield "author", art.author
-    yield "year", art.year
-    yield "description", art.description
-    yield "audio", art.audio
-    yield "video", art.video
-
-
-def check_rules(guide: Guide) -> list[str]:
-    """Every rule a guide must follow that needs no files: ids, languages, boxes.
-
-    Returns the problems as 'where: what' strings (empty when the guide is fine).
-    """
-    problems: list[str] = []
-
-    def safe(fn, value, where):
-        try:
-            fn(value, where)
-        except UnsafeNameError as exc:
-            problems.append(f"{where}: {exc}")
-
-    safe(check_id, guide.name, "name")
-    for lang in guide.languages:
-        if not _LANG.match(lang):
-            problems.append(f"languages: {lang!r} is not a language code like 'en' or 'pt-BR'")
-    if len(set(guide.languages)) != len(guide.languages):
-        problems.append("languages: listed twice")
-    if guide.default_language not in guide.languages:
-        problems.append(f"default_language: {guide.default_language!r} is not one of the guide's languages {guide.languages}")
-    langs = set(guide.languages)
-
-    def check_text(text: Text, where: str) -> None:
-        for lang in text:
-            if lang not in langs:
-                problems.append(f"{where}: unknown language {lang!r} (the guide's languages are {sorted(langs)})")
-
-    check_text(guide.title, "title")
-    seen: set[str] = set()
-    for art in guide.artworks:
-        where = f"artworks[{art.id}]"
-        safe(check_id, art.id, f"{where}.id")
-        if art.id in seen:
-            problems.append(f"{where}.id: duplicate artwork id {art.id!r}")
-        seen.add(art.id)
-        safe(check_relative, art.image, f"{where}.image")
-        if not art.title:
-            problems.append(f"{where}.title: missing (give at least the default language)")
-        for key, text in _texts(art):
-            check_text(text, f"{where}.{key}")
-        for key in ("audio", "video"):
-            for path in getattr(art, key).values():
-                safe(check_relative, path, f"{where}.{key}")
-        dseen: set[str] = set()
-        for d in art.details:
-            dwhere = f"{where}.details[{d.id}]"
-            safe(check_id, d.id, f"{dwhere}.id")
-            if d.id in dseen:
-                problems.append(f"{dwhere}.id: duplicate detail id {d.id!r} in artwork {art.id!r}")
-            dseen.add(d.id)
-            x, y, w, h = d.box
-            if w <= 0 or h <= 0:
-                problems.append(f"{dwhere}.box: width and height must be positive, got {list(d.box)}")
-            elif x < 0 or y < 0 or x + w > art.width or y + h > art.height:
-                problems.append(
-                    f"{dwhere}.box: {list(d.box)} goes outside the image ({art.width}x{art.height})"
-                )
-            for key, text in (("name", d.name), ("description", d.description), ("audio", d.audio), ("video", d.video)):
-                check_text(text, f"{dwhere}.{key}")
-            for key in ("audio", "video"):
-                for path in getattr(d, key).values():
-                    safe(check_relative, path, f"{dwhere}.{key}")
-            if d.icon is not None:
-                safe(check_relative, d.icon, f"{dwhere}.icon")
-    return problems
-
-
-def media_paths(guide: Guide) -> list[tuple[str, str]]:
-    """(where, relative path) of every file the guide refers to."""
-    out: list[tuple[str, str]] = []
-    for art in guide.artworks:
-        out.append((f"artworks[{art.id}].image", art.image))
-        for key in ("audio", "video"):
-            out += [(f"artworks[{art.id}].{key}", p) for p in getattr(art, key).values()]
-        for d in art.details:
-            where = f"artworks[{art.id}].details[{d.id}]"
-            if d.icon:
-                out.append((f"{where}.icon", d.icon))
-            for key in ("audio", "video"):
-                out += [(f"{where}.{key}", p) for p in getattr(d, key).values()]
-    return out

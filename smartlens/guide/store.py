@@ -1,16 +1,19 @@
 """Guide folders on disk: find, load, check, save (atomically) and fingerprint them."""
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from .config import Settings, get_settings
-from .guide import Guide, GuideError, check_rules, media_paths
-from .imaging import ImageError, image_size
-from .storage import atomic_copy, atomic_write_json, check_id, staged_dir
+from ..config import Settings
+from ..errors import GuideError, ImageError
+from ..imaging import DEFAULT_LIMITS, ImageLimits, image_size
+from ..storage import atomic_copy, atomic_write_json, check_id, staged_dir
+from .model import Guide
+from .rules import check_rules, media_paths
 
 GUIDE_FILE = "guide.json"
 
@@ -30,9 +33,8 @@ class GuideRef:
         return fingerprint(self.guide, self.root)
 
 
-def guide_dir(name_or_path: str | Path, settings: Settings | None = None) -> Path:
+def guide_dir(name_or_path: str | Path, settings: Settings) -> Path:
     """Resolve ``--guide X``: a guide name under ``data/guides/`` or a folder / guide.json path."""
-    settings = settings or get_settings()
     p = Path(name_or_path)
     if p.name == GUIDE_FILE:
         return p.parent
@@ -41,8 +43,8 @@ def guide_dir(name_or_path: str | Path, settings: Settings | None = None) -> Pat
     return settings.guides / check_id(str(name_or_path), "guide name")
 
 
-def list_guides(settings: Settings | None = None) -> list[str]:
-    settings = settings or get_settings()
+def list_guides(settings: Settings) -> list[str]:
+    """Names of the guides under ``data/guides/``."""
     if not settings.guides.is_dir():
         return []
     return sorted(p.name for p in settings.guides.iterdir() if (p / GUIDE_FILE).is_file())
@@ -51,7 +53,7 @@ def list_guides(settings: Settings | None = None) -> list[str]:
 Locator = Callable[[str], Path]
 
 
-def check_files(guide: Guide, locate: Locator) -> list[str]:
+def check_files(guide: Guide, locate: Locator, limits: ImageLimits = DEFAULT_LIMITS) -> list[str]:
     """Problems with the files a guide refers to: missing, unreadable, or of the wrong size.
 
     ``locate`` maps a guide-relative path to the file that will be stored there.
@@ -60,7 +62,7 @@ def check_files(guide: Guide, locate: Locator) -> list[str]:
     for art in guide.artworks:
         where = f"artworks[{art.id}].image"
         try:
-            w, h = image_size(locate(art.image))
+            w, h = image_size(locate(art.image), limits)
         except ImageError as exc:
             problems.append(f"{where}: {exc}")
             continue
@@ -74,20 +76,22 @@ def check_files(guide: Guide, locate: Locator) -> list[str]:
     return problems
 
 
-def validate(guide: Guide, root: Path | Locator, source: str | None = None) -> Guide:
+def validate(
+    guide: Guide, root: Path | Locator, source: str | None = None, limits: ImageLimits = DEFAULT_LIMITS
+) -> Guide:
     """Raise :class:`GuideError` naming every bad field; return the guide when all is well.
 
     ``root`` is the guide folder, or a function locating each relative path (for imports).
     """
     problems = check_rules(guide)
     if not problems:  # file checks assume safe relative paths
-        problems = check_files(guide, root if callable(root) else Path(root).joinpath)
+        problems = check_files(guide, root if callable(root) else Path(root).joinpath, limits)
     if problems:
         raise GuideError(problems, source or f"guide {guide.name!r}")
     return guide
 
 
-def load_guide(name_or_path: str | Path, settings: Settings | None = None, check: bool = True) -> GuideRef:
+def load_guide(name_or_path: str | Path, settings: Settings, check: bool = True) -> GuideRef:
     """Load and validate a guide folder."""
     root = guide_dir(name_or_path, settings)
     path = root / GUIDE_FILE
@@ -100,7 +104,7 @@ def load_guide(name_or_path: str | Path, settings: Settings | None = None, check
         raise GuideError([f"{GUIDE_FILE}: not valid JSON ({exc})"], str(path)) from None
     guide = Guide.from_dict(data, str(path))
     if check:
-        validate(guide, root, str(path))
+        validate(guide, root, str(path), settings.image_limits)
     return GuideRef(guide, root)
 
 
@@ -109,6 +113,7 @@ def save_guide(
     dest: Path,
     files: dict[str, Path] | None = None,
     replace: bool = False,
+    limits: ImageLimits = DEFAULT_LIMITS,
 ) -> GuideRef:
     """Validate, then write ``guide`` to the folder ``dest``.
 
@@ -123,7 +128,7 @@ def save_guide(
     def locate(rel: str) -> Path:
         return Path(files[rel]) if rel in files else dest / rel
 
-    validate(guide, locate)
+    validate(guide, locate, limits=limits)
     if not files and (dest / GUIDE_FILE).is_file():
         atomic_write_json(dest / GUIDE_FILE, guide.to_dict())
         return GuideRef(guide, dest)
@@ -144,6 +149,7 @@ def fingerprint(guide: Guide, root: Path, visual_only: bool = False) -> str:
     ``visual_only`` only what recognition sees counts (images, ids, boxes), so editing a
     text does not invalidate an index.
     """
+    content: object
     if visual_only:
         content = [[a.id, a.image, [[d.id, list(d.box)] for d in a.details]] for a in guide.artworks]
     else:

@@ -1,4 +1,5 @@
 """Edits curators make in the studio, each validated and saved atomically (nothing half-saved)."""
+
 from __future__ import annotations
 
 import copy
@@ -7,20 +8,28 @@ from pathlib import Path
 
 import numpy as np
 
-from .guide import Artwork, Detail, Guide
-from .guide_store import GuideRef, save_guide
-from .imaging import decode_image, encode_jpeg, fit_within
-from .storage import check_id, slugify
+from ..geometry import int_box
+from ..imaging import DEFAULT_LIMITS, ImageLimits, decode_image, encode_jpeg, fit_within
+from ..storage import check_id, slugify
+from .model import Artwork, Detail, Guide
+from .store import GuideRef, save_guide
 
 
 def _save(ref: GuideRef, guide: Guide, files: dict[str, Path] | None = None) -> GuideRef:
     return save_guide(guide, ref.root, files=files, replace=True)
 
 
-def add_artwork(ref: GuideRef, data: bytes, filename: str, title: str, language: str,
-                max_side: int = 2400) -> GuideRef:
+def add_artwork(
+    ref: GuideRef,
+    data: bytes,
+    filename: str,
+    title: str,
+    language: str,
+    max_side: int = 2400,
+    limits: ImageLimits = DEFAULT_LIMITS,
+) -> GuideRef:
     """Add an uploaded picture as a new artwork (decoded and re-encoded: no foreign bytes kept)."""
-    image, _ = fit_within(decode_image(data, filename), max_side)
+    image, _ = fit_within(decode_image(data, filename, limits), max_side)
     guide = copy.deepcopy(ref.guide)
     base = slugify(title or Path(filename).stem, "artwork")
     art_id, n = base, 2
@@ -36,13 +45,15 @@ def add_artwork(ref: GuideRef, data: bytes, filename: str, title: str, language:
 
 
 def remove_artwork(ref: GuideRef, artwork_id: str) -> GuideRef:
+    """The guide without one artwork."""
     guide = copy.deepcopy(ref.guide)
     guide.artworks = [a for a in guide.artworks if a.id != artwork_id]
     return _save(ref, guide)
 
 
-def set_texts(ref: GuideRef, artwork_id: str, language: str, title: str, author: str, year: str,
-              description: str) -> GuideRef:
+def set_texts(
+    ref: GuideRef, artwork_id: str, language: str, title: str, author: str, year: str, description: str
+) -> GuideRef:
     """Set an artwork's texts in one language (empty fields remove that translation)."""
     guide = copy.deepcopy(ref.guide)
     art = guide.artwork(artwork_id)
@@ -55,8 +66,12 @@ def set_texts(ref: GuideRef, artwork_id: str, language: str, title: str, author:
     return _save(ref, guide)
 
 
-def set_details(ref: GuideRef, artwork_id: str, details: list[tuple[str, tuple[int, int, int, int], str, str]],
-                language: str) -> GuideRef:
+def set_details(
+    ref: GuideRef,
+    artwork_id: str,
+    details: list[tuple[str, tuple[int, int, int, int], str, str]],
+    language: str,
+) -> GuideRef:
     """Replace an artwork's details by (id, box, name, description) in ``language``; texts in
     other languages are kept for details that keep their id."""
     guide = copy.deepcopy(ref.guide)
@@ -66,7 +81,7 @@ def set_details(ref: GuideRef, artwork_id: str, details: list[tuple[str, tuple[i
     for det_id, box, name, description in details:
         det_id = check_id(det_id, "detail id")
         d = copy.deepcopy(old.get(det_id)) or Detail(det_id, box)
-        d.box = tuple(int(round(v)) for v in box)
+        d.box = int_box(box)
         if name:
             d.name[language] = name
         if description:

@@ -5,6 +5,7 @@ perspective of up to ``max_tilt`` degrees), placed over a procedural wall, then 
 the photometric pipeline. Since the homography is known, so is where every detail lands:
 the benchmark scores recognisers against that, and calibration learns from it.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,8 +13,10 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from .. import procedural
-from .transforms import photometric
+from ..augment.transforms import photometric
+from ..geometry import box_quad, polygon_in_frame, project_quad
+from ..vocabulary import Preset
+from . import pictures
 
 LANDSCAPE, PORTRAIT = (640, 480), (480, 640)
 
@@ -49,39 +52,7 @@ class CameraParams:
     max_roll: float = 8.0
     portrait_share: float = 0.4
     offset: float = 0.12  # random shift of the target's centre, as a fraction of the frame
-    photometric: str = "medium"
-
-
-def polygon_in_frame(quad: np.ndarray, size: tuple[int, int]) -> tuple[float, float, tuple | None]:
-    """(visible fraction, visible area in px, bbox of the visible part) of a convex quad."""
-    w, h = size
-    quad = np.asarray(quad, np.float32).reshape(-1, 2)
-    total = abs(cv2.contourArea(quad))
-    if total < 1e-6:
-        return 0.0, 0.0, None
-    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
-    inter, poly = cv2.intersectConvexConvex(quad, frame)
-    if inter <= 0 or poly is None:
-        return 0.0, 0.0, None
-    poly = poly.reshape(-1, 2)
-    x0, y0 = poly.min(0)
-    x1, y1 = poly.max(0)
-    return float(inter / total), float(inter), (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
-
-
-def box_quad(box) -> np.ndarray:
-    x, y, w, h = box
-    return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float32)
-
-
-def project_quad(H: np.ndarray, box, max_w_ratio: float | None = None) -> np.ndarray | None:
-    """A box's corners through ``H``; None when part of it would lie behind the camera
-    (or, with ``max_w_ratio``, when its depth varies implausibly across it)."""
-    hom = np.c_[box_quad(box), np.ones(4, np.float32)] @ np.asarray(H, np.float64).T
-    w = hom[:, 2] * np.sign(hom[:, 2].sum())  # a homography's overall sign is arbitrary
-    if np.any(w <= 1e-9) or (max_w_ratio is not None and w.max() / w.min() > max_w_ratio):
-        return None
-    return (hom[:, :2] / hom[:, 2:3]).astype(np.float32)
+    photometric: str = Preset.MEDIUM
 
 
 def details_truth(H: np.ndarray, boxes: dict[str, tuple], size: tuple[int, int]) -> dict[str, DetailTruth]:
@@ -106,8 +77,14 @@ def _rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
     return Rz @ Ry @ Rx
 
 
-def view_homography(art_size: tuple[int, int], target: tuple, frame: tuple[int, int], rng: np.random.Generator,
-                    params: CameraParams, fill: tuple[float, float]) -> np.ndarray:
+def view_homography(
+    art_size: tuple[int, int],
+    target: tuple,
+    frame: tuple[int, int],
+    rng: np.random.Generator,
+    params: CameraParams,
+    fill: tuple[float, float],
+) -> np.ndarray:
     """A homography that shows ``target`` (x, y, w, h in artwork pixels) tilted, centred-ish, filling ``fill``."""
     aw, ah = art_size
     tx, ty, tw, th = target
@@ -133,19 +110,26 @@ def view_homography(art_size: tuple[int, int], target: tuple, frame: tuple[int, 
     return cv2.getPerspectiveTransform(corners.astype(np.float32), dst.astype(np.float32))
 
 
-def render(artwork: np.ndarray, H: np.ndarray, frame: tuple[int, int], rng: np.random.Generator,
-           background: np.ndarray | None = None) -> np.ndarray:
+def render(
+    artwork: np.ndarray,
+    H: np.ndarray,
+    frame: tuple[int, int],
+    rng: np.random.Generator,
+    background: np.ndarray | None = None,
+) -> np.ndarray:
     """Warp the artwork into a frame over a wall, with a picture frame round it."""
     fw, fh = frame
     seed = int(rng.integers(2**31))
-    canvas = background.copy() if background is not None else procedural.wall(seed, fw, fh)
+    canvas = background.copy() if background is not None else pictures.wall(seed, fw, fh)
     ah, aw = artwork.shape[:2]
     quad = project_quad(H, (0, 0, aw, ah))
     if quad is not None and rng.uniform() < 0.7:  # a picture frame
         colour = tuple(int(v) for v in rng.integers(20, 200, 3))
         thick = int(max(3, rng.uniform(0.01, 0.04) * np.sqrt(abs(cv2.contourArea(quad)))))
         cv2.polylines(canvas, [quad.astype(np.int32)], True, colour, thick * 2, cv2.LINE_AA)
-    warped = cv2.warpPerspective(artwork, H, (fw, fh), flags=cv2.INTER_AREA if np.linalg.det(H[:2, :2]) < 1 else cv2.INTER_LINEAR)
+    warped = cv2.warpPerspective(
+        artwork, H, (fw, fh), flags=cv2.INTER_AREA if np.linalg.det(H[:2, :2]) < 1 else cv2.INTER_LINEAR
+    )
     mask = cv2.warpPerspective(np.full((ah, aw), 255, np.uint8), H, (fw, fh), flags=cv2.INTER_LINEAR)
     alpha = (mask.astype(np.float32) / 255.0)[..., None]
     return (warped * alpha + canvas * (1 - alpha)).astype(np.uint8)
@@ -178,8 +162,15 @@ class Camera:
         self._photo.set_random_seed(int(rng.integers(2**31)))
         return self._photo(image=image)["image"]
 
-    def view(self, artwork_id: str, image: np.ndarray, boxes: dict[str, tuple], seed: int,
-             focus: str | None = None, degrade: bool = True) -> View:
+    def view(
+        self,
+        artwork_id: str,
+        image: np.ndarray,
+        boxes: dict[str, tuple],
+        seed: int,
+        focus: str | None = None,
+        degrade: bool = True,
+    ) -> View:
         """A view of the whole artwork, or a close-up of detail ``focus`` (``degrade``: photometric
         changes too)."""
         rng = np.random.default_rng(seed)
@@ -190,18 +181,29 @@ class Camera:
         else:
             x, y, w, h = boxes[focus]
             m = rng.uniform(0.0, 0.3)  # a little context around the detail
-            target = (max(0, x - w * m), max(0, y - h * m), min(aw, w * (1 + 2 * m)), min(ah, h * (1 + 2 * m)))
+            target = (
+                max(0, x - w * m),
+                max(0, y - h * m),
+                min(aw, w * (1 + 2 * m)),
+                min(ah, h * (1 + 2 * m)),
+            )
             fill = self.params.detail_fill
         H = view_homography((aw, ah), target, frame, rng, self.params, fill)
         frame_img = render(image, H, frame, rng)
         if degrade:
             frame_img = self.degrade(frame_img, rng)
-        return View(frame_img, artwork_id, "whole" if focus is None else "detail", focus, H,
-                    details_truth(H, boxes, frame))
+        return View(
+            frame_img,
+            artwork_id,
+            "whole" if focus is None else "detail",
+            focus,
+            H,
+            details_truth(H, boxes, frame),
+        )
 
     def negative(self, seed: int, degrade: bool = True) -> View:
         """A frame with no guide artwork: wall, room, texture or another picture."""
         rng = np.random.default_rng(seed)
         fw, fh = self._frame_size(rng)
-        kind, img = procedural.negative(seed, fw, fh)
+        kind, img = pictures.negative(seed, fw, fh)
         return View(self.degrade(img, rng) if degrade else img, None, kind)

@@ -1,4 +1,7 @@
-"""Drawing recognition results over the live video: detail boxes and labels, an artwork marker."""
+"""Drawing recognition results on a frame: detail boxes and labels, an artwork marker.
+
+The lens draws on the live video with it, the studio on the pictures a curator tries."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -7,14 +10,14 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ..recognition.result import Recognition
+from .recognition.result import Recognition
 
 ACCENT = (40, 200, 255)  # BGR: a warm amber that reads on dark and light paintings
 TEXT_BG = (30, 30, 30)
 
 
 @lru_cache(maxsize=8)
-def _font(size: int) -> ImageFont.ImageFont:
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     # Pillow's bundled scalable font: covers accented letters, unlike OpenCV's Hershey fonts
     return ImageFont.load_default(size=size)
 
@@ -29,8 +32,9 @@ def _corners(img: np.ndarray, quad, colour, length: float = 0.18, width: int = 3
             cv2.line(img, (int(p[0]), int(p[1])), (int(end[0]), int(end[1])), colour, width, cv2.LINE_AA)
 
 
-def draw(frame: np.ndarray, rec: Recognition | None, names: dict[str, str] | None = None,
-         title: str | None = None) -> np.ndarray:
+def draw(
+    frame: np.ndarray, rec: Recognition | None, names: dict[str, str] | None = None, title: str | None = None
+) -> np.ndarray:
     """A copy of ``frame`` with ``rec`` drawn on it. ``names`` maps detail ids to display names."""
     out = frame.copy()
     if rec is None or rec.artwork is None:
@@ -70,7 +74,9 @@ def _labels(img: np.ndarray, labels: list[tuple[tuple[int, int], str]], size: in
         x = min(max(0, x + 3), max(0, w - tw))
         y = min(max(0, y + 3), max(0, h - th))
         for _ in range(8):
-            if not any(x < px1 and px0 < x + tw and y < py1 and py0 < y + th for px0, py0, px1, py1 in placed):
+            if not any(
+                x < px1 and px0 < x + tw and y < py1 and py0 < y + th for px0, py0, px1, py1 in placed
+            ):
                 break
             y = min(y + th + 2, max(0, h - th))
         placed.append((x, y, x + tw, y + th))

@@ -1,0 +1,32 @@
+"""The museum guide: its model, rules, storage, edits, formats and the built-in demo.
+
+- :mod:`.model`: the plain dataclasses (guide, artwork, detail, texts per language);
+- :mod:`.rules`: what a valid guide is (without files);
+- :mod:`.store`: guide folders on disk (load, validate with files, save atomically, fingerprint);
+- :mod:`.edit`: the curators' edits;
+- :mod:`.formats`: import and export (the paintings format, COCO);
+- :mod:`.demo`: the built-in demo guide.
+"""
+
+from __future__ import annotations
+
+from ..errors import GuideError
+from .model import FORMAT, Artwork, Detail, Guide, Text
+from .store import GUIDE_FILE, GuideRef, fingerprint, guide_dir, list_guides, load_guide, save_guide, validate
+
+__all__ = [
+    "FORMAT",
+    "GUIDE_FILE",
+    "Artwork",
+    "Detail",
+    "Guide",
+    "GuideError",
+    "GuideRef",
+    "Text",
+    "fingerprint",
+    "guide_dir",
+    "list_guides",
+    "load_guide",
+    "save_guide",
+    "validate",
+]

@@ -1,0 +1,37 @@
+"""One way for long work (indexing, augmentation, training) to say how far it is.
+
+Long jobs take a :data:`Progress` callback and call it with :class:`ProgressEvent` values;
+the CLI prints them on one line, the studio's job runner writes them to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """Which stage, how far the whole job is (0..1), a message, and the latest metrics."""
+
+    stage: str
+    fraction: float
+    message: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+Progress = Callable[[ProgressEvent], None]
+
+
+def no_progress(event: ProgressEvent) -> None:
+    """The callback used when nobody listens."""
+
+
+def within(progress: Progress, lo: float, hi: float, stage: str | None = None) -> Progress:
+    """A callback for a part of a job: its 0..1 maps to ``lo..hi`` of the whole."""
+
+    def report(event: ProgressEvent) -> None:
+        fraction = lo + (hi - lo) * min(1.0, max(0.0, event.fraction))
+        progress(ProgressEvent(stage or event.stage, fraction, event.message, event.metrics))
+
+    return report

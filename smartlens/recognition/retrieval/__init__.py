@@ -1,0 +1,48 @@
+"""Retrieval (CBIR): build, calibrate and cache a guide's index, and recognise frames with it.
+
+Two modes share the recogniser interface and the cached-index machinery
+(:mod:`.recognizer`, :mod:`.cache`, :mod:`.calibration`):
+
+- :mod:`.verified` (default): local features + geometric verification; needs no pretrained
+  weights and says where the artwork and each detail are.
+- :mod:`.baseline`: the original Smart Lens method, MobileNetV3 features of rigid sub-crops;
+  good only with pretrained weights.
+
+Both calibrate their acceptance thresholds from data when the index is built. The index is
+cached under ``data/cache/index/`` and rebuilt when the guide's images or boxes change.
+"""
+
+from __future__ import annotations
+
+from ...config import Settings
+from ...guide import GuideRef
+from ...progress import Progress, no_progress
+from ...vocabulary import RetrievalMode, parse
+from .baseline import BaselineRetrieval
+from .cache import IndexInfo
+from .calibration import CalibrationParams
+from .recognizer import RetrievalRecognizer
+from .verified import GeometricParams, VerifiedRetrieval
+
+__all__ = [
+    "BaselineRetrieval",
+    "CalibrationParams",
+    "GeometricParams",
+    "IndexInfo",
+    "RetrievalRecognizer",
+    "VerifiedRetrieval",
+    "load_retrieval",
+]
+
+
+def load_retrieval(
+    ref: GuideRef,
+    settings: Settings,
+    mode: str = RetrievalMode.VERIFIED,
+    progress: Progress = no_progress,
+    rebuild: bool = False,
+) -> RetrievalRecognizer:
+    """The retrieval recogniser of ``mode`` for a guide, its index loaded or built."""
+    if parse(RetrievalMode, mode, "retrieval mode") == RetrievalMode.BASELINE:
+        return BaselineRetrieval(ref, settings, progress=progress, rebuild=rebuild)
+    return VerifiedRetrieval(ref, settings, progress=progress, rebuild=rebuild)

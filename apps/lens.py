@@ -8,7 +8,6 @@ boxes drawn on it; the card below tells what the museum wrote about what is fram
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import sys
 from pathlib import Path
@@ -20,10 +19,11 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 from smartlens.analytics.events import EventLog, new_session_id
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
+from smartlens.escaping import html_text, plain
 from smartlens.imaging import decode_image
 from smartlens.lens.i18n import pick_language, t
 from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime
-from smartlens.lens.speech import browser_speech_html, synthesize
+from smartlens.lens.speech import Speech, browser_speech_html
 from smartlens.lens.stabilizer import LensState
 from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, rtc_configuration
 from smartlens.vocabulary import Method
@@ -68,6 +68,11 @@ def event_log(path: Path) -> EventLog:
     return EventLog(path)  # the process' one writer of the events database
 
 
+@st.cache_resource(show_spinner=False)
+def speech() -> Speech:
+    return Speech(settings())  # one per server: its MP3 cache and whether gTTS answers
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
 def runtime(guide: str, method: str, mode: str | None, version: int) -> LensRuntime:
     # ``version``: a saved guide is picked up on the next visit
@@ -83,7 +88,7 @@ try:
     with st.spinner(t("loading", lang_hint)):
         rt = runtime(opts.guide, opts.method, opts.mode, guide_version(opts.guide, settings()))
 except Exception as exc:  # a broken guide or model: say so on the page, not with a stack trace
-    st.error(f"SmartLens could not start: {exc}")
+    st.error(f"SmartLens could not start: {plain(str(exc))}")
     st.stop()
 guide = rt.ref.guide
 
@@ -101,7 +106,7 @@ proc = ss.processor
 head, lang_col = st.columns([3, 1], vertical_alignment="bottom")
 with head:
     # the guide's texts are the museum's, not markup: escaped, never rendered as HTML
-    title = html.escape(guide.text(guide.title, ss.language) or t("title", ss.language))
+    title = html_text(guide.text(guide.title, ss.language) or t("title", ss.language))
     st.markdown(
         f"<div class='sl-title'>{title}</div><div class='sl-sub'>{t('intro', ss.language)}</div>",
         unsafe_allow_html=True,
@@ -162,7 +167,7 @@ def media_buttons(
             st.audio(str(audio_path), autoplay=True)
         else:
             proc.event("tts_played", artwork=artwork, detail=detail)
-            mp3 = synthesize(text, lang, settings())
+            mp3 = speech().synthesize(text, lang)
             if mp3 is not None:
                 st.audio(str(mp3), format="audio/mpeg", autoplay=True)
             else:  # offline: the browser reads it
@@ -186,9 +191,12 @@ def show_card(state: LensState) -> None:
     with text_col:
         author = guide.text(art.author, lang)
         year = guide.text(art.year, lang)
-        st.markdown(f"### {guide.text(art.title, lang)}")
-        st.caption(" · ".join(x for x in (f"{t('by', lang)} {author}" if author else "", year) if x))
-        st.write(guide.text(art.description, lang))
+        # guide texts are plain text: escaped, so no markup, link or remote image reaches a visitor
+        st.markdown(f"### {plain(guide.text(art.title, lang))}")
+        st.caption(
+            " · ".join(x for x in (f"{t('by', lang)} {plain(author)}" if author else "", plain(year)) if x)
+        )
+        st.markdown(plain(guide.text(art.description, lang)))
     media_buttons(
         f"{guide.text(art.title, lang)}. {guide.text(art.description, lang)}",
         art.audio,
@@ -204,7 +212,7 @@ def show_card(state: LensState) -> None:
             order,
             key=f"chips-{art.id}",
             label_visibility="collapsed",
-            format_func=lambda d: guide.text(art.detail(d).name, lang) or d,
+            format_func=lambda d: plain(guide.text(art.detail(d).name, lang) or d),
         )
         if picked and ss.get("opened") != (art.id, picked):
             ss.opened = (art.id, picked)
@@ -215,8 +223,8 @@ def show_card(state: LensState) -> None:
             with c1:
                 st.image(rt.detail_image(art.id, det.id), width=160)
             with c2:
-                st.markdown(f"#### {guide.text(det.name, lang)}")
-                st.write(guide.text(det.description, lang))
+                st.markdown(f"#### {plain(guide.text(det.name, lang))}")
+                st.markdown(plain(guide.text(det.description, lang)))
             media_buttons(
                 f"{guide.text(det.name, lang)}. {guide.text(det.description, lang)}",
                 det.audio,
@@ -254,7 +262,7 @@ with st.expander(t("snapshot", lang)):
         try:
             result = rt.recognizer.recognize(decode_image(shot.getvalue(), "photo", settings().image_limits))
         except ImageError as exc:
-            st.error(f"{t('bad_photo', lang)}: {exc}")
+            st.error(f"{t('bad_photo', lang)}: {plain(str(exc))}")
         else:
             if result.artwork is None:
                 st.warning(t("snapshot_none", lang))

@@ -22,6 +22,7 @@ from smartlens.augment.transforms import BLOCKS
 from smartlens.config import load_settings
 from smartlens.drawing import draw
 from smartlens.errors import USER_ERRORS, ImageError
+from smartlens.escaping import plain
 from smartlens.guide import edit as guide_edit
 from smartlens.guide import list_guides, load_guide
 from smartlens.imaging import decode_image, read_image
@@ -68,7 +69,7 @@ with st.sidebar:
     try:
         ref = load_guide(name, settings)
     except USER_ERRORS as exc:
-        st.error(str(exc))
+        st.error(plain(str(exc)))
         st.stop()
     guide = ref.guide
     lang = st.selectbox("Editing language", guide.languages)
@@ -84,8 +85,8 @@ def saved(action, *args) -> None:
     """Run an edit; show its error instead of crashing (nothing is saved when it fails)."""
     try:
         action(*args)
-    except USER_ERRORS as exc:
-        st.error(str(exc))
+    except USER_ERRORS as exc:  # messages quote guide texts: shown as typed, never as markup
+        st.error(plain(str(exc)))
     else:
         st.toast("Saved")
         st.rerun()
@@ -96,9 +97,9 @@ with tabs[0]:
     missing = guide_edit.missing_translations(guide)
     if missing:
         with st.expander(f"{len(missing)} texts still to translate"):
-            st.write("\n".join(f"- {m}" for m in missing))
+            st.write("\n".join(f"- {plain(m)}" for m in missing))
     for art in guide.artworks:
-        with st.expander(f"{guide.text(art.title, lang)} — {art.id}"):
+        with st.expander(f"{plain(guide.text(art.title, lang))} — {art.id}"):
             c1, c2 = st.columns([1, 2])
             c1.image(str(ref.path(art.image)), width=260)
             with c2.form(f"texts-{art.id}"):
@@ -189,7 +190,7 @@ with tabs[1]:
                     recognizer(str(src_ref.root), Method.RETRIEVAL, src_ref.fingerprint),
                     read_image(ref.path(art.image)),
                 )
-                st.write(found or "Nothing recognised in this picture.")
+                st.write(plain(repr(found)) if found else "Nothing recognised in this picture.")
 
 # --- training views: preview and generate -------------------------------------------------
 with tabs[2]:
@@ -204,7 +205,7 @@ with tabs[2]:
         try:
             st.image([im[:, :, ::-1] for im in preview(ref, params, n=8)], width=220)
         except USER_ERRORS as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
     if st.button("Generate in the background"):
         out = settings.data / "augmented" / name / preset
 
@@ -238,7 +239,7 @@ with tabs[3]:
     @st.fragment(run_every=2)
     def job_list() -> None:
         for job in jobs().jobs()[:6]:
-            st.write(f"**{job.name}** — {job.state} — {job.message}")
+            st.write(f"**{plain(job.name)}** — {job.state} — {plain(job.message)}")
             if job.running:
                 st.progress(job.fraction)
                 if st.button("Stop", key=f"stop-{job.id}"):
@@ -246,7 +247,7 @@ with tabs[3]:
             if job.metrics:
                 st.caption(" · ".join(f"{k} {v}" for k, v in job.metrics.items()))
             if job.error:
-                st.error(job.error.splitlines()[0])
+                st.error(plain(job.error.splitlines()[0]))
 
     job_list()
     st.subheader("Models")
@@ -271,7 +272,7 @@ with tabs[4]:
         try:
             rec = recognizer(str(ref.root), method, ref.fingerprint)
         except USER_ERRORS as exc:
-            st.error(str(exc))
+            st.error(plain(str(exc)))
         else:
             cols = st.columns(3)
             for i, f in enumerate(files):
@@ -279,7 +280,7 @@ with tabs[4]:
                     try:
                         img = decode_image(f.getvalue(), f.name, settings.image_limits)
                     except ImageError as exc:
-                        st.error(str(exc))
+                        st.error(plain(str(exc)))
                         continue
                     r = rec.recognize(img)
                     labels: dict[str, str] = {}
@@ -287,7 +288,7 @@ with tabs[4]:
                         labels = {d.id: guide.text(d.name, lang) for d in guide.artwork(r.artwork).details}
                     st.image(np.ascontiguousarray(draw(img, r, labels)[:, :, ::-1]), caption=f.name)
                     st.write(
-                        f"**{guide.text(guide.artwork(r.artwork).title, lang) if r.artwork else 'nothing'}**"
+                        f"**{plain(guide.text(guide.artwork(r.artwork).title, lang)) if r.artwork else 'nothing'}**"
                         f" (score {r.score:.2f}, {r.ms:.0f} ms)"
                     )
 

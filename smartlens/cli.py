@@ -56,6 +56,7 @@ def _guide_import(args: argparse.Namespace, settings: Settings) -> int:
         files=imp.files,
         replace=args.force,
         limits=settings.image_limits,
+        backup=True,
     )
     n_details = sum(len(a.details) for a in ref.guide.artworks)
     print(
@@ -83,6 +84,33 @@ def _guide_check(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
         f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}"
+    )
+    return 0
+
+
+@command("guide.backups")
+def _guide_backups(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import guide_dir
+    from .guide.store import backups_dir, list_backups
+
+    root = guide_dir(args.guide, settings)
+    names = list_backups(root)
+    if not names:
+        print(f"no backups of guide '{root.name}' yet (an import with --force keeps one)")
+    for name in names:
+        print(f"{name}  {backups_dir(root) / name}")
+    return 0
+
+
+@command("guide.restore")
+def _guide_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import guide_dir
+    from .guide.store import restore_guide
+
+    ref = restore_guide(guide_dir(args.guide, settings), args.backup, settings.image_limits)
+    print(
+        f"restored guide '{ref.root.name}' from backup {args.backup or '(newest)'}: "
+        f"{len(ref.guide.artworks)} artworks; the guide it replaced is now the newest backup"
     )
     return 0
 
@@ -330,7 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     gi.add_argument("--name", required=True, help="guide name (folder under data/guides/)")
     gi.add_argument("--images", help="COCO only: folder the file_name values are relative to")
     gi.add_argument("--language", default="en", help="language of plain-string texts and default language")
-    gi.add_argument("--force", action="store_true", help="replace an existing guide of that name")
+    gi.add_argument(
+        "--force", action="store_true", help="replace an existing guide of that name (kept as a backup)"
+    )
     ge = g.add_parser("export", help="export a guide as COCO JSON (with its images beside it)")
     ge.add_argument("--guide", required=True)
     ge.add_argument("--out", required=True, help="output .json path")
@@ -338,6 +368,11 @@ def build_parser() -> argparse.ArgumentParser:
     gc = g.add_parser("check", help="validate a guide")
     gc.add_argument("--guide", required=True)
     g.add_parser("list", help="list the guides under data/guides/")
+    gb = g.add_parser("backups", help="list the backups of a guide (kept when an import replaces it)")
+    gb.add_argument("--guide", required=True)
+    gr = g.add_parser("restore", help="bring back a backup of a guide (the newest by default)")
+    gr.add_argument("--guide", required=True)
+    gr.add_argument("--backup", help="backup name, as 'guide backups' lists them (default: the newest)")
 
     d = sub.add_parser("demo", help="create the built-in demo guide")
     d.add_argument("--force", action="store_true", help="re-create it")

@@ -23,6 +23,14 @@ class NotAvailableError(UserError):
     """A method or feature that is not built, or not available with the current set-up."""
 
 
+class GuideBusyError(UserError):
+    """Another process is saving the same guide and did not finish in time."""
+
+
+class StaleEditError(UserError):
+    """An edit made on an older copy of the guide that someone else has changed since."""
+
+
 class GuideError(UserError):
     """A guide that breaks a rule; ``problems`` lists every bad field as 'where: what'."""
 

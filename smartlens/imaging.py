@@ -29,6 +29,7 @@ __all__ = [
     "decode_image",
     "read_image",
     "image_size",
+    "verify_image",
     "as_bgr",
     "fit_within",
     "encode_jpeg",
@@ -92,18 +93,49 @@ def decode_image(data: bytes, source: str = "image", limits: ImageLimits = DEFAU
 def read_image(path: Path | str, limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:
     """Read an image file into an upright BGR uint8 array, with a clear error if it cannot be used."""
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path):
         raise ImageError(f"{path}: no such image file")
     _check_bytes(path.stat().st_size, str(path), limits)
     return decode_image(path.read_bytes(), str(path), limits)
 
 
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError as exc:  # a name too long for the file system, a permission...
+        raise ImageError(f"{str(path)[:200]}: cannot be read ({exc.strerror or exc})") from None
+
+
 def image_size(path: Path | str, limits: ImageLimits = DEFAULT_LIMITS) -> tuple[int, int]:
     """Upright (width, height) of an image file, read from its header only."""
     path = Path(path)
-    if not path.is_file():
+    if not _is_file(path):
         raise ImageError(f"{path}: no such image file")
     return _check_header(path, str(path), limits.max_pixels)
+
+
+def verify_image(
+    path: Path | str, limits: ImageLimits = DEFAULT_LIMITS, min_side: int = MIN_SIDE
+) -> tuple[int, int]:
+    """Decode a whole image file (truncated data fails here, not in the lens) and check that its
+    upright size is at least ``min_side``; returns (width, height)."""
+    from PIL import Image
+
+    path = Path(path)
+    if not _is_file(path):
+        raise ImageError(f"{path}: no such image file")
+    _check_bytes(path.stat().st_size, str(path), limits)
+    width, height = _check_header(path, str(path), limits.max_pixels)
+    try:
+        with Image.open(path) as im:
+            im.load()  # Pillow refuses truncated data that OpenCV would half-decode
+    except Exception as exc:
+        raise ImageError(f"{path}: corrupt or truncated image data ({exc})") from None
+    if min(width, height) < min_side:
+        raise ImageError(
+            f"{path}: image too small ({width}x{height}); artworks need at least {min_side} pixels a side"
+        )
+    return width, height
 
 
 def as_bgr(frame: np.ndarray, source: str = "frame", limits: ImageLimits = DEFAULT_LIMITS) -> np.ndarray:

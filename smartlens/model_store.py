@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
+from .errors import UserError
 from .storage import check_id
 
 INFO = "info.json"
@@ -47,7 +48,15 @@ def list_models(guide_name: str, settings: Settings, method: str | None = None) 
     found = [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".") and (p / INFO).is_file()]
     if method:
         found = [p for p in found if p.name.startswith(method + "-")]
-    return sorted(found, key=lambda p: (json.loads((p / INFO).read_text()).get("created", 0), p.name))
+
+    def created(p: Path) -> tuple[float, str]:
+        try:
+            value = read_info(p).get("created", 0)
+        except UserError:
+            value = 0  # a damaged folder sorts first; loading it says what is wrong
+        return (value if isinstance(value, (int, float)) else 0), p.name
+
+    return sorted(found, key=created)
 
 
 def latest_model(
@@ -71,4 +80,20 @@ def read_info(model_dir: Path) -> dict[str, Any]:
     path = Path(model_dir) / INFO
     if not path.is_file():
         raise FileNotFoundError(f"{model_dir} is not a SmartLens model folder (no {INFO})")
-    return json.loads(path.read_text())
+    return read_model_json(Path(model_dir), INFO, dict)
+
+
+def read_model_json(model_dir: Path, name: str, kind: type) -> Any:
+    """A JSON file of a model folder; a damaged one is a :class:`UserError` naming the file."""
+    path = Path(model_dir) / name
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UserError(f"{path}: missing from the model folder; remove {model_dir} or train again") from None
+    except (OSError, ValueError, RecursionError) as exc:
+        raise UserError(f"{path}: damaged ({exc}); remove {model_dir} or train again") from None
+    if not isinstance(value, kind):
+        raise UserError(
+            f"{path}: damaged (expected a JSON {kind.__name__}); remove {model_dir} or train again"
+        )
+    return value

@@ -101,6 +101,35 @@ def atomic_copy(src: Path, dest: Path) -> Path:
     return dest
 
 
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    Returns False where the system cannot (then the caller falls back to two renames):
+    with it, a reader never finds neither of the two.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    res = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
+    if res != 0:
+        err = ctypes.get_errno()
+        if err in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: not supported here
+            return False
+        raise OSError(err, os.strerror(err), str(a))
+    return True
+
+
 @contextmanager
 def staged_dir(final: Path, replace: bool = False) -> Iterator[Path]:
     """Build a folder in a temporary sibling, then swap it in whole.

@@ -199,13 +199,24 @@ def test_ui_strings_and_language():
 
 
 def test_speech_falls_back_offline(settings):
-    from smartlens.lens.speech import browser_speech_html, synthesize
+    from smartlens.lens.speech import Speech, browser_speech_html
 
     t0 = time.perf_counter()
-    assert synthesize("La Gioconda", "it", settings) is None  # offline: no MP3, no hang
+    assert Speech(settings).synthesize("La Gioconda", "it") is None  # offline: no MP3, no hang
     assert time.perf_counter() - t0 < 5
     html = browser_speech_html("L'urlo </script>", "it", "Leggi")
     assert "speechSynthesis" in html and '</script>"' not in html.split("const p =")[1].split(";")[0]
+
+
+def test_speech_probe_is_asked_once_per_interval(settings):
+    from smartlens.lens.speech import Speech
+
+    speech = Speech(dataclasses.replace(settings, offline=False), probe_timeout=1.0, ttl=60)
+    t0 = time.perf_counter()
+    first = speech.reachable()  # no network here: a quick no, never a hang
+    assert time.perf_counter() - t0 < 5
+    t1 = time.perf_counter()
+    assert speech.reachable() == first and time.perf_counter() - t1 < 0.01  # remembered, not asked again
 
 
 def test_qr_and_certificate(tmp_path):

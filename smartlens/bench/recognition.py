@@ -45,6 +45,20 @@ COLUMNS = [
     "build_s",
     "index_mb",
 ]
+#: Columns of retrieval as the guide grows.
+SCALE_COLUMNS = [
+    "method",
+    "artworks",
+    "artwork_top1",
+    "detail_precision",
+    "detail_recall",
+    "negatives_fp",
+    "median_ms",
+    "p95_ms",
+    "build_s",
+    "index_mb",
+    "rss_growth_mb",
+]
 
 
 def rss_mb() -> float:
@@ -153,22 +167,7 @@ def run(
             }
             scale_rows.append(row)
             failures[f"{method} at {size}"] = score.failures[:20]
-            log(
-                table(
-                    [row],
-                    [
-                        "method",
-                        "artworks",
-                        "artwork_top1",
-                        "negatives_fp",
-                        "median_ms",
-                        "p95_ms",
-                        "build_s",
-                        "index_mb",
-                        "rss_growth_mb",
-                    ],
-                ).splitlines()[-1]
-            )
+            log(table([row], SCALE_COLUMNS).splitlines()[-1])
             del rec
     return {
         "rows": rows,
@@ -232,24 +231,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     print(table(result["rows"], COLUMNS))
     if result["scale"]:
         print("\nretrieval as the guide grows (accuracy on the real paintings' views):")
-        print(
-            table(
-                result["scale"],
-                [
-                    "method",
-                    "artworks",
-                    "artwork_top1",
-                    "detail_precision",
-                    "detail_recall",
-                    "negatives_fp",
-                    "median_ms",
-                    "p95_ms",
-                    "build_s",
-                    "index_mb",
-                    "rss_growth_mb",
-                ],
-            )
-        )
+        print(table(result["scale"], SCALE_COLUMNS))
     if args.json:
         atomic_write_json(Path(args.json), result)
         print(f"\nwrote {args.json}")

@@ -2,8 +2,10 @@
 
 - :mod:`.model`: the plain dataclasses (guide, artwork, detail, texts per language);
 - :mod:`.rules`: what a valid guide is (without files);
-- :mod:`.store`: guide folders on disk (load, validate with files, save atomically, fingerprint);
-- :mod:`.edit`: the curators' edits;
+- :mod:`.store`: guide folders on disk (load, validate with files, save atomically, backups,
+  restore, fingerprint);
+- :mod:`.lock`: one writer at a time per guide, across processes;
+- :mod:`.edit`: the curators' edits (read-modify-write under the lock, stale edits refused);
 - :mod:`.formats`: import and export (the paintings format, COCO);
 - :mod:`.demo`: the built-in demo guide.
 """

@@ -7,6 +7,8 @@ A guide lives in a folder (``data/guides/<name>/``) holding ``guide.json`` plus 
 
 from __future__ import annotations
 
+import math
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -167,12 +169,8 @@ class Guide:
                     continue
                 dwhere = f"{where}.details[{rd.get('id', j)}]"
                 box = rd.get("box")
-                if not (
-                    isinstance(box, (list, tuple))
-                    and len(box) == 4
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
-                ):
-                    problems.append(f"{dwhere}.box: expected [x, y, width, height] numbers, got {box!r}")
+                if not is_box(box):
+                    problems.append(f"{dwhere}.box: expected [x, y, width, height] numbers, got {show(box)}")
                     box = (0, 0, 0, 0)
                 icon = rd.get("icon")
                 if icon is not None and not isinstance(icon, str):
@@ -195,10 +193,29 @@ class Guide:
         return guide
 
 
+_SHOW = reprlib.Repr()
+_SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother, _SHOW.maxlist, _SHOW.maxdict = 3, 60, 60, 6, 4
+
+
+def show(value: object) -> str:
+    """A short repr for messages: deep, long or huge values never flood (or break) a message."""
+    return _SHOW.repr(value)
+
+
+def is_number(value: object) -> bool:
+    """A finite int or float (not a bool, not NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_box(value: object) -> bool:
+    """Four finite numbers."""
+    return isinstance(value, (list, tuple)) and len(value) == 4 and all(is_number(v) for v in value)
+
+
 def _str(raw: dict, key: str, where: str, problems: list[str]) -> str:
     value = raw.get(key)
     if not isinstance(value, str) or not value:
-        problems.append(f"{where}: expected a non-empty string, got {value!r}")
+        problems.append(f"{where}: expected a non-empty string, got {show(value)}")
         return ""
     return value
 
@@ -206,7 +223,7 @@ def _str(raw: dict, key: str, where: str, problems: list[str]) -> str:
 def _int(raw: dict, key: str, where: str, problems: list[str]) -> int:
     value = raw.get(key)
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        problems.append(f"{where}: expected a positive integer, got {value!r}")
+        problems.append(f"{where}: expected a positive integer, got {show(value)}")
         return 0
     return value
 
@@ -218,6 +235,6 @@ def _text(raw: dict, key: str, where: str, problems: list[str]) -> Text:
     if not isinstance(value, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in value.items()
     ):
-        problems.append(f"{where}: expected an object of language -> text, got {value!r}")
+        problems.append(f"{where}: expected an object of language -> text, got {show(value)}")
         return {}
     return dict(value)

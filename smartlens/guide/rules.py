@@ -10,6 +10,9 @@ from ..errors import UnsafeNameError
 from ..storage import check_id, check_relative
 from .model import Artwork, Guide, Text
 
+#: Smallest artwork picture side worth indexing (a 1x1 picture is refused at import).
+MIN_ARTWORK_SIDE = 32
+
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -80,6 +83,8 @@ def check_rules(guide: Guide) -> list[str]:
             x, y, w, h = d.box
             if w <= 0 or h <= 0:
                 problems.append(f"{dwhere}.box: width and height must be positive, got {list(d.box)}")
+            elif art.width <= 0 or art.height <= 0:
+                pass  # the image's size is unknown: its own problem is reported instead
             elif x < 0 or y < 0 or x + w > art.width or y + h > art.height:
                 problems.append(
                     f"{dwhere}.box: {list(d.box)} goes outside the image ({art.width}x{art.height})"

@@ -6,7 +6,6 @@ threshold, and the reject class ("not an artwork") gives nothing.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -18,9 +17,10 @@ import numpy as np
 
 from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights
 from ..config import Settings
+from ..errors import UserError
 from ..guide import GuideRef, fingerprint
 from ..imaging import as_bgr
-from ..model_store import latest_model, read_info
+from ..model_store import latest_model, read_info, read_model_json
 from ..vocabulary import REJECT, BackboneSize, Method
 from .result import DetailHit, Recognition
 
@@ -46,10 +46,16 @@ class ClassificationRecognizer:
         self.model_dir = Path(model_dir)
         self.settings = settings
         self.info = read_info(self.model_dir)
-        self.classes: list[str] = json.loads((self.model_dir / "classes.json").read_text())
-        thresholds = json.loads((self.model_dir / "thresholds.json").read_text())
-        self.thresholds = np.array([thresholds[c] for c in self.classes], np.float32)
-        self.size = int(self.info["input_size"])
+        self.classes = read_model_json(self.model_dir, "classes.json", list)
+        thresholds = read_model_json(self.model_dir, "thresholds.json", dict)
+        try:
+            self.thresholds = np.array([float(thresholds[c]) for c in self.classes], np.float32)
+            self.size = int(self.info["input_size"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(
+                f"{self.model_dir}: damaged model folder ({exc!r} in thresholds.json or info.json); "
+                "remove this folder or train again"
+            ) from None
         self._lock = threading.Lock()
         self.stale = ref is not None and self.info.get("guide_fingerprint") != fingerprint(
             ref.guide, ref.root, visual_only=True

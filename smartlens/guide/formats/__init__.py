@@ -10,14 +10,15 @@ Importers return an :class:`Import`: the guide plus the files to copy into its f
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...errors import GuideError, ImageError
+from ...geometry import int_box
 from ...imaging import ImageLimits, image_size
-from ..model import Guide, Text
+from ..model import Guide, Text, is_box, is_number, show
+from ..store import parse_json
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -30,13 +31,56 @@ class Import:
     files: dict[str, Path] = field(default_factory=dict)
 
 
+#: Longest file name part accepted in an imported guide (file systems stop at 255 bytes).
+MAX_NAME = 120
+
+
 def read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+    """The JSON in ``path``; every failure (missing, not JSON, nested too deeply) names the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise GuideError([f"not valid JSON ({exc})"], str(path)) from None
+        present = path.is_file()
+    except OSError as exc:
+        raise GuideError([f"cannot be read ({exc.strerror or exc})"], str(path)[:200]) from None
+    if not present:
+        raise FileNotFoundError(f"{path}: no such file")
+    return parse_json(path.read_bytes(), str(path))
+
+
+def number(value: Any, where: str, problems: list[str]) -> float:
+    """A finite number (not a bool, not NaN/Infinity, not a string), or a problem naming ``where``."""
+    if not is_number(value):
+        problems.append(f"{where}: expected a finite number, got {show(value)}")
+        return 0.0
+    return float(value)
+
+
+def box(value: Any, where: str, problems: list[str]) -> tuple[int, int, int, int] | None:
+    """[x, y, width, height] as four finite numbers, rounded to pixels; None (and a problem) if not."""
+    if not is_box(value):
+        problems.append(f"{where}: expected [x, y, width, height] as 4 finite numbers, got {show(value)}")
+        return None
+    return int_box(value)
+
+
+def size(raw: dict, key: str, where: str, problems: list[str]) -> int:
+    """An optional image width or height: absent (0: read from the file) or a positive integer."""
+    value = raw.get(key)
+    if value is None:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        problems.append(f"{where}.{key}: expected a positive integer (pixels), got {show(value)}")
+        return 0
+    return value
+
+
+def obj(value: Any, where: str, problems: list[str]) -> dict:
+    """An optional JSON object (None: empty)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{where}: expected an object, got {show(value)}")
+        return {}
+    return value
 
 
 def as_text(value: Any, language: str) -> Text:
@@ -46,8 +90,8 @@ def as_text(value: Any, language: str) -> Text:
     if isinstance(value, str):
         return {language: value}
     if isinstance(value, dict):
-        return {str(k): str(v) for k, v in value.items() if v is not None}
-    return {language: str(value)}
+        return {str(k): v if isinstance(v, str) else show(v) for k, v in value.items() if v is not None}
+    return {language: show(value)}
 
 
 def languages_of(texts: list[Text], preferred: str = "en") -> tuple[list[str], str]:
@@ -61,10 +105,16 @@ def languages_of(texts: list[Text], preferred: str = "en") -> tuple[list[str], s
 
 
 def inside(folder: Path, name: str, where: str) -> Path:
-    """``folder/name``, refusing names that climb out of ``folder``."""
+    """``folder/name``, refusing names that climb out of ``folder`` or that no file system takes."""
+    if not isinstance(name, str) or not name or "\x00" in name:
+        raise GuideError([f"{where}: expected a file name, got {show(name)}"], str(folder))
+    if any(len(part.encode()) > MAX_NAME for part in name.split("/")):
+        raise GuideError(
+            [f"{where}: file name too long ({len(name)} characters; at most {MAX_NAME})"], str(folder)
+        )
     path = (folder / name).resolve()
     if not str(path).startswith(str(folder.resolve()) + "/"):
-        raise GuideError([f"{where}: {name!r} points outside {folder}"], "import")
+        raise GuideError([f"{where}: {show(name)} points outside {folder}"], str(folder))
     return path
 
 
@@ -73,11 +123,16 @@ def image_dest(art_id: str, src: Path) -> str:
     return f"images/{art_id}{'.jpg' if suffix == '.jpeg' else suffix}"
 
 
-def fill_sizes(imp: Import, limits: ImageLimits) -> None:
-    """Take sizes missing from the source from the image files themselves."""
+def fill_sizes(imp: Import, limits: ImageLimits, source: str) -> None:
+    """Take sizes missing from the source from the image files themselves (upright: EXIF
+    orientation applied, as recognition reads them); an unreadable image is reported by its
+    artwork, not later as a box outside a 0x0 picture."""
+    problems: list[str] = []
     for art in imp.guide.artworks:
         if not art.width or not art.height:
             try:
                 art.width, art.height = image_size(imp.files[art.image], limits)
-            except ImageError:
-                pass  # validation reports the unreadable image by its field
+            except ImageError as exc:
+                problems.append(f"artworks[{art.id}].image: {exc}")
+    if problems:
+        raise GuideError(problems, source)

@@ -10,13 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import GuideError
-from ...geometry import int_box
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import atomic_copy, atomic_write_json, slugify
-from ..model import Artwork, Detail, Guide
+from ..model import Artwork, Detail, Guide, show
 from ..rules import media_paths
 from ..store import GuideRef
-from . import Import, as_text, fill_sizes, image_dest, inside, languages_of, read_json
+from . import Import, as_text, box, fill_sizes, image_dest, inside, languages_of, obj, read_json, size
+
+
+def _key(value: Any) -> bool:
+    """COCO ids are numbers or strings (anything else cannot be looked up)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def import_coco(
@@ -35,37 +39,57 @@ def import_coco(
     for key in ("images", "annotations", "categories"):
         if not isinstance(data.get(key), list):
             problems.append(f"{key}: expected a list")
+    info = obj(data.get("info"), "info", problems)
+    meta = obj(info.get("smartlens"), "info.smartlens", problems)
     if problems:
         raise GuideError(problems, str(coco_path))
-    meta = (data.get("info") or {}).get("smartlens") or {}
+    if not data["images"]:
+        raise GuideError(["images: the list is empty (a guide needs at least one artwork)"], str(coco_path))
+    languages = meta.get("languages") or []
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        problems.append(f"info.smartlens.languages: expected a list of language codes, got {show(languages)}")
+        languages = []
+    default = meta.get("default_language") or default_language
+    if not isinstance(default, str):
+        problems.append(f"info.smartlens.default_language: expected a language code, got {show(default)}")
+        default = default_language
     result = Import(
         Guide(
             name=name,
-            languages=list(meta.get("languages") or []),
-            default_language=meta.get("default_language") or default_language,
+            languages=list(languages),
+            default_language=default,
             title=as_text(meta.get("title"), default_language),
         )
     )
     categories: dict[Any, dict] = {}
     for i, c in enumerate(data["categories"]):
-        if not isinstance(c, dict) or "id" not in c or not isinstance(c.get("name"), str):
+        if not isinstance(c, dict) or not _key(c.get("id")) or not isinstance(c.get("name"), str):
             problems.append(f"categories[{i}]: expected an object with 'id' and 'name'")
             continue
         categories[c["id"]] = c
     by_image: dict[Any, Artwork] = {}
     lang = result.guide.default_language
     for i, im in enumerate(data["images"]):
-        if not isinstance(im, dict) or "id" not in im or not isinstance(im.get("file_name"), str):
-            problems.append(f"images[{i}]: expected an object with 'id' and 'file_name'")
+        where = f"images[{i}]"
+        if not isinstance(im, dict) or not _key(im.get("id")) or not isinstance(im.get("file_name"), str):
+            problems.append(f"{where}: expected an object with 'id' and 'file_name'")
             continue
-        extra = im.get("smartlens") or {}
-        src = inside(images_dir, im["file_name"], f"images[{i}].file_name")
-        art_id = str(extra.get("id") or slugify(Path(im["file_name"]).stem, f"artwork-{i + 1}"))
+        extra = obj(im.get("smartlens"), f"{where}.smartlens", problems)
+        try:
+            src = inside(images_dir, im["file_name"], f"{where}.file_name")
+        except GuideError as exc:
+            problems += exc.problems
+            continue
+        raw_id = extra.get("id")
+        if raw_id is not None and not isinstance(raw_id, str):
+            problems.append(f"{where}.smartlens.id: expected a string, got {show(raw_id)}")
+            continue
+        art_id = raw_id or slugify(Path(im["file_name"]).stem, f"artwork-{i + 1}")
         art = Artwork(
             id=art_id,
             image=image_dest(art_id, src),
-            width=im.get("width", 0),
-            height=im.get("height", 0),
+            width=size(im, "width", where, problems),
+            height=size(im, "height", where, problems),
             title=as_text(extra.get("title"), lang)
             or {lang: Path(im["file_name"]).stem.replace("-", " ").replace("_", " ").title()},
             author=as_text(extra.get("author"), lang),
@@ -82,21 +106,29 @@ def import_coco(
         if not isinstance(ann, dict):
             problems.append(f"{where}: expected an object")
             continue
-        owner = by_image.get(ann.get("image_id"))
-        cat = categories.get(ann.get("category_id"))
-        box = ann.get("bbox")
+        image_id, category_id = ann.get("image_id"), ann.get("category_id")
+        owner = by_image.get(image_id) if _key(image_id) else None
+        cat = categories.get(category_id) if _key(category_id) else None
         if owner is None:
-            problems.append(f"{where}.image_id: no image with id {ann.get('image_id')!r}")
+            problems.append(f"{where}.image_id: no image with id {show(image_id)}")
             continue
         if cat is None:
-            problems.append(f"{where}.category_id: no category with id {ann.get('category_id')!r}")
+            problems.append(f"{where}.category_id: no category with id {show(category_id)}")
             continue
-        if not isinstance(box, list) or len(box) != 4 or not all(isinstance(v, (int, float)) for v in box):
-            problems.append(f"{where}.bbox: expected [x, y, width, height], got {box!r}")
+        xywh = box(ann.get("bbox"), f"{where}.bbox", problems)
+        extra = obj(ann.get("smartlens"), f"{where}.smartlens", problems)
+        raw_id = extra.get("id")
+        icon = extra.get("icon")
+        if raw_id is not None and not isinstance(raw_id, str):
+            problems.append(f"{where}.smartlens.id: expected a string, got {show(raw_id)}")
             continue
-        extra = ann.get("smartlens") or {}
+        if icon is not None and not isinstance(icon, str):
+            problems.append(f"{where}.smartlens.icon: expected a relative path, got {show(icon)}")
+            continue
+        if xywh is None:
+            continue
         cat_name = cat["name"].split("/", 1)[-1]
-        detail_id = str(extra.get("id") or slugify(cat_name, "detail"))
+        detail_id = raw_id or slugify(cat_name, "detail")
         taken = {d.id for d in owner.details}
         base, n = detail_id, 2
         while detail_id in taken:  # the same category twice on one artwork
@@ -104,27 +136,33 @@ def import_coco(
         owner.details.append(
             Detail(
                 id=detail_id,
-                box=int_box(box),
+                box=xywh,
                 name=as_text(extra.get("name"), lang)
                 or {lang: cat_name.replace("-", " ").replace("_", " ").capitalize()},
                 description=as_text(extra.get("description"), lang),
-                icon=extra.get("icon"),
+                icon=icon,
                 audio=as_text(extra.get("audio"), lang),
                 video=as_text(extra.get("video"), lang),
             )
         )
-        for rel in [extra.get("icon"), *owner.details[-1].audio.values(), *owner.details[-1].video.values()]:
+        for rel in [icon, *owner.details[-1].audio.values(), *owner.details[-1].video.values()]:
             if rel:
-                result.files[rel] = inside(images_dir, rel, f"{where}.smartlens")
+                try:
+                    result.files[rel] = inside(images_dir, rel, f"{where}.smartlens")
+                except GuideError as exc:
+                    problems += exc.problems
     for art in result.guide.artworks:
         for rel in [*art.audio.values(), *art.video.values()]:
-            result.files[rel] = inside(images_dir, rel, f"artworks[{art.id}]")
+            try:
+                result.files[rel] = inside(images_dir, rel, f"artworks[{art.id}]")
+            except GuideError as exc:
+                problems += exc.problems
     if problems:
         raise GuideError(problems, str(coco_path))
     if not result.guide.languages:
         texts = [t for a in result.guide.artworks for t in (a.title, a.description)]
         result.guide.languages, result.guide.default_language = languages_of(texts, default_language)
-    fill_sizes(result, limits)
+    fill_sizes(result, limits, str(coco_path))
     return result
 
 

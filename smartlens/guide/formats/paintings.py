@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...errors import GuideError
-from ...geometry import int_box
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import slugify
-from ..model import Artwork, Detail, Guide, Text
-from . import Import, as_text, fill_sizes, image_dest, inside, languages_of, read_json
+from ..model import Artwork, Detail, Guide, Text, show
+from . import Import, as_text, box, fill_sizes, image_dest, inside, languages_of, read_json, size
 
 
 def import_paintings(
@@ -24,35 +23,58 @@ def import_paintings(
     raw_arts = data.get("artworks") if isinstance(data, dict) else data
     if not isinstance(raw_arts, list):
         raise GuideError(["artworks: expected a list of artworks"], str(path))
+    if not raw_arts:
+        raise GuideError(["artworks: the list is empty (a guide needs at least one artwork)"], str(path))
     problems: list[str] = []
     result = Import(Guide(name=name, languages=[], default_language=default_language))
     texts: list[Text] = []
     for i, ra in enumerate(raw_arts):
         where = f"artworks[{i}]"
         if not isinstance(ra, dict) or not isinstance(ra.get("file"), str):
-            problems.append(f"{where}: expected an object with 'file'")
+            problems.append(f"{where}: expected an object with 'file' (a file name)")
             continue
-        art_id = str(ra.get("id") or slugify(Path(ra["file"]).stem))
-        src = inside(folder, ra["file"], f"{where}.file")
+        try:
+            src = inside(folder, ra["file"], f"{where}.file")
+        except GuideError as exc:
+            problems += exc.problems
+            continue
+        raw_id = ra.get("id")
+        if raw_id is not None and not isinstance(raw_id, str):
+            problems.append(f"{where}.id: expected a string, got {show(raw_id)}")
+            continue
+        art_id = raw_id or slugify(Path(ra["file"]).stem)
         art = Artwork(
             id=art_id,
             image=image_dest(art_id, src),
-            width=ra.get("width", 0),
-            height=ra.get("height", 0),
+            width=size(ra, "width", where, problems),
+            height=size(ra, "height", where, problems),
             title=as_text(ra.get("title"), default_language),
             author=as_text(ra.get("author"), default_language),
             year=as_text(ra.get("year"), default_language),
             description=as_text(ra.get("description"), default_language),
         )
-        for j, rd in enumerate(ra.get("details") or []):
-            box = rd.get("box_xywh", rd.get("box")) if isinstance(rd, dict) else None
-            if not isinstance(box, list) or len(box) != 4:
-                problems.append(f"{where}.details[{j}].box_xywh: expected [x, y, w, h], got {box!r}")
+        raw_details = ra.get("details")
+        if raw_details is None:
+            raw_details = []
+        if not isinstance(raw_details, list):
+            problems.append(f"{where}.details: expected a list, got {show(raw_details)}")
+            raw_details = []
+        for j, rd in enumerate(raw_details):
+            dwhere = f"{where}.details[{j}]"
+            if not isinstance(rd, dict):
+                problems.append(f"{dwhere}: expected an object, got {show(rd)}")
+                continue
+            xywh = box(rd.get("box_xywh", rd.get("box")), f"{dwhere}.box_xywh", problems)
+            det_id = rd.get("id")
+            if det_id is not None and not isinstance(det_id, str):
+                problems.append(f"{dwhere}.id: expected a string, got {show(det_id)}")
+                continue
+            if xywh is None:
                 continue
             art.details.append(
                 Detail(
-                    id=str(rd.get("id") or f"detail-{j + 1}"),
-                    box=int_box(box),
+                    id=det_id or f"detail-{j + 1}",
+                    box=xywh,
                     name=as_text(rd.get("name"), default_language),
                     description=as_text(rd.get("description"), default_language),
                 )
@@ -64,5 +86,5 @@ def import_paintings(
     if problems:
         raise GuideError(problems, str(path))
     result.guide.languages, result.guide.default_language = languages_of(texts, default_language)
-    fill_sizes(result, limits)
+    fill_sizes(result, limits, str(path))
     return result

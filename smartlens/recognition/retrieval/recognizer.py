@@ -3,6 +3,7 @@ at a time behind the common recogniser interface."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -17,6 +18,8 @@ from ...progress import Progress, ProgressEvent, no_progress
 from ...vocabulary import Method, RetrievalMode
 from ..result import Recognition
 from .cache import Arrays, IndexInfo, index_key, index_path, load_index, save_index
+
+log = logging.getLogger(__name__)
 
 
 class RetrievalIndex(Protocol):
@@ -55,11 +58,19 @@ class RetrievalRecognizer(ABC):
         path = index_path(ref, self.mode, index_key(ref, self.mode, self.key_extra()), settings)
         loaded = None if rebuild else load_index(path)
         if loaded is not None:
-            self.index, report = self.index_from_arrays(*loaded), loaded[1].get("report", {})
-        else:
+            try:
+                self.index, report = self.index_from_arrays(*loaded), loaded[1].get("report", {})
+                self.prepare()
+            except Exception as exc:  # a readable file with the wrong contents: only costs a rebuild
+                log.warning(
+                    "damaged index cache %s (%s: %s): building it again", path, type(exc).__name__, exc
+                )
+                loaded = None
+        if loaded is None:
             self.index, report = self.build_index(progress)
+            # a cache that cannot be written only warns: the index built now is served from memory
             save_index(path, self.index.arrays(), {**self.index.meta(), "report": report})
-        self.prepare()
+            self.prepare()
         self.info = IndexInfo(
             self.mode,
             path,

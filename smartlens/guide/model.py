@@ -32,6 +32,18 @@ class Detail:
     audio: Text = field(default_factory=dict)  # language -> relative path of an audio file
     video: Text = field(default_factory=dict)  # language -> relative path of a video file
 
+    def to_dict(self) -> dict[str, Any]:
+        """The detail as guide.json stores it."""
+        return {
+            "id": self.id,
+            "box": list(self.box),
+            "name": self.name,
+            "description": self.description,
+            "icon": self.icon,
+            "audio": self.audio,
+            "video": self.video,
+        }
+
 
 @dataclass
 class Artwork:
@@ -83,17 +95,6 @@ class Guide:
 
     # --- serialisation -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        def detail(d: Detail) -> dict[str, Any]:
-            return {
-                "id": d.id,
-                "box": list(d.box),
-                "name": d.name,
-                "description": d.description,
-                "icon": d.icon,
-                "audio": d.audio,
-                "video": d.video,
-            }
-
         return {
             "format": FORMAT,
             "name": self.name,
@@ -112,7 +113,7 @@ class Guide:
                     "description": a.description,
                     "audio": a.audio,
                     "video": a.video,
-                    "details": [detail(d) for d in a.details],
+                    "details": [d.to_dict() for d in a.details],
                 }
                 for a in self.artworks
             ],

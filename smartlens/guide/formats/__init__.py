@@ -118,6 +118,15 @@ def inside(folder: Path, name: str, where: str) -> Path:
     return path
 
 
+def artwork_id(raw: Any, fallback: str, where: str, problems: list[str]) -> str | None:
+    """The artwork id the source gives (a string), else ``fallback``; None, with a problem, when
+    the source gives something that is not a string."""
+    if raw is not None and not isinstance(raw, str):
+        problems.append(f"{where}: expected a string, got {show(raw)}")
+        return None
+    return raw or fallback
+
+
 def image_dest(art_id: str, src: Path) -> str:
     suffix = src.suffix.lower()
     return f"images/{art_id}{'.jpg' if suffix == '.jpeg' else suffix}"

@@ -15,7 +15,19 @@ from ...storage import atomic_copy, atomic_write_json, slugify
 from ..model import Artwork, Detail, Guide, show
 from ..rules import media_paths
 from ..store import GuideRef
-from . import Import, as_text, box, fill_sizes, image_dest, inside, languages_of, obj, read_json, size
+from . import (
+    Import,
+    artwork_id,
+    as_text,
+    box,
+    fill_sizes,
+    image_dest,
+    inside,
+    languages_of,
+    obj,
+    read_json,
+    size,
+)
 
 
 def _key(value: Any) -> bool:
@@ -80,11 +92,10 @@ def import_coco(
         except GuideError as exc:
             problems += exc.problems
             continue
-        raw_id = extra.get("id")
-        if raw_id is not None and not isinstance(raw_id, str):
-            problems.append(f"{where}.smartlens.id: expected a string, got {show(raw_id)}")
+        fallback = slugify(Path(im["file_name"]).stem, f"artwork-{i + 1}")
+        art_id = artwork_id(extra.get("id"), fallback, f"{where}.smartlens.id", problems)
+        if art_id is None:
             continue
-        art_id = raw_id or slugify(Path(im["file_name"]).stem, f"artwork-{i + 1}")
         art = Artwork(
             id=art_id,
             image=image_dest(art_id, src),
@@ -202,14 +213,8 @@ def to_coco(guide: Guide) -> dict[str, Any]:
                     "bbox": [x, y, w, h],
                     "area": w * h,
                     "iscrowd": 0,
-                    "smartlens": {
-                        "id": d.id,
-                        "name": d.name,
-                        "description": d.description,
-                        "icon": d.icon,
-                        "audio": d.audio,
-                        "video": d.video,
-                    },
+                    # the texts ride along in a key other tools ignore (the box is the bbox)
+                    "smartlens": {k: v for k, v in d.to_dict().items() if k != "box"},
                 }
             )
     return {

@@ -9,7 +9,7 @@ from ...errors import GuideError
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import slugify
 from ..model import Artwork, Detail, Guide, Text, show
-from . import Import, as_text, box, fill_sizes, image_dest, inside, languages_of, read_json, size
+from . import Import, artwork_id, as_text, box, fill_sizes, image_dest, inside, languages_of, read_json, size
 
 
 def import_paintings(
@@ -38,11 +38,9 @@ def import_paintings(
         except GuideError as exc:
             problems += exc.problems
             continue
-        raw_id = ra.get("id")
-        if raw_id is not None and not isinstance(raw_id, str):
-            problems.append(f"{where}.id: expected a string, got {show(raw_id)}")
+        art_id = artwork_id(ra.get("id"), slugify(Path(ra["file"]).stem), f"{where}.id", problems)
+        if art_id is None:
             continue
-        art_id = raw_id or slugify(Path(ra["file"]).stem)
         art = Artwork(
             id=art_id,
             image=image_dest(art_id, src),

@@ -206,7 +206,9 @@ def show_card(state: LensState) -> None:
     )
     if state.details:
         st.markdown(f"**{t('details', lang)}** — {t('tap_detail', lang)}")
-        order = [d.id for d in art.details if d.id in state.details]
+        # every detail of the artwork, in the guide's order: a chip list that grew as details came
+        # into view would change the widget's options, and Streamlit would close the open detail
+        order = [d.id for d in art.details]
         picked = st.pills(
             t("details", lang),
             order,

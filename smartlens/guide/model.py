@@ -159,15 +159,7 @@ class Guide:
                 audio=_text(raw, "audio", f"{where}.audio", problems),
                 video=_text(raw, "video", f"{where}.video", problems),
             )
-            details = raw.get("details", [])
-            if not isinstance(details, list):
-                problems.append(f"{where}.details: expected a list")
-                details = []
-            for j, rd in enumerate(details):
-                dwhere = f"{where}.details[{j}]"
-                if not isinstance(rd, dict):
-                    problems.append(f"{dwhere}: expected an object")
-                    continue
+            for j, rd in objects(raw.get("details"), f"{where}.details", problems):
                 dwhere = f"{where}.details[{rd.get('id', j)}]"
                 box = rd.get("box")
                 if not is_box(box):
@@ -201,6 +193,23 @@ _SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother, _SHOW.maxlist, _SHOW.maxdict = 
 def show(value: object) -> str:
     """A short repr for messages: deep, long or huge values never flood (or break) a message."""
     return _SHOW.repr(value)
+
+
+def objects(value: Any, where: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, item) of each object in a JSON list (absent: none); every item that is not an
+    object, or a value that is not a list, becomes a problem naming ``where``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: expected a list, got {show(value)}")
+        return []
+    out = []
+    for j, item in enumerate(value):
+        if isinstance(item, dict):
+            out.append((j, item))
+        else:
+            problems.append(f"{where}[{j}]: expected an object, got {show(item)}")
+    return out
 
 
 def is_number(value: object) -> bool:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ...errors import GuideError
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import slugify
-from ..model import Artwork, Detail, Guide, Text, show
+from ..model import Artwork, Detail, Guide, Text, objects, show
 from . import Import, artwork_id, as_text, box, fill_sizes, image_dest, inside, languages_of, read_json, size
 
 
@@ -51,17 +51,8 @@ def import_paintings(
             year=as_text(ra.get("year"), default_language),
             description=as_text(ra.get("description"), default_language),
         )
-        raw_details = ra.get("details")
-        if raw_details is None:
-            raw_details = []
-        if not isinstance(raw_details, list):
-            problems.append(f"{where}.details: expected a list, got {show(raw_details)}")
-            raw_details = []
-        for j, rd in enumerate(raw_details):
+        for j, rd in objects(ra.get("details"), f"{where}.details", problems):
             dwhere = f"{where}.details[{j}]"
-            if not isinstance(rd, dict):
-                problems.append(f"{dwhere}: expected an object, got {show(rd)}")
-                continue
             xywh = box(rd.get("box_xywh", rd.get("box")), f"{dwhere}.box_xywh", problems)
             det_id = rd.get("id")
             if det_id is not None and not isinstance(det_id, str):

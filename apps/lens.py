@@ -10,13 +10,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from pathlib import Path
 
+import cv2
 import streamlit as st
 import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
-from smartlens.analytics.events import EventLog, new_session_id
+from smartlens.allocator import keep_freed_memory
+from smartlens.analytics.events import EventLog, new_session_id, open_event_log
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
 from smartlens.escaping import html_text, plain
@@ -25,16 +26,16 @@ from smartlens.lens.i18n import pick_language, t
 from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime
 from smartlens.lens.speech import Speech, browser_speech_html
 from smartlens.lens.stabilizer import LensState
-from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, rtc_configuration
-from smartlens.vocabulary import Method
+from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, frame_callback, install_video_path, rtc_configuration
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
+keep_freed_memory()  # per-frame buffers reuse freed memory instead of faulting in fresh pages
 
 
 def options() -> argparse.Namespace:
     p = argparse.ArgumentParser()
     p.add_argument("--guide", default="demo")
-    p.add_argument("--method", default=Method.RETRIEVAL)
+    p.add_argument("--method", default=None)  # None: what the studio published, picked up per visitor
     p.add_argument("--mode", default=None)
     return p.parse_known_args(sys.argv[1:])[0]
 
@@ -64,8 +65,8 @@ def settings() -> Settings:
 
 
 @st.cache_resource(show_spinner=False)
-def event_log(path: Path) -> EventLog:
-    return EventLog(path)  # the process' one writer of the events database
+def event_log() -> EventLog:
+    return open_event_log(settings())  # this process' one writer of its own event segments
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,10 +74,18 @@ def speech() -> Speech:
     return Speech(settings())  # one per server: its MP3 cache and whether gTTS answers
 
 
+def runtime(guide: str, method: str | None, mode: str | None, version: int) -> LensRuntime:
+    """The shared runtime; a saved guide (``version``) or a newly published model is loaded for the
+    next visitor, while visitors already here keep the processor (and recogniser) they have."""
+    from smartlens.publish import published_revision
+
+    published = "" if method else published_revision(guide, settings())
+    return _runtime(guide, method, mode, version, published)
+
+
 @st.cache_resource(show_spinner=False, max_entries=2)
-def runtime(guide: str, method: str, mode: str | None, version: int) -> LensRuntime:
-    # ``version``: a saved guide is picked up on the next visit
-    return load_runtime(guide, settings(), method, mode, event_log(settings().events_db))
+def _runtime(guide: str, method: str | None, mode: str | None, version: int, published: str) -> LensRuntime:
+    return load_runtime(guide, settings(), method, mode, event_log())
 
 
 # --- loading: the camera stays hidden until the guide and the recogniser are ready --------------
@@ -97,9 +106,7 @@ if "language" not in ss:
 if "processor" not in ss:
     ss.processor = rt.new_processor(ss.session, ss.language)
     ss.card = LensState()
-    event_log(settings().events_db).log(
-        "session_start", ss.session, guide=guide.name, language=ss.language, method=rt.method
-    )
+    event_log().log("session_start", ss.session, guide=guide.name, language=ss.language, method=rt.method)
 proc = ss.processor
 
 # --- header: title and language ---------------------------------------------------------------
@@ -127,13 +134,17 @@ with lang_col:
 lang = ss.language
 
 
-# --- the live lens: inference runs in the frame callback (proc.recv), off this thread ---------------
+# --- the live lens: inference runs in the frame callback, off this thread ---------------------------
+install_video_path()  # H.264 when the phone offers it, encoded cheaply (once per process)
+if "frame_callback" not in ss:
+    ss.frame_callback = frame_callback(proc.process)  # one per visitor: the worker keeps it across reruns
 webrtc_streamer(
     key="lens",
     mode=WebRtcMode.SENDRECV,
     rtc_configuration=rtc_configuration(settings()),
     media_stream_constraints=MEDIA_CONSTRAINTS,
-    video_frame_callback=proc.recv,
+    video_frame_callback=ss.frame_callback,
+    on_video_ended=proc.close,  # the stream stopped: the time in front of the last artwork is logged
     async_processing=True,
     video_html_attrs={
         "autoPlay": True,
@@ -151,6 +162,15 @@ webrtc_streamer(
 
 
 # --- the card ---------------------------------------------------------------------------------
+@st.cache_data(show_spinner=False, max_entries=512)
+def card_picture(guide_name: str, version: int, artwork: str, detail: str | None = None) -> bytes:
+    """The card's picture as JPEG bytes, encoded once: the card redraws twice a second, and
+    ``st.image`` re-encodes an array at every redraw."""
+    rgb = rt.artwork_image(artwork) if detail is None else rt.detail_image(artwork, detail)
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
+    return buf.tobytes()
+
+
 def media_buttons(
     text: str, audio: dict, video: dict, key: str, artwork: str, detail: str | None = None
 ) -> None:
@@ -187,7 +207,7 @@ def show_card(state: LensState) -> None:
     art = guide.artwork(state.artwork)
     img_col, text_col = st.columns([1, 2])
     with img_col:
-        st.image(rt.artwork_image(art.id), width=200)
+        st.image(card_picture(guide.name, guide_version(opts.guide, settings()), art.id), width=200)
     with text_col:
         author = guide.text(art.author, lang)
         year = guide.text(art.year, lang)
@@ -223,7 +243,9 @@ def show_card(state: LensState) -> None:
             det = art.detail(picked)
             c1, c2 = st.columns([1, 2])
             with c1:
-                st.image(rt.detail_image(art.id, det.id), width=160)
+                st.image(
+                    card_picture(guide.name, guide_version(opts.guide, settings()), art.id, det.id), width=160
+                )
             with c2:
                 st.markdown(f"#### {plain(guide.text(det.name, lang))}")
                 st.markdown(plain(guide.text(det.description, lang)))

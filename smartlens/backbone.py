@@ -166,20 +166,27 @@ def _warn_once(message: str) -> None:
     log.warning(message)
 
 
+#: Width of the MobileNetV3-small in MediaPipe's Image Embedder (its layers are 0.75 of the paper's).
+TFLITE_ALPHA = 0.75
+#: Width of its embedding layer (the paper's last 1x1 convolution, on the pooled features).
+TFLITE_EMBEDDING = 1024
+
+
 def build_mobilenet(size: str, input_size: int, weights: WeightsInfo) -> Any:
     """A MobileNetV3 feature extractor (global average pooled), with the resolved weights.
 
-    Expects RGB in [0, 255] (the model rescales internally). A TFLite weights source cannot
-    be loaded into Keras, so such a backbone starts from random weights (with the warning).
+    Expects RGB in [0, 255] (the model rescales internally). A TFLite MobileNetV3-small (MediaPipe's
+    Image Embedder) is copied into Keras layer by layer (:func:`load_tflite_weights`), so it can be
+    fine-tuned: the model then has the embedder's width and its 1024-wide embedding layer, and gives
+    the embedder's features. Anything that cannot be loaded falls back to random weights, with the
+    warning.
     """
     import keras
 
-    if weights.is_tflite:
+    tflite = weights.is_tflite and size == BackboneSize.SMALL
+    if weights.is_tflite and not tflite:
         weights = WeightsInfo(
-            size,
-            "random",
-            None,
-            weights.message + " cannot be fine-tuned: Keras backbone starts from random weights",
+            size, "random", None, weights.message + f" holds MobileNetV3-small, not {size}: random weights"
         )
     warn_random(weights)
     small = size == BackboneSize.SMALL
@@ -192,8 +199,25 @@ def build_mobilenet(size: str, input_size: int, weights: WeightsInfo) -> Any:
             weights=None,
             pooling="avg",
             include_preprocessing=True,
+            **({"alpha": TFLITE_ALPHA} if tflite else {}),
         )
-    if weights.path is not None:
+    if tflite:
+        # the embedder's last layer: a 1x1 convolution on pooled features is a dense layer
+        x = keras.layers.Dense(TFLITE_EMBEDDING, name="embedding")(model.output)
+        x = keras.layers.Activation("hard_swish", name="embedding_hard_swish")(x)
+        model = keras.Model(model.input, x, name="MobileNetV3Small")
+        try:
+            load_tflite_weights(model, Path(str(weights.path)))
+        except (ValueError, OSError, RuntimeError) as exc:
+            warn_random(
+                WeightsInfo(
+                    size,
+                    "random",
+                    None,
+                    f"could not copy {weights.path} into Keras ({exc}); using random initialisation",
+                )
+            )
+    elif weights.path is not None:
         try:
             model.load_weights(str(weights.path))
         except Exception as exc:
@@ -205,6 +229,91 @@ def build_mobilenet(size: str, input_size: int, weights: WeightsInfo) -> Any:
             )
             warn_random(bad)
     return model
+
+
+def _tflite_convolutions(path: Path) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(op, kernel, bias) of every convolution of a TFLite model, in execution order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+        from tensorflow import lite
+
+        interp = lite.Interpreter(
+            model_path=str(path),
+            # without XNNPACK the ops keep their own weight tensors, readable one by one
+            experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+    interp.allocate_tensors()
+    ops = interp._get_ops_details()  # the only API that lists ops with their tensors
+    return [
+        (op["op_name"], interp.get_tensor(int(op["inputs"][1])), interp.get_tensor(int(op["inputs"][2])))
+        for op in ops
+        if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D")
+    ]
+
+
+def load_tflite_weights(model: Any, path: Path) -> None:
+    """Copy a TFLite MobileNetV3-small's weights into ``model`` (built by :func:`build_mobilenet`).
+
+    TFLite folds each batch normalisation into its convolution (kernel scaled, bias added), so
+    each Keras BatchNormalization becomes the identity plus that bias (gamma 1, beta = bias,
+    mean 0, variance 1 - epsilon); it must then stay in inference mode when fine-tuning (see
+    :func:`freeze_batch_norm`). Kernels: convolutions OHWI -> HWIO, depthwise 1HWC -> HWC1; the
+    embedding convolution becomes the dense layer; the "+ 3" of the squeeze-excite gates, folded into
+    their bias by TFLite, is taken out again. Raises ValueError if the layers do not match.
+    """
+    import keras
+
+    convs = _tflite_convolutions(path)
+    layers = [
+        layer
+        for layer in model.layers
+        if isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense))
+    ]
+    if len(convs) != len(layers):
+        raise ValueError(f"{len(convs)} convolutions in the TFLite model, {len(layers)} in Keras'")
+    by_name = {layer.name: layer for layer in model.layers}
+    eps_default = 1e-3
+    for (op, kernel, bias), layer in zip(convs, layers):
+        k: np.ndarray
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            if op != "DEPTHWISE_CONV_2D":
+                raise ValueError(f"{layer.name}: TFLite has {op} there")
+            k = kernel.reshape(kernel.shape[1], kernel.shape[2], kernel.shape[3], 1)
+        elif isinstance(layer, keras.layers.Dense):
+            k = kernel.reshape(kernel.shape[0], -1).T
+        else:
+            if op != "CONV_2D":
+                raise ValueError(f"{layer.name}: TFLite has {op} there")
+            k = kernel.transpose(1, 2, 3, 0)
+        expected = tuple(layer.kernel.shape)
+        if k.shape != expected:
+            raise ValueError(f"{layer.name}: kernel {k.shape} in TFLite, {expected} in Keras")
+        if layer.use_bias:
+            if layer.name.endswith("squeeze_excite_conv_1"):
+                # TFLite folds hard-sigmoid's "+ 3" into this bias; Keras adds it after the layer
+                bias = bias - 3.0
+            layer.set_weights([k, bias])
+            continue
+        layer.set_weights([k])
+        bn = by_name.get(f"{layer.name}_bn")
+        if not isinstance(bn, keras.layers.BatchNormalization):
+            raise ValueError(f"{layer.name}: no bias in Keras and no batch normalisation after it")
+        eps = float(getattr(bn, "epsilon", eps_default))
+        ones = np.ones_like(bias)
+        bn.set_weights([ones, bias, np.zeros_like(bias), ones * (1.0 - eps)])
+
+
+def freeze_batch_norm(model: Any) -> None:
+    """Keep every BatchNormalization of ``model`` in inference mode (and its statistics fixed):
+    the way to fine-tune a pretrained network on small batches, and the only way for folded
+    TFLite weights, whose normalisations are the identity plus a bias."""
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+        elif hasattr(layer, "layers"):
+            freeze_batch_norm(layer)
 
 
 def compiled_call(model: Any, input_size: int) -> Callable[[np.ndarray], np.ndarray]:

@@ -10,13 +10,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from .allocator import keep_freed_memory
 from .augment.transforms import BLOCKS
 from .config import Settings, load_settings
 from .errors import USER_ERRORS, UserError
 from .progress import Progress, ProgressEvent
 from .vocabulary import BackboneSize, Method, Preset, RetrievalMode, choices
 
-BENCHMARKS = ("recognition", "backbone", "augment", "lens")
+BENCHMARKS = ("recognition", "backbone", "augment", "lens", "load", "events", "tracking")
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 _COMMANDS: dict[str, Handler] = {}
@@ -224,10 +225,14 @@ def _augment(args: argparse.Namespace, settings: Settings) -> int:
     from .augment.engine import AugmentParams, generate
     from .guide import load_guide
 
+    if args.for_training:
+        return _training_views(args, settings)
+    if not args.out:
+        raise UserError("augment needs --out DIR (or --for-training, for the views training reads)")
     params = AugmentParams(
-        per_image=args.per_image,
+        per_image=20 if args.per_image is None else args.per_image,
         preset=args.preset,
-        negatives=args.negatives,
+        negatives=args.negatives or 0,
         seed=args.seed,
         blocks=tuple(args.transforms.split(",")) if args.transforms else None,
         max_side=args.max_side,
@@ -247,13 +252,38 @@ def _augment(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _training_views(args: argparse.Namespace, settings: Settings) -> int:
+    """``augment --for-training``: make (or reuse) exactly the views ``train`` reads."""
+    from dataclasses import replace
+
+    from .guide import load_guide
+    from .training.classification import TrainParams
+    from .training.views import training_views
+
+    params = replace(
+        TrainParams(seed=args.seed, workers=args.workers, preset=args.preset),
+        negative_dirs=tuple(Path(d) for d in args.negatives_dir or ()),
+        **({} if args.per_image is None else {"per_image": args.per_image}),
+        **({} if args.negatives is None else {"negatives": args.negatives}),
+    )
+    views = training_views(
+        load_guide(args.guide, settings), settings, params, progress=_progress_printer("augment")
+    )
+    print(f"training views: {views.train}")
+    print(f"held-out views: {views.held_out}")
+    print(
+        f"made in {views.seconds:.1f} s, {views.negative_pictures} real negative picture(s); "
+        f"'train --guide {args.guide}' with the same --per-image/--negatives/--seed reads them"
+    )
+    return 0
+
+
 @command("train")
 def _train(args: argparse.Namespace, settings: Settings) -> int:
-    from .errors import NotAvailableError
     from .guide import load_guide
 
-    if args.method != Method.CLASSIFICATION:
-        raise NotAvailableError(f"training the {args.method} method is not built yet (classification is)")
+    if args.method == Method.DETECTION:
+        return _train_detection(args, settings)
     from .training.classification import TrainParams, train_classifier
 
     params = TrainParams(
@@ -264,6 +294,8 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         negatives=args.negatives,
         seed=args.seed,
         workers=args.workers,
+        negative_dirs=tuple(Path(d) for d in args.negatives_dir or ()),
+        frozen_features=args.frozen_features,
     )
     result = train_classifier(
         load_guide(args.guide, settings), settings, params, progress=_progress_printer("train")
@@ -277,29 +309,75 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _streamlit(app: str, args: argparse.Namespace, settings: Settings, app_args: list[str]) -> int:
-    import subprocess
+# --- detection: train --method detection, annotate (H10A) -------------------------------------
+def _train_detection(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import load_guide
+    from .training.detection import DetectorParams, train_detector
 
-    from .serve import streamlit_command
+    params = DetectorParams(
+        epochs=args.epochs,
+        size=args.size,
+        budget_minutes=args.budget_minutes,
+        per_image=args.per_image,
+        negatives=args.negatives,
+        seed=args.seed,
+        workers=args.workers,
+        negative_dirs=tuple(Path(d) for d in getattr(args, "negatives_dir", None) or ()),
+    )
+    result = train_detector(
+        load_guide(args.guide, settings), settings, params, progress=_progress_printer("train")
+    )
+    m = result.metrics
+    stopped = " (stopped by the budget)" if result.stopped_early else ""
+    print(
+        f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: held-out mAP@0.5 {m['map50']}%, "
+        f"recall {m['recall']}%, precision {m['precision']}%, negatives with a box {m['negatives_fp']}%"
+    )
+    return 0
+
+
+@command("annotate")
+def _annotate(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide import load_guide
+    from .guide.proposals import propose_from_detector, propose_from_retrieval
+
+    ref = load_guide(args.guide, settings)
+    images = Path(args.images) if args.images else None
+    if args.from_guide:
+        made = propose_from_retrieval(ref, load_guide(args.from_guide, settings), settings, images)
+    else:
+        made = propose_from_detector(ref, settings, args.model, images, args.min_score)
+    for p in made:
+        print(
+            f"{p.id}: {p.artwork} {p.label} score {p.score:.2f} box {[round(v) for v in p.box]} ({p.source})"
+        )
+    print(
+        f"{len(made)} proposal(s) saved in {ref.root / 'proposals.json'}; accept or reject them in the studio"
+    )
+    return 0
+
+
+# --- /detection -------------------------------------------------------------------------------
+
+
+def _streamlit(
+    app: str, args: argparse.Namespace, settings: Settings, app_args: list[str], address: str | None = None
+) -> int:
+    """Print where the app answers, then become its Streamlit server (stopping us stops it)."""
+    from .serve import exec_command, streamlit_command, tls_files
     from .tls import lan_addresses
 
+    address = address or args.address
     cert = key = None
     if args.https:
-        from .tls import make_certificate
-
-        folder = Path(args.cert_dir) if args.cert_dir else settings.data / "tls"
-        cert, key = folder / "cert.pem", folder / "key.pem"
-        if not (cert.is_file() and key.is_file()):
-            cert, key = make_certificate(folder)
-            print(f"made a self-signed certificate in {folder} (each phone accepts it once)")
-    hosts = (
-        [a for a in lan_addresses() if a != "127.0.0.1"]
-        if args.address in ("0.0.0.0", "::")
-        else [args.address]
-    )
+        cert, key, made = tls_files(settings, args.cert_dir)
+        if made:
+            print(f"made a self-signed certificate in {cert.parent} (each phone or browser accepts it once)")
+    hosts = [a for a in lan_addresses() if a != "127.0.0.1"] if address in ("0.0.0.0", "::") else [address]
+    name = app.split("/")[0].removesuffix(".py")
     for host in hosts or ["localhost"]:
-        print(f"SmartLens {app.removesuffix('.py')}: {'https' if cert else 'http'}://{host}:{args.port}/")
-    return subprocess.call(streamlit_command(app, args.port, args.address, app_args, cert, key))
+        print(f"SmartLens {name}: {'https' if cert else 'http'}://{host}:{args.port}/")
+    return exec_command(streamlit_command(app, args.port, address, app_args, cert, key))
 
 
 @command("lens")
@@ -308,14 +386,169 @@ def _lens(args: argparse.Namespace, settings: Settings) -> int:
 
     # builds the index now, not on the first visit
     rt = load_runtime(args.guide, settings, args.method, args.mode)
-    print(f"guide '{rt.ref.guide.name}': {len(rt.ref.guide.artworks)} artworks, method {args.method}")
-    app_args = ["--guide", args.guide, "--method", args.method] + (["--mode", args.mode] if args.mode else [])
+    print(f"guide '{rt.ref.guide.name}': {len(rt.ref.guide.artworks)} artworks, method {rt.method}")
+    # no --method: the app follows what the studio publishes, picked up for each new visitor
+    app_args = ["--guide", args.guide]
+    app_args += (["--method", args.method] if args.method else []) + (
+        ["--mode", args.mode] if args.mode else []
+    )
     return _streamlit("lens.py", args, settings, app_args)
 
 
+# --- studio and jobs (H11) -------------------------------------------------------------------
 @command("studio")
 def _studio(args: argparse.Namespace, settings: Settings) -> int:
-    return _streamlit("studio.py", args, settings, ["--guide", args.guide])
+    from .access import studio_address
+
+    # refused before anything starts when the studio would be open to others without a password
+    address = studio_address(args.address, settings.studio_password)
+    if not settings.studio_password:
+        print(
+            "no studio password set: listening on this machine only (set SMARTLENS_STUDIO_PASSWORD to open it)"
+        )
+    return _streamlit("studio/app.py", args, settings, ["--guide", args.guide], address)
+
+
+@command("job.run")
+def _job_run(args: argparse.Namespace, settings: Settings) -> int:
+    import fcntl
+
+    from .jobs.manager import JobBusyError, lock_path
+    from .jobs.record import read_spec
+    from .jobs.runner import run_job
+
+    if args.lock_fd is None:  # started by hand: take the job's lock here
+        spec = read_spec(Path(args.dir))
+        if spec is None:
+            raise UserError(f"{args.dir}: not a job folder (no spec.json)")
+        lock = lock_path(settings, spec.kind, spec.guide)
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fh = lock.open("a")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JobBusyError(f"a {spec.kind} job is already running on guide '{spec.guide}'") from None
+    return run_job(Path(args.dir), settings)
+
+
+@command("job.start")
+def _job_start(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs import JobSpec, start_job
+
+    params: dict[str, object] = {}
+    for item in args.param or []:
+        name, sep, raw = item.partition("=")
+        if not sep:
+            raise UserError(f"--param {item!r}: expected NAME=VALUE")
+        try:
+            params[name] = json.loads(raw)
+        except ValueError:
+            params[name] = raw
+    job = start_job(JobSpec(args.kind, args.guide, params), settings)
+    print(f"started job {job.id} -> {job.dir}")
+    return 0
+
+
+@command("job.list")
+def _job_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs import list_jobs
+
+    for job in list_jobs(settings, args.guide):
+        metrics = " ".join(
+            f"{k}={v}" for k, v in job.status.metrics.items() if not isinstance(v, (dict, list))
+        )
+        print(
+            f"{job.id}  {job.state:<9} {job.spec.guide}  {job.status.fraction:4.0%}  {job.status.message}  {metrics}"
+        )
+    return 0
+
+
+@command("job.cancel")
+def _job_cancel(args: argparse.Namespace, settings: Settings) -> int:
+    from .jobs import cancel_job
+
+    job = cancel_job(args.id, settings, args.grace)
+    print(f"job {job.id}: {job.state}")
+    return 0
+
+
+# --- /studio and jobs ------------------------------------------------------------------------
+
+
+# --- visitor analytics: stats, events (H12) ----------------------------------------------------
+def _stats_filters(args: argparse.Namespace):
+    from datetime import date
+
+    from .analytics.stats import Filters
+
+    def day(text: str | None, flag: str) -> date | None:
+        try:
+            return date.fromisoformat(text) if text else None
+        except ValueError:
+            raise UserError(f"--{flag}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+    return Filters(args.guide, day(args.since, "since"), day(args.until, "until"))
+
+
+@command("stats")
+def _stats(args: argparse.Namespace, settings: Settings) -> int:
+    from .analytics.stats import figures, render
+
+    print(render(figures(settings.events_dir, _stats_filters(args)), args.format))
+    return 0
+
+
+@command("events.compact")
+def _events_compact(args: argparse.Namespace, settings: Settings) -> int:
+    from .analytics.store import compact
+
+    days = settings.event_retention_days if args.retention_days is None else args.retention_days
+    r = compact(settings.events_dir, days)
+    if r.busy:
+        print("another compaction is running; nothing done")
+    else:
+        print(
+            f"merged {r.merged} file(s) into {r.output.name if r.output else 'nothing'}: {r.events} events kept, "
+            f"{r.pruned} older than {days} days deleted, {r.removed} file(s) removed ({r.seconds:.2f} s)"
+        )
+    return 0
+
+
+@command("events.prune")
+def _events_prune(args: argparse.Namespace, settings: Settings) -> int:
+    from .analytics.store import compact
+
+    days = settings.event_retention_days if args.retention_days is None else args.retention_days
+    if days <= 0:
+        raise UserError("retention is off (event_retention_days = 0): give --retention-days N")
+    r = compact(settings.events_dir, days, min_files=1)
+    print(
+        "another compaction is running; nothing done"
+        if r.busy
+        else f"{r.pruned} events older than {days} days deleted"
+    )
+    return 0
+
+
+@command("events.status")
+def _events_status(args: argparse.Namespace, settings: Settings) -> int:
+    from .analytics.store import health
+
+    h = health(settings.events_dir)
+    state = "writable" if h.writable else "NOT writable"
+    print(f"{h.folder}: {h.files} file(s), {h.bytes / 1e6:.1f} MB, {state}")
+    for w in h.writers:
+        print(
+            f"  writer {w['writer']} ({'live' if w['live'] else 'gone'}): written {w['written']}, "
+            f"dropped {w['dropped']}, failed {w['failed']}"
+            + (f", error: {w['error']}" if w.get("error") else "")
+        )
+    if h.problem:
+        print(f"problem: {h.problem}")
+    return 1 if h.problem else 0
+
+
+# --- /visitor analytics -------------------------------------------------------------------------
 
 
 @command("qr")
@@ -394,11 +627,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     au = sub.add_parser("augment", help="generate augmented training views of a guide's artworks and details")
     au.add_argument("--guide", required=True)
-    au.add_argument("--per-image", type=int, default=20, help="views per artwork, and close-ups per detail")
+    au.add_argument(
+        "--per-image",
+        type=int,
+        help="views per artwork, and close-ups per detail (default 20; 80 for training)",
+    )
     au.add_argument("--preset", default=Preset.MEDIUM, choices=choices(Preset))
     au.add_argument("--transforms", help=f"custom comma separated blocks ({', '.join(BLOCKS)})")
-    au.add_argument("--negatives", type=int, default=0, help="also this many frames with no artwork")
-    au.add_argument("--out", required=True)
+    au.add_argument(
+        "--negatives", type=int, help="also this many frames with no artwork (default 0; 400 for training)"
+    )
+    au.add_argument("--out", help="output folder (not with --for-training)")
+    au.add_argument(
+        "--for-training",
+        action="store_true",
+        help="make (or reuse) the views 'train' reads, in its cache, and print where they are",
+    )
+    au.add_argument("--negatives-dir", action="append", help="--for-training: as for train (repeatable)")
     au.add_argument("--workers", type=int, help="processes (default: all cores)")
     au.add_argument("--seed", type=int, default=0)
     au.add_argument("--max-side", type=int, default=640)
@@ -414,6 +659,37 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--negatives", type=int, default=400, help="frames with no artwork (reject class)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--workers", type=int, help="augmentation processes (default: all cores)")
+    t.add_argument(
+        "--negatives-dir",
+        action="append",
+        help="a folder of real pictures with no guide artwork (other works, rooms), besides the "
+        "guide's negatives/ folder (repeatable)",
+    )
+    t.add_argument(
+        "--frozen-features",
+        action="store_true",
+        help="classification with a TFLite extractor: train a head on its frozen features instead of fine-tuning",
+    )
+
+    # --- annotate (H10A) ---
+    an = sub.add_parser(
+        "annotate", help="propose detail boxes on a guide's artwork images (marked automatic)"
+    )
+    an.add_argument("--guide", required=True)
+    an.add_argument("--model", help="a detection model folder (default: the newest for the guide)")
+    an.add_argument(
+        "--images",
+        help="pictures to annotate, named <artwork id>.jpg/.png (default: the artworks' own images)",
+    )
+    an.add_argument(
+        "--from-guide", help="propose the details of this other guide that verified retrieval finds instead"
+    )
+    an.add_argument(
+        "--min-score",
+        type=float,
+        help="detection: propose boxes above this score (default: calibrated thresholds)",
+    )
+    # --- /annotate ---
 
     for name, helptext in (
         ("lens", "start the visitors' lens (Streamlit + WebRTC)"),
@@ -422,18 +698,64 @@ def build_parser() -> argparse.ArgumentParser:
         a = sub.add_parser(name, help=helptext)
         a.add_argument("--guide", default="demo")
         if name == "lens":
-            a.add_argument("--method", default=Method.RETRIEVAL, choices=choices(Method))
+            a.add_argument(
+                "--method",
+                choices=choices(Method),
+                help="default: what the studio published for the guide, else retrieval",
+            )
             a.add_argument(
                 "--mode", choices=choices(RetrievalMode), help="retrieval: verified (default) or baseline"
             )
         a.add_argument("--port", type=int, default=8501 if name == "lens" else 8502)
-        a.add_argument("--address", default="0.0.0.0", help="0.0.0.0: reachable from phones on the LAN")
+        a.add_argument(
+            "--address",
+            default="0.0.0.0" if name == "lens" else None,
+            help="0.0.0.0: reachable from phones on the LAN"
+            if name == "lens"
+            else "default: the LAN with a studio password, else this machine only",
+        )
         a.add_argument(
             "--https", action="store_true", help="serve over HTTPS (phones need it for the camera)"
         )
         a.add_argument(
             "--cert-dir", help="folder with cert.pem and key.pem (default data/tls, made if missing)"
         )
+    # --- studio and jobs (H11) ---
+    sub.choices["studio"].set_defaults(address=None)  # LAN with a password, else this machine only
+    jb = sub.add_parser("job", help="long work as processes: start, list, cancel").add_subparsers(
+        dest="sub", required=True
+    )
+    jr = jb.add_parser("run", help="run a job folder's work in this process (the studio starts these)")
+    jr.add_argument("--dir", required=True, help="the job folder (data/jobs/<id>)")
+    jr.add_argument("--lock-fd", type=int, help="the job's lock, already held (passed by the starter)")
+    js = jb.add_parser("start", help="start a job in the background")
+    js.add_argument("kind", choices=["views", "index", "train"])
+    js.add_argument("--guide", required=True)
+    js.add_argument("--param", action="append", help="NAME=VALUE (JSON values), e.g. budget_minutes=1")
+    jl = jb.add_parser("list", help="list jobs, newest first")
+    jl.add_argument("--guide")
+    jc = jb.add_parser("cancel", help="stop a running job (SIGTERM, then SIGKILL)")
+    jc.add_argument("id")
+    jc.add_argument("--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL")
+    # --- /studio and jobs ---
+    # --- visitor analytics (H12) ---
+    st = sub.add_parser("stats", help="visitor statistics: what was looked at, when, how (from data/events)")
+    st.add_argument("--guide", help="one guide only")
+    st.add_argument("--since", help="first day, YYYY-MM-DD (local time)")
+    st.add_argument("--until", help="last day, YYYY-MM-DD (inclusive)")
+    st.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    ev = sub.add_parser("events", help="the visitor-event store: compact, prune, status").add_subparsers(
+        dest="sub", required=True
+    )
+    for name, helptext in (
+        ("compact", "merge small segment files (and apply the retention setting)"),
+        ("prune", "delete events older than the retention setting"),
+    ):
+        ev.add_parser(name, help=helptext).add_argument(
+            "--retention-days", type=int, help="override event_retention_days (0 keeps everything)"
+        )
+    ev.add_parser("status", help="files, size, whether it can be written, each lens writer's counts")
+    # --- /visitor analytics ---
     q = sub.add_parser("qr", help="a QR code of the lens URL, to print next to the artworks")
     q.add_argument("url")
     q.add_argument("--out", default="lens-qr.png", help=".png or .svg")
@@ -463,6 +785,15 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--views", type=int, default=10, help="recognition: whole views per artwork")
     b.add_argument("--detail-views", type=int, default=3, help="recognition: close-ups per detail")
     b.add_argument("--negatives", type=int, default=100)
+    b.add_argument(
+        "--guide-split",
+        type=int,
+        help="recognition: the first N paintings form the guide, the next one is its curator negative, "
+        "the rest are held-out negatives (never trained or calibrated on)",
+    )
+    b.add_argument(
+        "--train-minutes", type=float, help="recognition: train each learned method within this budget first"
+    )
     b.add_argument("--scale", default="", help="recognition: grown guide sizes, e.g. 100,1000")
     b.add_argument("--scale-methods", default="retrieval/verified")
     b.add_argument("--samples", help="recognition: write a contact sheet of test views here (PNG)")
@@ -471,6 +802,17 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--per-image", type=int, default=20, help="augment: images per source image")
     b.add_argument("--visitors", default="1,3", help="lens: simultaneous browser visitors, comma separated")
     b.add_argument("--seconds", type=float, default=20.0, help="lens: how long each visitor watches")
+    # --- bench load (H9B) ---
+    b.add_argument("--parts", default="stages,inprocess,webrtc", help="load: stages,inprocess,webrtc")
+    b.add_argument("--load-visitors", default="10", help="load: in-process visitors, comma separated")
+    b.add_argument("--peers", default="3", help="load: simulated WebRTC phones, comma separated")
+    b.add_argument("--fps", type=float, default=10.0, help="load: each visitor's camera frame rate")
+    # --- end bench load ---
+    b.add_argument("--frames", type=int, default=90, help="tracking: frames of the camera path (and --fps)")
+    # --- bench events (H12) ---
+    b.add_argument("--events", default="1000000,10000000", help="events: synthetic store sizes (comma sep.)")
+    b.add_argument("--write-seconds", type=float, default=5.0, help="events: how long the writer test runs")
+    # --- end bench events ---
     b.add_argument("--json", help="write the figures as JSON here")
     return p
 
@@ -480,6 +822,7 @@ def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter hides the messages people need; users can still raise it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    keep_freed_memory()  # before the first frame: per-frame buffers then stay mapped (see allocator)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .errors import UserError
@@ -29,6 +29,7 @@ _ENV = {
     "SMARTLENS_THREADS": "threads",
     "SMARTLENS_ICE_SERVERS": "ice_servers",
     "KERAS_HOME": "keras_home",
+    "SMARTLENS_STUDIO_PASSWORD": "studio_password",
 }
 
 
@@ -55,6 +56,11 @@ class Settings:
     keras_home: Path = Path.home() / ".keras"
     default_language: str = "en"
     ui_languages: tuple[str, ...] = ("en", "it")
+    #: The studio's staff password (also Streamlit secrets' ``studio_password``); empty: the studio
+    #: listens on localhost only.
+    studio_password: str = field(default="", repr=False)
+    #: Visitor events older than this many days are deleted by compaction (0 keeps them forever).
+    event_retention_days: int = 365
 
     @property
     def data(self) -> Path:
@@ -82,8 +88,9 @@ class Settings:
         return self.keras_home / "models"
 
     @property
-    def events_db(self) -> Path:
-        return self.data / "analytics" / "events.duckdb"
+    def events_dir(self) -> Path:
+        """The visitor-event store: every lens process appends its own segment files here."""
+        return self.data / "events"
 
 
 def _parse(name: str, raw: object) -> object:

@@ -60,17 +60,31 @@ def draw(
     return out
 
 
-def _labels(img: np.ndarray, labels: list[tuple[tuple[int, int], str]], size: int) -> np.ndarray:
-    """Text tags (dark pill, light text) just inside each box's top-left corner, kept inside the
-    frame and moved down where they would cover one another."""
-    pil = Image.fromarray(img[:, :, ::-1])
-    draw_ = ImageDraw.Draw(pil)
+@lru_cache(maxsize=512)
+def _tag(text: str, size: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """A label tag (dark pill, light text) drawn once with Pillow: its BGR pixels, its opacity
+    (0..1, h x w x 1), and the text's offset; pasted on every frame without a PIL round trip."""
     font = _font(size)
+    probe = ImageDraw.Draw(Image.new("L", (1, 1)))
+    x0, y0, x1, y1 = probe.textbbox((0, 0), text, font=font)
+    tw, th = int(x1 - x0) + 10, int(y1 - y0) + 8
+    tag = Image.new("RGBA", (tw + 1, th + 1), (0, 0, 0, 0))
+    d = ImageDraw.Draw(tag)
+    d.rounded_rectangle((0, 0, tw, th), radius=6, fill=(*TEXT_BG[::-1], 255))
+    d.text((5 - x0, 4 - y0), text, font=font, fill=(255, 255, 255, 255))
+    rgba = np.asarray(tag)
+    bgr = np.ascontiguousarray(rgba[:, :, 2::-1]).astype(np.float32)
+    alpha = rgba[:, :, 3:4].astype(np.float32) / 255.0
+    return bgr, alpha, tw, th
+
+
+def _labels(img: np.ndarray, labels: list[tuple[tuple[int, int], str]], size: int) -> np.ndarray:
+    """Text tags just inside each box's top-left corner, kept inside the frame and moved down
+    where they would cover one another (drawn in place on ``img``)."""
     h, w = img.shape[:2]
     placed: list[tuple[int, int, int, int]] = []
     for (x, y), text in labels:
-        x0, y0, x1, y1 = draw_.textbbox((0, 0), text, font=font)
-        tw, th = x1 - x0 + 10, y1 - y0 + 8
+        bgr, alpha, tw, th = _tag(text, size)
         x = min(max(0, x + 3), max(0, w - tw))
         y = min(max(0, y + 3), max(0, h - th))
         for _ in range(8):
@@ -80,6 +94,10 @@ def _labels(img: np.ndarray, labels: list[tuple[tuple[int, int], str]], size: in
                 break
             y = min(y + th + 2, max(0, h - th))
         placed.append((x, y, x + tw, y + th))
-        draw_.rounded_rectangle((x, y, x + tw, y + th), radius=6, fill=TEXT_BG[::-1])
-        draw_.text((x + 5 - x0, y + 4 - y0), text, font=font, fill=(255, 255, 255))
-    return np.ascontiguousarray(np.asarray(pil)[:, :, ::-1])
+        ph, pw = min(bgr.shape[0], h - y), min(bgr.shape[1], w - x)
+        if ph <= 0 or pw <= 0:
+            continue
+        roi = img[y : y + ph, x : x + pw]
+        a = alpha[:ph, :pw]
+        roi[:] = (bgr[:ph, :pw] * a + roi * (1.0 - a)).astype(np.uint8)
+    return img

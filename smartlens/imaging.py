@@ -9,6 +9,7 @@ reader: every picture is read upright (its EXIF orientation applied), whatever r
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,12 @@ __all__ = [
     "as_bgr",
     "fit_within",
     "encode_jpeg",
+    "decode_for_work",
+    "MAX_SOURCE_PIXELS",
 ]
+
+#: Largest picture accepted for downscaling to a working copy (museum scans run to 100 Mpx and more).
+MAX_SOURCE_PIXELS = 160_000_000
 
 
 @dataclass(frozen=True)
@@ -178,3 +184,47 @@ def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
     if not ok:
         raise ImageError("could not encode JPEG")
     return buf.tobytes()
+
+
+def decode_for_work(
+    data: bytes,
+    source: str,
+    max_side: int,
+    limits: ImageLimits = DEFAULT_LIMITS,
+    max_source_pixels: int = MAX_SOURCE_PIXELS,
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """An upright BGR working copy of an uploaded picture, at most ``max_side`` a side, and the
+    picture's own upright (width, height).
+
+    Pictures over ``limits.max_pixels`` (up to ``max_source_pixels``) are accepted here, unlike
+    :func:`decode_image`: a JPEG is decoded at a reduced size straight away (libjpeg's DCT
+    scaling), so a 100 Mpx scan never sits in memory whole; other formats are decoded, then scaled.
+    """
+    from PIL import Image, ImageOps
+
+    if not data:
+        raise ImageError(f"{source}: empty file")
+    _check_bytes(len(data), source, limits)
+    with warnings.catch_warnings():  # Pillow warns of big pictures; the limit is ours
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        width, height = _check_header(data, source, max_source_pixels)
+    if width * height <= limits.max_pixels:
+        image, _ = fit_within(decode_image(data, source, limits), max_side)
+        return image, (width, height)
+    old_limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = max_source_pixels  # checked above: not a bomb, just big
+        with Image.open(io.BytesIO(data)) as im:
+            if im.format == "JPEG":
+                im.draft("RGB", (max_side, max_side))  # decode at 1/2, 1/4 or 1/8 size
+            im.load()
+            upright = ImageOps.exif_transpose(im).convert("RGB")
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f"{source}: corrupt or truncated image data ({exc})") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = old_limit
+    rgb = np.asarray(upright)
+    image, _ = fit_within(np.ascontiguousarray(rgb[:, :, ::-1]), max_side)
+    return as_bgr(image, source, limits), (width, height)

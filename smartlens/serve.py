@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, Settings
 
 
 def streamlit_command(
@@ -15,8 +16,12 @@ def streamlit_command(
     app_args: list[str] | None = None,
     cert: Path | None = None,
     key: Path | None = None,
+    toolbar: str = "viewer",
 ) -> list[str]:
-    """``streamlit run apps/<app>`` with SmartLens' server settings."""
+    """``streamlit run apps/<app>`` with SmartLens' server settings.
+
+    ``toolbar`` "viewer" (the default) shows visitors and staff no developer menu or deploy button.
+    """
     cmd = [
         sys.executable,
         "-m",
@@ -32,12 +37,33 @@ def streamlit_command(
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",
-        "minimal",
+        toolbar,
         "--server.fileWatcherType",
         "none",
         "--server.maxUploadSize",
-        "64",
+        "200",
     ]
     if cert and key:
         cmd += ["--server.sslCertFile", str(cert), "--server.sslKeyFile", str(key)]
     return cmd + ["--"] + list(app_args or [])
+
+
+def tls_files(settings: Settings, cert_dir: str | None) -> tuple[Path, Path, bool]:
+    """(cert, key, made now) for HTTPS: the ones in ``cert_dir`` (default data/tls), made if missing."""
+    from .tls import make_certificate
+
+    folder = Path(cert_dir) if cert_dir else settings.data / "tls"
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    if cert.is_file() and key.is_file():
+        return cert, key, False
+    cert, key = make_certificate(folder)
+    return cert, key, True
+
+
+def exec_command(cmd: list[str]) -> int:
+    """Become ``cmd`` (the Streamlit server takes this process' place), so stopping this process
+    (Ctrl-C, SIGTERM to its pid, a service manager) stops the server; no orphan is left behind."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(cmd[0], cmd)
+    return 0  # not reached

@@ -175,3 +175,28 @@ def test_preview_and_bad_names(demo_guide):
         SampleMaker(demo_guide, AugmentParams(blocks=("sparkles",)))
     with pytest.raises(ValueError, match="unknown preset"):
         SampleMaker(demo_guide, AugmentParams(preset="extreme"))
+
+
+def test_a_deadline_leaves_a_balanced_part_and_a_rerun_completes_it(tmp_path, demo_guide):
+    """Past its deadline a run makes one sample of every class and stops; a later run with the
+    same parameters makes the rest, and the result equals an uninterrupted run's."""
+    from smartlens.augment.engine import _interleaved
+
+    params = AugmentParams(per_image=3, negatives=3, max_side=160)
+    tasks = plan(demo_guide, params)
+    classes = {(t.artwork, t.focus) for t in tasks}
+    first = _interleaved(tasks)[: len(classes)]
+    assert {(t.artwork, t.focus) for t in first} == classes  # one of each class comes first
+    out = tmp_path / "cut"
+    cut = generate(demo_guide, out, params, workers=1, deadline=time.monotonic() - 1)
+    assert not cut.complete and cut.made == len(classes)
+    labels = read_labels(out)
+    assert len(labels) == len({rec["label"] for rec in labels}) == len(classes)
+    rest = generate(demo_guide, out, params, workers=1)
+    assert rest.complete and rest.skipped == len(classes) and rest.made == len(tasks) - len(classes)
+    whole = generate(demo_guide, tmp_path / "whole", params, workers=1)
+    assert [r["label"] for r in read_labels(out)] == [r["label"] for r in read_labels(tmp_path / "whole")]
+    assert filecmp.cmp(
+        out / "images" / "s000000.jpg", tmp_path / "whole" / "images" / "s000000.jpg", shallow=False
+    )
+    assert whole.complete

@@ -10,7 +10,7 @@ import numpy as np
 
 from smartlens import backbone
 
-from conftest import EMBEDDER, needs_embedder
+from conftest import EMBEDDER, PAINTINGS, needs_embedder, needs_paintings
 
 
 def test_offline_resolution_is_random_with_advice(settings):
@@ -78,3 +78,36 @@ def test_compiled_call_matches_predict(settings):
 
     predicted = emb.model.predict(_to_rgb_batch(imgs, 96).astype("float32"), verbose=0)
     np.testing.assert_allclose(compiled, predicted, atol=1e-4)
+
+
+@needs_embedder
+@needs_paintings
+def test_tflite_embedder_weights_copied_into_keras_give_its_features():
+    """MediaPipe's embedder, copied into Keras' MobileNetV3-small layer by layer, gives the same
+    features as the TFLite interpreter on real paintings (so fine-tuning starts from ImageNet)."""
+    from smartlens.imaging import read_image
+
+    info = backbone.WeightsInfo("small", "user-tflite", EMBEDDER, "")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = backbone.build_mobilenet("small", 224, info)
+    assert not [w for w in caught if "random" in str(w.message)]
+    images = [read_image(p) for p in sorted(PAINTINGS.glob("*.jpg"))]
+    want = backbone.TFLiteEmbedder(info, 2).embed(images)
+    got = model(backbone._to_rgb_batch(images, 224).astype("float32"), training=False).numpy()
+    cosine = (want * got).sum(1) / np.linalg.norm(want, axis=1) / np.linalg.norm(got, axis=1)
+    assert cosine.min() > 0.9999, cosine
+    np.testing.assert_allclose(got, want, atol=0.01 * np.abs(want).max())
+    # a painting's features are not those of another: the comparison can fail
+    assert float((want[0] * got[1]).sum() / np.linalg.norm(want[0]) / np.linalg.norm(got[1])) < 0.99
+
+
+def test_tflite_weights_that_do_not_fit_fall_back_with_a_warning(tmp_path):
+    bad = tmp_path / "not-a-model.tflite"
+    bad.write_bytes(b"TFL3 but not really")
+    info = backbone.WeightsInfo("small", "user-tflite", bad, "")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = backbone.build_mobilenet("small", 96, info)
+    assert any("could not copy" in str(w.message) for w in caught)
+    assert model.output_shape == (None, 1024)

@@ -107,7 +107,7 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         driver.quit()
         server.terminate()
         server.wait(20)
-    events = read_events(SETTINGS.events_db)
+    events = read_events(SETTINGS.events_dir)
     types = {(e["type"], e["artwork"], e["detail"]) for e in events}
     assert ("artwork_recognised", "mona-lisa", None) in types
     assert ("detail_opened", "mona-lisa", "face") in types and (

@@ -166,8 +166,10 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
     assert (
         set(rows[0])
         == set(COLUMNS)
-        == {"ts", "session", "type", "guide", "language", "method", "artwork", "detail"}
+        == {"ts", "session", "type", "guide", "language", "method", "artwork", "detail", "score", "dwell_s"}
     )
+    seen = next(r for r in rows if r["type"] == "artwork_recognised")
+    assert seen["artwork"] == art.id and 0 < seen["score"] <= 1  # how sure the lens was
     ip = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
     for r in rows:
         for v in r.values():
@@ -180,7 +182,7 @@ def test_event_log_never_blocks_or_raises(tmp_path):
     broken = EventLog(bad / "sub" / "events.duckdb", flush_every=0.05)  # its folder cannot exist
     broken.log("session_start", "s")
     broken.flush()
-    assert broken.dropped == 1 and broken.written == 0
+    assert broken.failed == 1 and broken.written == 0
     broken.close()
     events = EventLog(tmp_path / "ok.duckdb", flush_every=0.05, capacity=3)
     events._stop.set()  # writer stopped: the queue fills up

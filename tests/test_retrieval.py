@@ -156,7 +156,7 @@ def test_recognize_cli_prints_json_lines_in_order(demo_guide, tmp_path):
     assert all(set(d) == {"id", "score", "box"} for d in lines[0]["details"])
 
 
-def test_unbuilt_method_says_so(demo_guide):
+def test_detection_without_a_trained_model_says_how_to_train_one(demo_guide):
     out = _cli(
         "recognize",
         "--guide",
@@ -165,4 +165,4 @@ def test_unbuilt_method_says_so(demo_guide):
         "detection",
         str(demo_guide.path(demo_guide.guide.artworks[0].image)),
     )
-    assert out.returncode == 2 and "not built yet" in out.stderr
+    assert out.returncode == 2 and "--method detection" in out.stderr and "Traceback" not in out.stderr

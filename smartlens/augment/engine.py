@@ -37,13 +37,15 @@ from ..guide import GuideRef, fingerprint
 from ..imaging import encode_jpeg, fit_within, read_image
 from ..progress import Progress, ProgressEvent, no_progress
 from ..storage import atomic_write_bytes, atomic_write_json
-from ..synth.camera import Camera, CameraParams
+from ..synth.camera import LANDSCAPE, PORTRAIT, Camera, CameraParams, View
 from ..vocabulary import Preset
 from .transforms import geometric, photometric, strength
 
 #: A box is kept when this much of it stays in the frame and it keeps this many pixels a side.
 MIN_VISIBILITY = 0.5
 MIN_SIDE_PX = 8
+#: Below this many seconds to a deadline, samples are made in this process (no workers to start).
+SPAWN_WORTH_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,10 @@ class AugmentParams:
     seed: int = 0
     max_side: int = 640  # longer side of the saved frames
     detail_share: float = 1.0  # close-ups per detail, relative to per_image
+    #: Real pictures with no guide artwork (other paintings, rooms): files read by the one image
+    #: reader, shown whole on a wall or as a close-up crop (see smartlens.training.negatives).
+    negative_pictures: tuple[str, ...] = ()
+    real_negatives: float = 0.5  # share of the negatives made from them, when there are any
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,11 @@ class AugmentReport:
     skipped: int  # already there from an earlier run
     seconds: float
     workers: int
+
+    @property
+    def complete(self) -> bool:
+        """Every sample is there (a deadline may have ended the run before)."""
+        return self.made + self.skipped == self.total
 
     @property
     def per_second(self) -> float:
@@ -123,16 +134,42 @@ class SampleMaker:
             ),
         )
         self._images: dict[int, np.ndarray] = {}
+        self._negatives: dict[int, np.ndarray] = {}
 
     def _image(self, a: int) -> np.ndarray:
         if a not in self._images:
             self._images[a] = read_image(self.ref.path(self.ref.guide.artworks[a].image))
         return self._images[a]
 
+    def _negative(self, k: int) -> np.ndarray:
+        if k not in self._negatives:
+            image = read_image(self.params.negative_pictures[k])
+            self._negatives[k] = fit_within(image, 1024)[0]  # a camera frame needs no more
+        return self._negatives[k]
+
+    def real_negative(self, seed: int) -> np.ndarray | None:
+        """A frame of a real negative picture (None when this negative is to be procedural): the
+        whole picture seen on a wall by the virtual camera, or a crop filling the frame (a close-up
+        of another painting, a part of a room)."""
+        pictures = self.params.negative_pictures
+        rng = np.random.default_rng(seed + 7)
+        if not pictures or rng.uniform() >= self.params.real_negatives:
+            return None
+        image = self._negative(int(rng.integers(len(pictures))))
+        if rng.uniform() < 0.5:
+            return self.camera.view("negative", image, {}, seed, degrade=False).image
+        fw, fh = LANDSCAPE if rng.uniform() < 0.6 else PORTRAIT
+        h, w = image.shape[:2]
+        scale = rng.uniform(0.35, 1.0) * min(w / fw, h / fh)
+        cw, ch = max(16, int(fw * scale)), max(16, int(fh * scale))
+        x, y = int(rng.integers(0, w - cw + 1)), int(rng.integers(0, h - ch + 1))
+        return cv2.resize(image[y : y + ch, x : x + cw], (fw, fh), interpolation=cv2.INTER_AREA)
+
     def make(self, task: Task) -> Sample:
         seed = self.params.seed * 1_000_003 + task.number
         if task.artwork is None:
-            view = self.camera.negative(seed, degrade=False)
+            real = self.real_negative(seed)
+            view = self.camera.negative(seed, degrade=False) if real is None else View(real, None, "real")
             label, boxes = None, []
         else:
             art = self.ref.guide.artworks[task.artwork]
@@ -208,8 +245,15 @@ def generate(
     workers: int | None = None,
     progress: Progress = no_progress,
     force: bool = False,
+    deadline: float | None = None,
 ) -> AugmentReport:
-    """Make every sample of ``params`` under ``out`` (resuming an interrupted run)."""
+    """Make every sample of ``params`` under ``out`` (resuming an interrupted run).
+
+    With ``deadline`` (a :func:`time.monotonic` time) no new sample is started after it (once one
+    of every class is made): the run ends early with part of the samples (``complete`` False),
+    taken in turn from every class so that the part is balanced, and a later run with the same
+    parameters makes the rest.
+    """
     out = Path(out)
     manifest = {
         "guide": ref.guide.name,
@@ -235,9 +279,12 @@ def generate(
             part.unlink(missing_ok=True)  # leftovers of an interrupted write
     atomic_write_json(old, manifest)
     tasks = plan(ref, params)
-    todo = [t for t in tasks if not (out / "labels" / f"{t.name}.json").is_file()]
+    todo = _interleaved([t for t in tasks if not (out / "labels" / f"{t.name}.json").is_file()])
     skipped = len(tasks) - len(todo)
     workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    if deadline is not None and deadline - time.monotonic() < SPAWN_WORTH_S:
+        workers = 1  # starting worker processes (seconds each) would eat a short deadline
+
     t0 = time.perf_counter()
     done = 0
 
@@ -253,32 +300,65 @@ def generate(
         )
 
     report("starting")
+
+    # under a deadline, one sample of every class is made whatever the time: a part must be usable
+    at_least = len({(t.artwork, t.focus) for t in todo})
+
+    def late() -> bool:
+        return deadline is not None and done >= at_least and time.monotonic() >= deadline
+
     if workers == 1:
         maker = SampleMaker(ref, params)
         for task in todo:
+            if late():
+                break
             _write(out, task, maker.make(task))
             done += 1
             report("augmenting")
     else:
-        chunk = max(1, min(16, len(todo) // (workers * 4) or 1))
+        # chunks already handed to a worker cannot be cancelled: keep them short under a deadline
+        chunk = max(1, min(16 if deadline is None else 4, len(todo) // (workers * 4) or 1))
         chunks = [todo[i : i + chunk] for i in range(0, len(todo), chunk)]
         ctx = multiprocessing.get_context("spawn")  # safe even when TensorFlow is loaded in this process
         with ProcessPoolExecutor(workers, ctx, initializer=_init_worker, initargs=(ref, params)) as pool:
             pending = {pool.submit(_work, str(out), c) for c in chunks}
             try:
                 while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    finished, pending = wait(
+                        pending,
+                        timeout=None
+                        if deadline is None or done < at_least
+                        else max(0.0, deadline - time.monotonic()),
+                        return_when=FIRST_COMPLETED,
+                    )
                     for f in finished:
                         done += f.result()
                     report("augmenting")
+                    if late() and pending:
+                        for f in pending:
+                            f.cancel()  # chunks not started; running ones finish (a few samples)
+                        for f in wait(pending).done:
+                            if not f.cancelled():
+                                done += f.result()
+                        break
             except BaseException:
                 for f in pending:
                     f.cancel()
                 raise
     seconds = time.perf_counter() - t0
     write_coco(ref, out)
-    report("done")
+    report("done" if skipped + done == len(tasks) else "stopped by the time budget")
     return AugmentReport(out, len(tasks), done, skipped, seconds, workers)
+
+
+def _interleaved(tasks: list[Task]) -> list[Task]:
+    """``tasks`` taken in turn from each class (artwork, detail close-up, negative), so that a
+    run cut short by its deadline still has some of every class."""
+    groups: dict[tuple, list[Task]] = {}
+    for t in tasks:
+        groups.setdefault((t.artwork, t.focus), []).append(t)
+    rank = {t.number: i for g in groups.values() for i, t in enumerate(g)}
+    return sorted(tasks, key=lambda t: (rank[t.number], t.number))
 
 
 def read_labels(out: Path) -> list[dict]:

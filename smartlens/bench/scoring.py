@@ -1,9 +1,15 @@
-"""Scoring recognisers against the virtual camera's ground truth."""
+"""Scoring recognisers against the virtual camera's ground truth.
+
+A reported detail counts as found when the view shows it and, if the method gives a box, the
+box overlaps the truth at IoU >= :data:`DETAIL_IOU`; negatives are counted apart by kind: held-out
+real paintings (``painting:<id>``) and the procedural walls, rooms and pictures.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..geometry import Box
 from ..recognition.result import Recognition
 from ..synth.camera import View
 from .timing import summary
@@ -12,6 +18,19 @@ from .timing import summary
 PRESENT_VISIBLE, PRESENT_AREA = 0.7, 0.01
 #: ...and as absent when less than this much is visible (in between: not scored either way).
 ABSENT_VISIBLE, ABSENT_AREA = 0.3, 0.002
+#: A detail box counts as right at this overlap with the true box.
+DETAIL_IOU = 0.5
+#: Kind prefix of negatives showing a held-out real painting (see bench.views.held_out_views).
+PAINTING_KIND = "painting:"
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = a[2] * a[3] + b[2] * b[3] - inter
+    return inter / union if union > 0 else 0.0
 
 
 def detail_state(view: View, detail_id: str) -> str:
@@ -49,15 +68,20 @@ class Score:
     fn: int = 0
     negatives: int = 0
     false_positives: int = 0
+    painting_negatives: int = 0  # negatives showing held-out real paintings
+    painting_false_positives: int = 0
     ms: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
 
     def add(self, view: View, r: Recognition) -> None:
         self.ms.append(r.ms)
         if view.artwork is None:
+            painting = view.kind.startswith(PAINTING_KIND)
             self.negatives += 1
+            self.painting_negatives += painting
             if r.artwork is not None:
                 self.false_positives += 1
+                self.painting_false_positives += painting
                 self.failures.append(f"negative ({view.kind}) -> {r.artwork}")
             return
         self.views += 1
@@ -68,14 +92,20 @@ class Score:
             self.failures.append(
                 f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''} -> {r.artwork}"
             )
-        reported = {d.id for d in r.details} if ok else set()
+        hits = {d.id: d for d in r.details} if ok else {}
         wrong_art = r.artwork is not None and not ok
         for det in view.details:
             state = detail_state(view, det)
+            hit = hits.get(det)
+            truth = view.details[det].box
+            placed = hit is not None and (
+                hit.box is None or (truth is not None and box_iou(hit.box, truth) >= DETAIL_IOU)
+            )
             if state == "present":
-                self.tp += det in reported
-                self.fn += det not in reported
-            elif state == "absent" and det in reported:
+                self.tp += placed
+                self.fn += not placed
+                self.fp += hit is not None and not placed  # named, but its box is elsewhere
+            elif state == "absent" and hit is not None:
                 self.fp += 1
         if wrong_art:  # every detail reported on a wrong artwork is a false one
             self.fp += len(r.details)
@@ -90,9 +120,14 @@ class Score:
             "detail_precision": pct(self.tp, self.tp + self.fp),
             "detail_recall": pct(self.tp, self.tp + self.fn),
             "negatives_fp": pct(self.false_positives, self.negatives),
+            "fp_held_out_paintings": pct(self.painting_false_positives, self.painting_negatives),
+            "fp_other_negatives": pct(
+                self.false_positives - self.painting_false_positives, self.negatives - self.painting_negatives
+            ),
             **summary(self.ms),
             "views": self.views,
             "negatives": self.negatives,
+            "painting_negatives": self.painting_negatives,
         }
 
 

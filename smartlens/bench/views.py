@@ -3,22 +3,28 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..config import Settings
+from ..errors import UserError
 from ..guide import GUIDE_FILE, Artwork, Detail, Guide, GuideRef, load_guide, save_guide
 from ..guide.formats.paintings import import_paintings
 from ..imaging import read_image
 from ..progress import Progress, ProgressEvent, no_progress
+from ..storage import atomic_write_bytes
 from ..synth import pictures
 from ..synth.camera import Camera, CameraParams, View
+from ..training.negatives import negatives_dir
 
 #: Seeds of benchmark views: far from calibration's, so no method is tested on what it tuned on.
 BENCH_SEED = 1_000_000
 NEGATIVE_SEED = 2_000_000
+#: Kind of a negative view showing a held-out real painting (followed by its id).
+HELD_OUT_KIND = "painting:"
 
 
 def paintings_dir(settings: Settings) -> Path:
@@ -34,6 +40,75 @@ def bench_guide(src: Path, settings: Settings) -> GuideRef:
     return save_guide(
         imp.guide, settings.data / "bench" / "guides" / "paintings", files=imp.files, replace=True
     )
+
+
+@dataclass(frozen=True)
+class GuideSplit:
+    """The benchmark's guide made of part of the paintings, and what the others are for.
+
+    Of the paintings (in ``artworks.json`` order) the first ``guide`` form the guide; the next one
+    is copied into the guide's ``negatives/`` folder (a curator's negative picture: training
+    trains and calibrates on it); the rest are held out: never trained or calibrated on, only
+    shown to the recognisers as negatives (whole views and close-ups of their details).
+    """
+
+    ref: GuideRef
+    training_negatives: list[str]
+    held_out: list[str]
+    source: GuideRef  # all the paintings (for rendering the held-out ones)
+
+
+def split_guide(src: Path, settings: Settings, guide: int = 5, training_negatives: int = 1) -> GuideSplit:
+    """The :class:`GuideSplit` of the paintings in ``src`` (saved under data/bench/guides/)."""
+    full = bench_guide(src, settings)
+    arts = full.guide.artworks
+    if not 0 < guide < len(arts) - training_negatives:
+        raise UserError(
+            f"--guide-split {guide}: needs 1..{len(arts) - training_negatives - 1} of the {len(arts)} "
+            "paintings in the guide (the others are negatives)"
+        )
+    name = f"paintings-split{guide}"
+    dest = settings.data / "bench" / "guides" / name
+    negs = arts[guide : guide + training_negatives]
+    held = [a.id for a in arts[guide + training_negatives :]]
+    if (dest / GUIDE_FILE).is_file():  # made before: kept (models trained on it stay current)
+        ref = load_guide(dest, settings, check=False)
+        if [a.id for a in ref.guide.artworks] == [a.id for a in arts[:guide]] and all(
+            (negatives_dir(ref) / full.path(a.image).name).is_file() for a in negs
+        ):
+            return GuideSplit(ref, [a.id for a in negs], held, full)
+    part = Guide(
+        name=name,
+        languages=list(full.guide.languages),
+        default_language=full.guide.default_language,
+        artworks=list(arts[:guide]),
+    )
+    ref = save_guide(
+        part,
+        dest,
+        files={a.image: full.path(a.image) for a in part.artworks},
+        replace=True,
+    )
+    for a in negs:
+        src_file = full.path(a.image)
+        atomic_write_bytes(negatives_dir(ref) / src_file.name, src_file.read_bytes())
+    return GuideSplit(ref, [a.id for a in negs], held, full)
+
+
+def held_out_views(
+    split: GuideSplit, whole: int, per_detail: int, seed: int = NEGATIVE_SEED + 50_000
+) -> list[View]:
+    """Negatives of the held-out paintings: camera views of each whole, and close-ups of its details
+    (kind ``painting:<id>``, no artwork to find)."""
+    full = split.source
+    chosen = [a for a in full.guide.artworks if a.id in split.held_out]
+    sub = GuideRef(
+        Guide(full.guide.name, full.guide.languages, full.guide.default_language, artworks=chosen), full.root
+    )
+    return [
+        View(v.image, None, f"{HELD_OUT_KIND}{v.artwork}")
+        for v in artwork_views(sub, whole, per_detail, seed)
+    ]
 
 
 def artwork_views(

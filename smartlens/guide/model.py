@@ -31,10 +31,12 @@ class Detail:
     icon: str | None = None  # relative path of a small picture for the chip
     audio: Text = field(default_factory=dict)  # language -> relative path of an audio file
     video: Text = field(default_factory=dict)  # language -> relative path of a video file
+    concept: str | None = None  # id of one of the guide's concepts (a face, a signature...)
 
     def to_dict(self) -> dict[str, Any]:
-        """The detail as guide.json stores it."""
-        return {
+        """The detail as guide.json stores it (new optional keys only when set: older readers and
+        fingerprints of guides that do not use them stay as they were)."""
+        out: dict[str, Any] = {
             "id": self.id,
             "box": list(self.box),
             "name": self.name,
@@ -43,6 +45,17 @@ class Detail:
             "audio": self.audio,
             "video": self.video,
         }
+        if self.concept:
+            out["concept"] = self.concept
+        return out
+
+
+@dataclass
+class Concept:
+    """A kind of detail the curators name once and reuse on many artworks (a face, a signature)."""
+
+    id: str
+    name: Text = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +73,8 @@ class Artwork:
     audio: Text = field(default_factory=dict)
     video: Text = field(default_factory=dict)
     details: list[Detail] = field(default_factory=list)
+    #: The picture as uploaded, when ``image`` is a downscaled working copy of a huge one.
+    original: str | None = None
 
     def detail(self, detail_id: str) -> Detail:
         for d in self.details:
@@ -77,6 +92,13 @@ class Guide:
     default_language: str
     title: Text = field(default_factory=dict)
     artworks: list[Artwork] = field(default_factory=list)
+    concepts: list[Concept] = field(default_factory=list)
+
+    def concept(self, concept_id: str) -> Concept:
+        for c in self.concepts:
+            if c.id == concept_id:
+                return c
+        raise KeyError(f"guide {self.name!r} has no concept {concept_id!r}")
 
     def artwork(self, artwork_id: str) -> Artwork:
         for a in self.artworks:
@@ -95,29 +117,17 @@ class Guide:
 
     # --- serialisation -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "format": FORMAT,
             "name": self.name,
             "title": self.title,
             "languages": list(self.languages),
             "default_language": self.default_language,
-            "artworks": [
-                {
-                    "id": a.id,
-                    "image": a.image,
-                    "width": a.width,
-                    "height": a.height,
-                    "title": a.title,
-                    "author": a.author,
-                    "year": a.year,
-                    "description": a.description,
-                    "audio": a.audio,
-                    "video": a.video,
-                    "details": [d.to_dict() for d in a.details],
-                }
-                for a in self.artworks
-            ],
+            "artworks": [_artwork_dict(a) for a in self.artworks],
         }
+        if self.concepts:
+            out["concepts"] = [{"id": c.id, "name": c.name} for c in self.concepts]
+        return out
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "guide.json") -> Guide:
@@ -178,12 +188,44 @@ class Guide:
                         icon=icon,
                         audio=_text(rd, "audio", f"{dwhere}.audio", problems),
                         video=_text(rd, "video", f"{dwhere}.video", problems),
+                        concept=_optional_str(rd, "concept", f"{dwhere}.concept", problems),
                     )
                 )
+            original = raw.get("original")
+            if original is not None and not isinstance(original, str):
+                problems.append(f"{where}.original: expected a relative path or null")
+                original = None
+            art.original = original
             guide.artworks.append(art)
+        for k, rc in objects(data.get("concepts"), "concepts", problems):
+            cwhere = f"concepts[{rc.get('id', k)}]"
+            guide.concepts.append(
+                Concept(
+                    _str(rc, "id", f"{cwhere}.id", problems), _text(rc, "name", f"{cwhere}.name", problems)
+                )
+            )
         if problems:
             raise GuideError(problems, source)
         return guide
+
+
+def _artwork_dict(a: Artwork) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": a.id,
+        "image": a.image,
+        "width": a.width,
+        "height": a.height,
+        "title": a.title,
+        "author": a.author,
+        "year": a.year,
+        "description": a.description,
+        "audio": a.audio,
+        "video": a.video,
+        "details": [d.to_dict() for d in a.details],
+    }
+    if a.original:
+        out["original"] = a.original
+    return out
 
 
 _SHOW = reprlib.Repr()
@@ -227,6 +269,16 @@ def _str(raw: dict, key: str, where: str, problems: list[str]) -> str:
     if not isinstance(value, str) or not value:
         problems.append(f"{where}: expected a non-empty string, got {show(value)}")
         return ""
+    return value
+
+
+def _optional_str(raw: dict, key: str, where: str, problems: list[str]) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        problems.append(f"{where}: expected a non-empty string or null, got {show(value)}")
+        return None
     return value
 
 

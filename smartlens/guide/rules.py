@@ -58,6 +58,14 @@ def check_rules(guide: Guide) -> list[str]:
                 )
 
     check_text(guide.title, "title")
+    concepts: set[str] = set()
+    for c in guide.concepts:
+        cwhere = f"concepts[{c.id}]"
+        safe(check_id, c.id, f"{cwhere}.id")
+        if c.id in concepts:
+            problems.append(f"{cwhere}.id: duplicate concept id {c.id!r}")
+        concepts.add(c.id)
+        check_text(c.name, f"{cwhere}.name")
     seen: set[str] = set()
     for art in guide.artworks:
         where = f"artworks[{art.id}]"
@@ -66,6 +74,8 @@ def check_rules(guide: Guide) -> list[str]:
             problems.append(f"{where}.id: duplicate artwork id {art.id!r}")
         seen.add(art.id)
         safe(check_relative, art.image, f"{where}.image")
+        if art.original is not None:
+            safe(check_relative, art.original, f"{where}.original")
         if not art.title:
             problems.append(f"{where}.title: missing (give at least the default language)")
         for key, text in _texts(art):
@@ -101,6 +111,8 @@ def check_rules(guide: Guide) -> list[str]:
                     safe(check_relative, path, f"{dwhere}.{key}")
             if d.icon is not None:
                 safe(check_relative, d.icon, f"{dwhere}.icon")
+            if d.concept is not None and d.concept not in concepts:
+                problems.append(f"{dwhere}.concept: {d.concept!r} is not one of the guide's concepts")
     return problems
 
 
@@ -109,6 +121,8 @@ def media_paths(guide: Guide) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for art in guide.artworks:
         out.append((f"artworks[{art.id}].image", art.image))
+        if art.original:
+            out.append((f"artworks[{art.id}].original", art.original))
         for key in ("audio", "video"):
             out += [(f"artworks[{art.id}].{key}", p) for p in getattr(art, key).values()]
         for d in art.details:

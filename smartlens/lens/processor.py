@@ -1,12 +1,19 @@
-"""One visitor's frame loop: recognise, stabilise, draw, report, all off the UI thread.
+"""One visitor's frame loop: recognise, track, stabilise, draw, report, all off the UI thread.
 
 The WebRTC worker calls :meth:`LensProcessor.process` with each frame (streamlit-webrtc
-already hands over only the newest one). Recognition runs when an inference slot is free;
-visitors take turns for the slots (:class:`FairSlots`), and a frame that does not get one
-within a short wait is sent back with the last result drawn on it, so latency never piles up
-and no visitor starves while another's frames keep arriving. Changes of what
-the card shows go to the page through a thread-safe queue, as in the streamlit-webrtc
-examples; events go to the analytics log without ever blocking.
+already hands over only the newest one). A full recognition runs when an inference slot is
+free; visitors take turns for the slots (:class:`FairSlots`), so latency never piles up and no
+visitor starves while another's frames keep arriving.
+
+With a method that knows the artwork's pose (verified retrieval), the artwork is then tracked
+from frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback), and a
+full recognition runs only when nothing is tracked, when tracking weakens, or about once a
+second to confirm. Every frame is drawn from the pose in that frame: the outline and detail boxes
+come from the tracked homography, never from an older frame's result. Classification, which
+has no pose, recognises every frame it gets a slot for and draws its last result.
+
+Changes of what the card shows go to the page through a thread-safe queue, as in the
+streamlit-webrtc examples; events go to the analytics log without ever blocking.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..analytics.events import EventLog
@@ -27,6 +35,7 @@ from ..guide import Guide
 from ..imaging import as_bgr
 from ..recognition.result import Recognition
 from .stabilizer import LensState, Stabilizer
+from .tracker import Tracker, TrackerParams
 
 log = logging.getLogger("smartlens.lens")
 
@@ -87,12 +96,21 @@ class LensStats:
     errors: int = 0
     started: float = 0.0
     first_result: float | None = None  # seconds from the first frame to the first shown artwork
-    median_ms: float = 0.0
+    median_ms: float = 0.0  # full recognition
     p95_ms: float = 0.0
-    fps: float = 0.0  # frames recognised per second, lately
+    fps: float = 0.0  # full recognitions per second, lately
+    tracked: int = 0  # frames drawn from a tracked pose (no full recognition)
+    lost: int = 0  # times tracking stopped
+    track_median_ms: float = 0.0  # tracking and drawing of one frame
+    track_p95_ms: float = 0.0
 
 
 class LensProcessor:
+    #: a tracked artwork is confirmed by a full recognition about this often
+    confirm_s: float = 1.0
+    #: an artwork neither recognised nor tracked for this long has been left (analytics)
+    left_after_s: float = 2.0
+
     def __init__(
         self,
         recognizer,
@@ -102,6 +120,7 @@ class LensProcessor:
         events: EventLog | None = None,
         language: str | None = None,
         wait_s: float = 0.1,
+        tracker: TrackerParams | None = None,
     ):
         self.recognizer, self.guide, self.slots = recognizer, guide, slots
         self.session, self.events, self.wait_s = session, events, wait_s
@@ -111,9 +130,19 @@ class LensProcessor:
         self._last: Recognition | None = None
         self._lock = threading.Lock()
         self._ms: deque[float] = deque(maxlen=200)
+        self._track_ms: deque[float] = deque(maxlen=200)
         self._done_at: deque[float] = deque(maxlen=60)
         self._stats = LensStats()
         self._labels: dict[tuple[str, str], dict[str, str]] = {}
+        # tracking: only for recognisers that can place an artwork at a pose
+        self._tracks = callable(getattr(recognizer, "at_pose", None))
+        self._tracker = Tracker(tracker)
+        self._tracked: Recognition | None = None  # the recognition the track started from
+        self._last_full = 0.0
+        self._misses = 0  # confirmations in a row that found nothing while tracking
+        self._weak = False  # the last tracked frame had few points left
+        self._visit: tuple[str, float, float] | None = None  # artwork, since, last seen
+        self._drawn: Recognition | None = None
 
     # --- called from the WebRTC worker thread -----------------------------------------------
     def recv(self, frame):
@@ -142,55 +171,169 @@ class LensProcessor:
             bgr = as_bgr(frame)
         except ImageError:
             return frame  # nothing sensible to draw on (a 2-pixel frame, say): pass it through
-        # wait for a turn about as long as another visitor's frame takes, else a waiting visitor
-        # gives up just before the slot frees, and whoever holds it takes it again
-        with self._lock:
-            typical = float(np.median(self._ms)) / 1000 if self._ms else 0.0
-        if self.slots.acquire(self.session, min(1.0, max(self.wait_s, 2.5 * typical))):
-            try:
-                rec = self.recognizer.recognize(bgr)
-                self._record(rec)
-            except Exception as exc:  # a bad frame must not stop the video
-                with self._lock:
-                    self._stats.errors += 1
-                log.warning("recognition failed on a frame: %s", exc)
-            finally:
-                self.slots.release()
-        else:
-            with self._lock:
-                self._stats.skipped += 1
+        if not self._tracks:
+            return self._process_without_pose(bgr)
+        t0 = time.perf_counter()
+        gray: np.ndarray | None = None
         try:
-            return self._draw(bgr)
+            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
+            current = self._track(gray)
+        except Exception as exc:  # tracking is an optimisation: on any failure, recognise instead
+            log.warning("tracking failed on a frame: %s", exc)
+            self._tracker.stop()
+            current = None
+        rec = None
+        if current is None or self._weak or now - self._last_full >= self.confirm_s:
+            # while a pose is tracked the confirmation may wait for a later frame: ask, but do
+            # not hold this frame back (the slots' queue keeps this visitor's turn)
+            rec = self._recognise(bgr, wait=0.0 if current is not None else None)
+            if rec is not None:
+                current = self._after_recognition(rec, gray, current)
+        self._drawn = current if current is not None and current.artwork is not None else None
+        try:
+            out = self._draw(bgr, current)
+        except Exception as exc:
+            log.warning("overlay failed: %s", exc)
+            out = bgr
+        if rec is None and current is not None:  # a frame served by tracking alone
+            with self._lock:
+                self._track_ms.append((time.perf_counter() - t0) * 1000)
+        if current is not None:
+            self._observe(current, time.monotonic())
+        return out
+
+    def _process_without_pose(self, bgr: np.ndarray) -> np.ndarray:
+        """Classification: recognise when a slot is free, draw the last result."""
+        rec = self._recognise(bgr)
+        if rec is not None:
+            self._last = rec
+            self._observe(rec, time.monotonic())
+        self._drawn = self._last if self._last is not None and self._last.artwork is not None else None
+        try:
+            return self._draw(bgr, self._last)
         except Exception as exc:
             log.warning("overlay failed: %s", exc)
             return bgr
 
-    def _record(self, rec: Recognition) -> None:
+    def _recognise(self, bgr: np.ndarray, wait: float | None = None) -> Recognition | None:
+        """A full recognition if this visitor gets a slot (within ``wait`` s), else None."""
+        if wait is None:
+            # wait for a turn about as long as another visitor's frame takes, else a waiting
+            # visitor gives up just before the slot frees, and whoever holds it takes it again
+            with self._lock:
+                typical = float(np.median(self._ms)) / 1000 if self._ms else 0.0
+            wait = min(1.0, max(self.wait_s, 2.5 * typical))
+        if not self.slots.acquire(self.session, wait):
+            with self._lock:
+                self._stats.skipped += 1
+            return None
+        try:
+            rec = self.recognizer.recognize(bgr)
+        except Exception as exc:  # a bad frame must not stop the video
+            with self._lock:
+                self._stats.errors += 1
+            log.warning("recognition failed on a frame: %s", exc)
+            return None
+        finally:
+            self.slots.release()
         now = time.monotonic()
+        self._last_full = now
         with self._lock:
-            self._last = rec
             self._stats.processed += 1
             self._ms.append(rec.ms)
             self._done_at.append(now)
+        return rec
+
+    @property
+    def current(self) -> Recognition | None:
+        """What the last frame sent back was drawn from (None: nothing was drawn)."""
+        return self._drawn
+
+    def _track(self, gray: np.ndarray) -> Recognition | None:
+        """This frame's result from the tracked pose, or None when nothing is (or stays) tracked."""
+        self._weak = False
+        if not self._tracker.active or self._tracked is None or self._tracked.artwork is None:
+            return None
+        upd = self._tracker.update(gray)
+        if upd.pose is None:
+            log.debug("tracking lost: %s", upd.lost)
+            with self._lock:
+                self._stats.lost += 1
+            self._tracked = None
+            return None
+        self._weak = upd.weak
+        rec = self.recognizer.at_pose(
+            self._tracked.artwork, upd.pose, (gray.shape[1], gray.shape[0]), self._tracked.score
+        )
+        with self._lock:
+            self._stats.tracked += 1
+        return rec
+
+    def _after_recognition(
+        self, rec: Recognition, gray: np.ndarray | None, tracked: Recognition | None
+    ) -> Recognition | None:
+        """Start (or restart) tracking from a full recognition; what this frame shows."""
+        if rec.artwork is not None and rec.pose is not None and gray is not None:
+            self._misses = 0
+            # a fresh pose from the recogniser replaces the tracked one (no drift accumulates)
+            self._tracked = rec if self._tracker.start(gray, rec.pose) else None
+            return rec
+        if rec.artwork is None and tracked is not None:
+            # one blurred frame must not drop a good track; two confirmations in a row must
+            self._misses += 1
+            if self._misses < 2:
+                return tracked
+            self._tracker.stop()
+            self._tracked = None
+        self._misses = 0
+        return rec
+
+    def _observe(self, rec: Recognition, now: float) -> None:
+        """Feed what this frame shows to the card and the analytics."""
+        with self._lock:
+            self._last = rec
             state, news = self._stabilizer.update(rec, now)
             if news and "artwork" in news and self._stats.first_result is None:
                 self._stats.first_result = now - self._stats.started
-        self._announce(state, news)
+        self._announce(state, news, rec, now)
 
     def snapshot(self, rec: Recognition) -> None:
         """Show a photo's result at once (the fallback when live video fails)."""
+        now = time.monotonic()
         with self._lock:
-            state, news = self._stabilizer.force(rec, time.monotonic())
-        self._announce(state, news)
+            state, news = self._stabilizer.force(rec, now)
+        self._announce(state, news, rec, now)
 
-    def _announce(self, state: LensState, news: list[str]) -> None:
+    def _announce(self, state: LensState, news: list[str], rec: Recognition, now: float) -> None:
         if news:
             self._publish(state)
-            for item in news:
-                if item == "artwork":
-                    self._event("artwork_recognised", artwork=state.artwork)
-                else:
-                    self._event("detail_recognised", artwork=state.artwork, detail=item.split(":", 1)[1])
+        self._visits(state, news, rec, now)
+        for item in news:
+            if item.startswith("detail:"):
+                self._event("detail_recognised", artwork=state.artwork, detail=item.split(":", 1)[1])
+
+    def _visits(self, state: LensState, news: list[str], rec: Recognition, now: float) -> None:
+        """``artwork_recognised`` when a visit to an artwork begins (the card shows it, or it is
+        seen again after being left), ``artwork_left`` with its dwell when the visitor turns to
+        another artwork or none is seen for ``left_after_s``."""
+        visit = self._visit
+        if visit is not None:
+            art, since, seen = visit
+            if rec.artwork == art:
+                self._visit = (art, since, now)
+            elif "artwork" in news or now - seen > self.left_after_s:
+                self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
+                self._visit = None
+        if self._visit is None and state.artwork is not None and rec.artwork == state.artwork:
+            self._visit = (state.artwork, now, now)
+            self._event("artwork_recognised", artwork=state.artwork, score=round(float(rec.score), 3))
+
+    def close(self) -> None:
+        """The visitor left (the stream ended): end the current visit for the analytics."""
+        if self._visit is not None:
+            art, since, seen = self._visit
+            self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
+            self._visit = None
 
     def _publish(self, state: LensState) -> None:
         while True:
@@ -203,8 +346,7 @@ class LensProcessor:
                 except queue.Empty:
                     pass
 
-    def _draw(self, bgr: np.ndarray) -> np.ndarray:
-        rec = self._last
+    def _draw(self, bgr: np.ndarray, rec: Recognition | None) -> np.ndarray:
         if rec is None or rec.artwork is None:
             return bgr
         names = self._names(rec.artwork, self.language)
@@ -221,7 +363,7 @@ class LensProcessor:
             self._labels[key] = {d.id: self.guide.text(d.name, language) or d.id for d in art.details}
         return self._labels[key]
 
-    def _event(self, type_: str, **fields: str | None) -> None:
+    def _event(self, type_: str, **fields: str | float | None) -> None:
         if self.events is not None:
             self.events.log(
                 type_,
@@ -254,4 +396,7 @@ class LensProcessor:
                 s.p95_ms = float(np.percentile(self._ms, 95))
             if len(self._done_at) >= 2:
                 s.fps = (len(self._done_at) - 1) / max(1e-6, self._done_at[-1] - self._done_at[0])
+            if self._track_ms:
+                s.track_median_ms = float(np.median(self._track_ms))
+                s.track_p95_ms = float(np.percentile(self._track_ms, 95))
             return s

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,9 +15,15 @@ from ..config import Settings
 from ..guide import GUIDE_FILE, GuideRef, guide_dir, load_guide
 from ..guide.demo import DEMO_NAME, ensure_demo
 from ..imaging import fit_within, read_image
+from ..publish import read_published
 from ..recognition import Recognizer, load_recognizer
 from ..vocabulary import Method
 from .processor import FairSlots, LensProcessor
+
+
+@functools.cache
+def _shared_slots() -> FairSlots:
+    return FairSlots(max(1, (os.cpu_count() or 2) - 1))
 
 
 @dataclass
@@ -27,8 +34,11 @@ class LensRuntime:
     recognizer: Recognizer
     method: str
     events: EventLog | None
-    #: Inference slots shared by every visitor: one per core beyond the one WebRTC needs.
-    slots: FairSlots = field(default_factory=lambda: FairSlots(max(1, (os.cpu_count() or 2) - 1)))
+    #: Inference slots shared by every visitor of the process (one per core beyond the one WebRTC
+    #: needs), the same for every runtime: a newly published model does not double them.
+    slots: FairSlots = field(default_factory=lambda: _shared_slots())
+    #: What was published when this runtime was loaded ('' : chosen on the command line or default).
+    published: str = ""
     #: Pictures shown on the card, read once: (path, longest side) -> RGB.
     _pictures: dict[tuple[str, int], np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -65,6 +75,11 @@ class LensRuntime:
         return self._pictures[key]
 
 
+def shared_slots() -> FairSlots:
+    """The process' one set of inference slots."""
+    return _shared_slots()
+
+
 def guide_version(guide: str, settings: Settings) -> int:
     """A number that changes whenever the guide is saved (0 before it exists)."""
     path = guide_dir(guide, settings) / GUIDE_FILE
@@ -74,11 +89,25 @@ def guide_version(guide: str, settings: Settings) -> int:
 def load_runtime(
     guide: str,
     settings: Settings,
-    method: str = Method.RETRIEVAL,
+    method: str | None = None,
     mode: str | None = None,
     events: EventLog | None = None,
 ) -> LensRuntime:
-    """Load the guide and its recogniser (building the index on first use)."""
+    """Load the guide and its recogniser (building the index on first use).
+
+    Without ``method``: what a curator published for the guide (:mod:`smartlens.publish`), else
+    retrieval.
+    """
     ref = ensure_demo(settings) if guide == DEMO_NAME else load_guide(guide, settings)
-    recognizer = load_recognizer(ref, settings, method, mode)
-    return LensRuntime(ref, recognizer, method, events)
+    model: str | None = None
+    revision = ""
+    if method is None:
+        chosen = read_published(ref.guide.name, settings)
+        if chosen is not None:
+            method, mode, revision = chosen.method, chosen.mode, chosen.revision
+            folder = chosen.model_dir(settings)
+            model = str(folder) if folder else None
+        else:
+            method = Method.RETRIEVAL
+    recognizer = load_recognizer(ref, settings, method, mode, model=model)
+    return LensRuntime(ref, recognizer, method, events, published=revision)

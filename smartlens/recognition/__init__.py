@@ -11,7 +11,6 @@ from typing import Protocol
 import numpy as np
 
 from ..config import Settings
-from ..errors import NotAvailableError
 from ..guide import GuideRef
 from ..progress import Progress, no_progress
 from ..vocabulary import Method, RetrievalMode, parse
@@ -50,10 +49,9 @@ def load_recognizer(
         from .classification import ClassificationRecognizer
 
         return ClassificationRecognizer.load(ref, settings, model)
-    raise NotAvailableError(
-        "the detection method (SSD on MobileNetV3) is not built yet: "
-        "use --method retrieval, which also draws boxes for details"
-    )
+    from .detection import DetectionRecognizer
+
+    return DetectionRecognizer.load(ref, settings, model)
 
 
 __all__ = ["DetailHit", "Recognition", "Recognizer", "load_recognizer"]

@@ -81,11 +81,12 @@ class ClassificationRecognizer:
         cls, ref: GuideRef, settings: Settings, model: str | Path | None = None
     ) -> ClassificationRecognizer:
         """The given model folder, or the newest classification model for the guide; among
-        those, one trained with the weights now configured (a TFLite extractor or not) first."""
-        tflite = resolve_weights(BackboneSize.SMALL, settings, allow_download=False).is_tflite
+        those, one trained from the weights now configured (pretrained or not) first."""
+        pretrained = resolve_weights(BackboneSize.SMALL, settings, allow_download=False).pretrained
 
         def same_weights(info: dict) -> bool:
-            return (info.get("route") == "frozen-features") == tflite
+            used = info.get("weights")
+            return isinstance(used, dict) and bool(used.get("pretrained")) == pretrained
 
         path = (
             Path(model)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from ..geometry import Box
 
 
@@ -18,6 +20,16 @@ class DetailHit:
 
 
 @dataclass
+class Pose:
+    """Where a flat artwork lies in the frame, and the evidence: what tracking starts from."""
+
+    H: np.ndarray  # 3 x 3, artwork pixels -> frame pixels
+    size: tuple[int, int]  # the artwork image's width and height
+    artwork_points: np.ndarray  # (N, 2) keypoints that agreed with H, in artwork pixels...
+    frame_points: np.ndarray  # ...and the same points in the frame
+
+
+@dataclass
 class Recognition:
     """The answer for one frame: which artwork (or none), which of its details, how long it took."""
 
@@ -28,6 +40,8 @@ class Recognition:
     method: str = ""
     #: The artwork's corners in the frame (clockwise from top-left), when the method knows them.
     quad: list[tuple[float, float]] | None = None
+    #: The homography and its inliers, when the method has them (verified retrieval); not in JSON.
+    pose: Pose | None = None
 
     def to_json(self, image: str | None = None) -> dict[str, Any]:
         """The one-line JSON form printed by ``recognize --json``."""

@@ -1,36 +1,41 @@
 """Fine-tune MobileNetV3 to classify a guide's artworks and details (plus a reject class).
 
-Two routes, chosen by the weights available (see :mod:`smartlens.backbone`):
+Two routes, chosen by the weights and ``TrainParams.frozen_features``:
 
-- Keras weights (ImageNet, or none at all): the whole MobileNetV3 is trained, from ImageNet
-  weights when available and from scratch otherwise.
-- a TFLite feature extractor (MediaPipe's Image Embedder): its frozen features are computed
-  once and a small head is trained on them (seconds, and the strongest route on a CPU).
+- fine-tuned: the whole MobileNetV3 is trained, starting from the weights available: Keras
+  ImageNet weights, the TFLite embedder's weights copied into Keras, or none (from scratch);
+- frozen features (a TFLite feature extractor and ``frozen_features``): its features are
+  computed once and a small head is trained on them (seconds).
 
-Training data come from the augmentation engine (cached, so retraining reuses them); the
-held-out views and negatives calibrate a confidence threshold per class. The result is a
-versioned folder under ``models/<guide>/``.
+Training data come from the augmentation engine through :func:`.views.training_views` (cached,
+so retraining reuses them); the reject class mixes procedural negatives with real pictures not
+in the guide (:mod:`.negatives`). Held-out views and negatives (real pictures included)
+calibrate a confidence threshold per class. With a time budget the whole job, views included,
+ends within it (plus the time to save). The result is a versioned folder under
+``models/<guide>/``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import threading
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 
-from ..augment.engine import AugmentParams, generate, read_labels
-from ..backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, resolve_weights
+from ..augment.engine import read_labels
+from ..backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, freeze_batch_norm, resolve_weights
 from ..config import Settings
+from ..errors import UserError
 from ..guide import GuideRef, fingerprint
+from ..imaging import read_image
 from ..model_store import INFO, new_model_dir
-from ..progress import Progress, ProgressEvent, no_progress, within
+from ..progress import Progress, ProgressEvent, no_progress
 from ..recognition.classification import head_probabilities
 from ..storage import atomic_write_json
 from ..vocabulary import REJECT, BackboneSize, Method, Preset
@@ -38,8 +43,14 @@ from ..vocabulary import REJECT, BackboneSize, Method, Preset
 if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
     from .callbacks import StopSignal
 
-#: Share of the time budget kept for calibrating and saving once training has stopped.
+#: Share of the time budget kept for calibrating and saving once training has stopped...
 SAVE_MARGIN = 0.05
+#: ...but at least this many seconds (a quarter of the budget at most).
+SAVE_MARGIN_S = 20.0
+#: Share of the time budget that making training views may take (the rest trains).
+VIEWS_SHARE = 0.35
+#: One model built at a time in a process: Keras names layers from a per-thread counter.
+_BUILD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,11 @@ class TrainParams:
     learning_rate: float = 2e-3
     seed: int = 0
     workers: int | None = None
+    #: Folders of real negative pictures, besides the guide's own ``negatives/`` folder.
+    negative_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    #: With a TFLite feature extractor: train a head on its frozen features instead of
+    #: fine-tuning its weights (copied into Keras).
+    frozen_features: bool = False
 
 
 @dataclass
@@ -82,15 +98,6 @@ def class_names(ref: GuideRef) -> list[str]:
     return names + [REJECT]
 
 
-def _data_dir(ref: GuideRef, params: AugmentParams, settings: Settings) -> Path:
-    key = hashlib.sha256(
-        json.dumps(
-            [fingerprint(ref.guide, ref.root, visual_only=True), asdict(params)], sort_keys=True, default=str
-        ).encode()
-    ).hexdigest()[:12]
-    return settings.cache / "train-data" / ref.guide.name / key
-
-
 def load_samples(out: Path, classes: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
     """Images (N, size, size, 3) RGB uint8, squashed like frames are at inference, and class indices."""
     index = {c: i for i, c in enumerate(classes)}
@@ -98,9 +105,7 @@ def load_samples(out: Path, classes: list[str], size: int) -> tuple[np.ndarray, 
     x = np.empty((len(records), size, size, 3), np.uint8)
     y = np.empty(len(records), np.int32)
     for i, rec in enumerate(records):
-        img = cv2.imread(str(out / rec["file"]))
-        if img is None:
-            raise FileNotFoundError(f"training view {out / rec['file']} is missing or unreadable")
+        img = read_image(out / rec["file"])
         x[i] = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)[:, :, ::-1]
         y[i] = index[rec["label"] or REJECT]
     return x, y
@@ -211,6 +216,8 @@ def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams) 
     import keras
 
     base = build_mobilenet(params.size, params.input_size, weights)
+    if weights.pretrained:
+        freeze_batch_norm(base)  # pretrained statistics stay; folded TFLite weights need it
     for layer in base.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             # Keras' MobileNetV3 uses momentum 0.999: its running statistics would need thousands
@@ -240,11 +247,19 @@ def _train_network(
     import tensorflow as tf
 
     keras.utils.set_random_seed(params.seed)
-    model = build_classifier(n_classes, weights, params)
+    with _BUILD_LOCK:
+        model = build_classifier(n_classes, weights, params)
     steps = max(1, len(x_train) // params.batch_size) * epochs
-    lr = keras.optimizers.schedules.CosineDecay(
-        params.learning_rate * (0.5 if weights.pretrained else 1.0), steps, warmup_target=None
-    )
+    if weights.pretrained:
+        # pretrained features are easily wrecked: a tenth of the rate, reached after a warm-up
+        # (at the full rate the first epoch's loss exploded to ~50 and never came back)
+        peak = params.learning_rate * 0.1
+        warmup = min(steps // 5, max(1, len(x_train) // params.batch_size))
+        lr = keras.optimizers.schedules.CosineDecay(
+            peak * 0.1, max(1, steps - warmup), warmup_target=peak, warmup_steps=warmup
+        )
+    else:
+        lr = keras.optimizers.schedules.CosineDecay(params.learning_rate, steps, warmup_target=None)
     model.compile(
         keras.optimizers.AdamW(lr, weight_decay=1e-4),
         keras.losses.SparseCategoricalCrossentropy(),
@@ -306,36 +321,39 @@ def train_classifier(
 ) -> TrainResult:
     """Make data, train, calibrate and save a classification model for ``ref``'s guide.
 
-    With ``params.budget_minutes`` the whole job (views included) ends in about that time, and
-    ``stop`` (e.g. a ``threading.Event``) ends training at the next batch when set; either way
-    the best epoch so far is kept and saved.
+    With ``params.budget_minutes`` the whole job ends within that time plus the time to save:
+    making views may take :data:`VIEWS_SHARE` of it (a balanced part of them is made when they
+    take longer; a later run completes them), training stops at the end of the batch that
+    reaches the deadline, and a margin is kept for calibrating and saving. ``stop`` (e.g. a
+    ``threading.Event``) ends training at the next batch when set; either way the best epoch so
+    far is kept and saved.
     """
+    from .views import training_views
+
     t_start = time.monotonic()
-    # training stops early enough to leave a margin for calibrating and saving
     budget_s = params.budget_minutes * 60 if params.budget_minutes else None
-    deadline = t_start + budget_s * (1 - SAVE_MARGIN) if budget_s else None
+    margin = min(0.25 * budget_s, max(SAVE_MARGIN * budget_s, SAVE_MARGIN_S)) if budget_s else 0.0
+    deadline = t_start + budget_s - margin if budget_s else None
     classes = class_names(ref)
 
-    def data(seed: int, per_image: int, negatives: int, label: str, lo: float, hi: float) -> Path:
-        aug = AugmentParams(
-            per_image=per_image, preset=params.preset, negatives=negatives, seed=seed, max_side=320
-        )
-        out = _data_dir(ref, aug, settings)
-        generate(
-            ref, out, aug, workers=params.workers, progress=within(_labelled(progress, label), lo, hi, "data")
-        )
-        return out
-
-    train_dir = data(params.seed * 2 + 100, params.per_image, params.negatives, "training views", 0.0, 0.2)
-    val_dir = data(
-        params.seed * 2 + 101, params.val_per_image, params.val_negatives, "held-out views", 0.2, 0.25
+    views = training_views(
+        ref,
+        settings,
+        params,
+        progress=lambda e: progress(replace(e, fraction=0.25 * e.fraction)),
+        deadline=t_start + VIEWS_SHARE * budget_s if budget_s else None,
     )
-    x_train, y_train = load_samples(train_dir, classes, params.input_size)
-    x_val, y_val = load_samples(val_dir, classes, params.input_size)
+    x_train, y_train = load_samples(views.train, classes, params.input_size)
+    x_val, y_val = load_samples(views.held_out, classes, params.input_size)
+    if not len(x_train) or not len(x_val):
+        raise UserError(
+            f"no training views could be made within the budget of {params.budget_minutes} min: "
+            "give training more time"
+        )
     weights = resolve_weights(params.size, settings)
 
     staging, final = new_model_dir(ref.guide.name, Method.CLASSIFICATION, settings)
-    if weights.is_tflite:
+    if weights.is_tflite and params.frozen_features:
         embedder = TFLiteEmbedder(weights, settings.threads)
         progress(ProgressEvent("features", 0.26, "computing frozen features"))
         f_train = embedder.embed(x_train[:, :, :, ::-1])
@@ -383,9 +401,16 @@ def train_classifier(
             "pretrained": weights.pretrained,
         },
         "input_size": params.input_size,
-        "params": asdict(params),
+        "params": {**asdict(params), "negative_dirs": [str(d) for d in params.negative_dirs]},
         "train_samples": int(len(y_train)),
         "val_samples": int(len(y_val)),
+        "views": {
+            "train": str(views.train),
+            "held_out": str(views.held_out),
+            "complete": views.complete,
+            "seconds": round(views.seconds, 1),
+            "negative_pictures": views.negative_pictures,
+        },
         **route,
     }
     atomic_write_json(staging / "classes.json", classes)
@@ -397,11 +422,6 @@ def train_classifier(
     return TrainResult(
         final, metrics, seconds, stopped_early, np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8]
     )
-
-
-def _labelled(progress: Progress, label: str) -> Progress:
-    """``progress`` with ``label`` before each message (which data set the views are for)."""
-    return lambda event: progress(replace(event, message=f"{label}: {event.message}"))
 
 
 def _sha256(path: Path) -> str:

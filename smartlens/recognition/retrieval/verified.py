@@ -25,7 +25,7 @@ from ...progress import Progress, ProgressEvent, no_progress
 from ...synth.camera import Camera, CameraParams
 from ...vocabulary import RetrievalMode
 from ..local_features import Features, SiftExtractor
-from ..result import DetailHit, Recognition
+from ..result import DetailHit, Pose, Recognition
 from .cache import Arrays
 from .calibration import CALIBRATION_SEED, WHOLE_VIEW_SEEDS, CalibrationParams, artwork_data, check_every
 from .recognizer import RetrievalRecognizer
@@ -38,7 +38,9 @@ class GeometricParams:
     detail_side: int = 480  # ...and each detail's box again at this one
     detail_features: int = 300
     detail_margin: float = 0.15
-    query_side: int = 560  # 640 finds nothing more on the benchmark, at 1.6x the time
+    # 440 px: the accuracy of 560 (the benchmark's, and on small, steep and synthetic views) at
+    # ~0.7x its cost; 400 and below lose some of those views (see the README's profile table)
+    query_side: int = 440
     query_features: int = 800
     neighbours: int = 4
     ratio: float = 0.8
@@ -47,7 +49,7 @@ class GeometricParams:
     reproj_px: float = 5.0
     min_inliers: int = 12  # floor of every artwork's threshold
     flann_trees: int = 4
-    flann_checks: int = 32
+    flann_checks: int = 16  # 32 costs ~6 ms more a frame for no measured gain
     pca_dims: int = 64  # descriptors projected to this many dimensions (0: keep 128)
     detail_visible: float = 0.6  # a detail is reported when this much of it is in the frame...
     detail_area: float = 0.004  # ...and it covers this much of the frame
@@ -165,7 +167,8 @@ class Candidate:
     votes: int
     inliers: int = 0
     H: np.ndarray | None = None
-    src: np.ndarray | None = None  # inlier points in artwork pixels
+    src: np.ndarray | None = None  # inlier points in artwork pixels...
+    dst: np.ndarray | None = None  # ...and in the frame
 
 
 class GeometricMatcher:
@@ -209,7 +212,7 @@ class GeometricMatcher:
                 )
                 if H is not None and mask is not None:
                     inl = mask.ravel().astype(bool)
-                    cand.H, cand.inliers, cand.src = H, int(inl.sum()), src[inl]
+                    cand.H, cand.inliers, cand.src, cand.dst = H, int(inl.sum()), src[inl], dst[inl]
             out.append(cand)
         return sorted(out, key=lambda c: -c.inliers)
 
@@ -375,6 +378,7 @@ class VerifiedRetrieval(RetrievalRecognizer):
 
     def prepare(self) -> None:
         self.matcher = GeometricMatcher(self.index, self.params)
+        self._artwork_number = {a: i for i, a in enumerate(self.index.artwork_ids)}
 
     def match(self, frame: np.ndarray) -> Recognition:
         size = (frame.shape[1], frame.shape[0])
@@ -384,12 +388,26 @@ class VerifiedRetrieval(RetrievalRecognizer):
                 continue
             if not self.matcher.plausible(cand, size):
                 continue
-            w, h = self.index.sizes[cand.artwork]
-            corners = project_quad(cand.H, (0, 0, w, h))
-            quad = None if corners is None else [(float(x), float(y)) for x, y in corners]
-            details = [DetailHit(i, s, b) for i, s, b in self.matcher.details(cand, size)]
             thr = float(self.index.thresholds[cand.artwork])
-            return Recognition(
-                self.index.artwork_ids[cand.artwork], cand.inliers / (cand.inliers + thr), details, quad=quad
-            )
+            rec = self._placed(cand, size, cand.inliers / (cand.inliers + thr))
+            w, h = self.index.sizes[cand.artwork]
+            rec.pose = Pose(cand.H, (int(w), int(h)), cand.src, cand.dst)  # type: ignore[arg-type]
+            return rec
         return Recognition(None)
+
+    def at_pose(self, artwork: str, pose: Pose, frame_size: tuple[int, int], score: float) -> Recognition:
+        """The artwork's outline and visible details at ``pose`` (a tracked one), by the same rules
+        as a recognition: what the lens draws between full recognitions."""
+        a = self._artwork_number[artwork]
+        cand = Candidate(a, 0, len(pose.artwork_points), pose.H, pose.artwork_points, pose.frame_points)
+        rec = self._placed(cand, frame_size, score)
+        rec.pose, rec.method = pose, f"{self.method}/{self.mode}"
+        return rec
+
+    def _placed(self, cand: Candidate, size: tuple[int, int], score: float) -> Recognition:
+        assert cand.H is not None
+        w, h = self.index.sizes[cand.artwork]
+        corners = project_quad(cand.H, (0, 0, w, h))
+        quad = None if corners is None else [(float(x), float(y)) for x, y in corners]
+        details = [DetailHit(i, s, b) for i, s, b in self.matcher.details(cand, size)]
+        return Recognition(self.index.artwork_ids[cand.artwork], score, details, quad=quad)

@@ -1,0 +1,167 @@
+"""What every studio page shares: the settings (read once per server process), the chosen guide,
+and small widgets (errors shown as messages, the job panel)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from smartlens.config import Settings, load_settings
+from smartlens.errors import USER_ERRORS
+from smartlens.escaping import plain
+from smartlens.guide import GuideRef, list_guides, load_guide
+
+
+@st.cache_resource
+def settings() -> Settings:
+    """The studio's settings (the apps and the CLI are the only readers of the environment)."""
+    return load_settings()
+
+
+def show_error(exc: Exception) -> None:
+    """A user error as a message (guide texts inside it are shown as typed, never as markup)."""
+    st.error(plain(str(exc)))
+
+
+def saved(action: Callable[..., Any], *args: Any, message: str = "Saved") -> bool:
+    """Run an edit; show its error instead of crashing (nothing is saved when it fails)."""
+    try:
+        action(*args)
+    except USER_ERRORS as exc:
+        show_error(exc)
+        return False
+    st.session_state["toast"] = message
+    return True
+
+
+def toast() -> None:
+    """Show the message an edit left before its page reran."""
+    if msg := st.session_state.pop("toast", None):
+        st.toast(msg)
+
+
+def guide_names() -> list[str]:
+    return list_guides(settings())
+
+
+def current_guide(required: bool = True) -> GuideRef | None:
+    """The guide chosen in the sidebar, read fresh from disk (None, or the page stops, if none)."""
+    names = guide_names()
+    ss = st.session_state
+    if not names:
+        if required:
+            st.info("No guide yet: create one on the **Guide** page.")
+            st.stop()
+        return None
+    if ss.get("guide") not in names:
+        ss.guide = ss.get("start_guide") if ss.get("start_guide") in names else names[0]
+    with st.sidebar:
+        st.selectbox("Guide", names, key="guide")
+    try:
+        ref = load_guide(ss.guide, settings())
+    except USER_ERRORS as exc:
+        show_error(exc)
+        st.stop()
+        return None
+    # A button pressed now acts on the page as it was drawn in the previous run: edits are made
+    # against that copy, so one saved meanwhile by another curator is refused, not overwritten.
+    drawn = ss.get("_drawn_ref")
+    ss["_edit_base"] = drawn if drawn is not None and drawn.root == ref.root else ref
+    ss["_drawn_ref"] = ref
+    return ref
+
+
+def edit_base(ref: GuideRef) -> GuideRef:
+    """The guide as the curator saw it when they pressed the button (the previous run's copy);
+    edits of an artwork someone else saved since are then refused with a clear message."""
+    base = st.session_state.get("_edit_base")
+    return base if base is not None and base.root == ref.root else ref
+
+
+def language(ref: GuideRef) -> str:
+    """The language the curator edits texts in (chosen in the sidebar)."""
+    langs = ref.guide.languages
+    if st.session_state.get("lang") not in langs:
+        st.session_state.lang = ref.guide.default_language
+    with st.sidebar:
+        return st.selectbox("Editing language", langs, key="lang")
+
+
+def view_counts(per_image: int, negatives: int) -> dict[str, int]:
+    """Training and held-out view counts, the held-out ones in the defaults' proportions
+    (80 -> 8, 400 -> 100): the views page and the train page ask for the same views."""
+    return {
+        "per_image": int(per_image),
+        "negatives": int(negatives),
+        "val_per_image": max(2, round(per_image / 10)),
+        "val_negatives": max(4, round(negatives / 4)) if negatives else 0,
+    }
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(seconds)
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+def job_panel(guide: str, kind: str, chart: bool = False, limit: int = 5) -> None:
+    """The guide's jobs of one kind, as they are on disk (refreshed every 2 s while one runs)."""
+    from smartlens.jobs import cancel_job, list_jobs
+
+    @st.fragment(run_every=2)
+    def panel() -> None:
+        jobs = list_jobs(settings(), guide, kind)[:limit]
+        # a job seen running that has ended changes more than this panel (a new model to publish,
+        # views to train on): the whole page is drawn again
+        seen = st.session_state.setdefault("running_jobs", set())
+        running = {j.id for j in jobs if j.running}
+        ended = {j.id for j in jobs if not j.running} & seen
+        seen.difference_update(ended)
+        seen.update(running)
+        if ended:
+            st.rerun()
+        if not jobs:
+            st.caption("No job of this kind yet.")
+        for job in jobs:
+            s = job.status
+            head = f"**{job.state}** · started {time.strftime('%d %b %H:%M', time.localtime(s.created))}"
+            head += f" · {duration(job.seconds)}"
+            with st.container(border=True):
+                st.markdown(head)
+                if job.running:
+                    left = duration(job.seconds_left)
+                    st.progress(s.fraction, text=f"{plain(s.message)} — about {left} left")
+                    if st.button("Cancel", key=f"cancel-{job.id}"):
+                        cancel_job(job.id, settings(), grace_s=5)
+                        st.rerun()
+                shown = {k: v for k, v in s.metrics.items() if k not in ("done", "total")}
+                if shown:
+                    st.caption(" · ".join(f"{k} {v}" for k, v in shown.items()))
+                if chart:
+                    curve = training_curve(job.progress_lines())
+                    if not curve.empty:
+                        st.line_chart(curve, x="epoch", y=[c for c in curve.columns if c != "epoch"])
+                if s.error:
+                    st.error(plain(s.error.splitlines()[-1] if s.error.strip() else s.error))
+                if job.state in ("failed", "cancelled"):
+                    with st.expander("Log"):
+                        st.code(job.log_tail(), language=None)
+
+    panel()
+
+
+def training_curve(lines: list[dict]) -> pd.DataFrame:
+    """Loss and accuracy per epoch from a job's progress lines."""
+    rows = []
+    for line in lines:
+        m = line.get("metrics") or {}
+        msg = str(line.get("message", ""))
+        if line.get("stage") == "training" and msg.startswith("epoch ") and m:
+            epoch = int(msg.split()[1].split("/")[0])
+            rows.append({"epoch": epoch, **{k: v for k, v in m.items() if k in ("loss", "val_accuracy")}})
+    return pd.DataFrame(rows)

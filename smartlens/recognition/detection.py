@@ -1,0 +1,165 @@
+"""The detection method: the SSD detector finds each class's most probable box in the frame.
+
+One compiled call per frame gives, for every class (each artwork as a whole, each detail), its
+best box and score; a class counts above its calibrated threshold. The artwork is the one with
+the strongest evidence, its own box or one of its details' (a close-up shows no outline), and
+its details are reported with their boxes in frame pixels.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..config import Settings
+from ..errors import UserError
+from ..geometry import Box
+from ..guide import GuideRef, fingerprint
+from ..imaging import as_bgr
+from ..model_store import latest_model, read_info, read_model_json
+from ..vocabulary import Method
+from .result import DetailHit, Recognition
+
+log = logging.getLogger("smartlens.detection")
+
+
+def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Callable:
+    """One ``tf.function`` with a fixed signature: a (1, S, S, 3) float frame in, each class's best
+    score (C+1,) and box (C+1, 4, normalised corners) out; decoding and softmax run in the graph."""
+    import tensorflow as tf
+
+    from ..detection.encoding import decode_tf
+
+    anchor_t = tf.constant(anchors, tf.float32)
+
+    @tf.function(input_signature=[tf.TensorSpec([1, input_size, input_size, 3], tf.float32)])
+    def call(x):
+        out = model(x, training=False)[0]  # type: ignore[operator]
+        probs = tf.nn.softmax(out[:, 4:])
+        best = tf.argmax(probs, axis=0, output_type=tf.int32)
+        boxes = tf.gather(decode_tf(out[:, :4], anchor_t), best)
+        return tf.reduce_max(probs, axis=0), boxes
+
+    def run(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        scores, boxes = call(x)
+        return scores.numpy(), boxes.numpy()
+
+    return run
+
+
+class DetectionRecognizer:
+    """A trained detection model behind the common interface."""
+
+    method = Method.DETECTION
+
+    def __init__(self, model_dir: Path, settings: Settings, ref: GuideRef | None = None):
+        import keras
+
+        from ..detection.anchors import levels_from_json, make_anchors
+
+        self.model_dir = Path(model_dir)
+        self.settings = settings
+        self.info = read_info(self.model_dir)
+        self.classes: list[str] = read_model_json(self.model_dir, "classes.json", list)
+        thresholds = read_model_json(self.model_dir, "thresholds.json", dict)
+        try:
+            self.thresholds = np.array([float(thresholds[c]) for c in self.classes], np.float32)
+            self.size = int(self.info["input_size"])
+            self.anchors = make_anchors(self.size, levels_from_json(self.info["anchors"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(
+                f"{self.model_dir}: damaged model folder ({exc!r} in thresholds.json or info.json); "
+                "remove this folder or train again"
+            ) from None
+        self.stale = ref is not None and self.info.get("guide_fingerprint") != fingerprint(
+            ref.guide, ref.root, visual_only=True
+        )
+        if self.stale and ref is not None:
+            log.warning(
+                "model %s was trained on an older version of guide '%s': retrain to include changes",
+                self.model_dir.name,
+                ref.guide.name,
+            )
+        known = None if ref is None else {a.id for a in ref.guide.artworks}
+        # classes of artworks no longer in the guide are never reported; column 0 is background
+        self._usable = np.array(
+            [i > 0 and (known is None or c.split("/")[0] in known) for i, c in enumerate(self.classes)]
+        )
+        self._artworks = [i for i, c in enumerate(self.classes) if i > 0 and "/" not in c]
+        self._details = {
+            a: [i for i, c in enumerate(self.classes) if c.startswith(self.classes[a] + "/")]
+            for a in self._artworks
+        }
+        self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
+        self._call = compiled_detector(self.model, self.anchors, self.size)
+        self._call(np.zeros((1, self.size, self.size, 3), np.float32))  # trace now, not on a visitor's frame
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, ref: GuideRef, settings: Settings, model: str | Path | None = None) -> DetectionRecognizer:
+        """The given model folder, or the newest detection model for the guide."""
+        path = Path(model) if model else latest_model(ref.guide.name, Method.DETECTION, settings)
+        return cls(path, settings, ref)
+
+    def best_boxes(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each class's best score (C+1,) and box (C+1, 4) as (x0, y0, x1, y1) in frame pixels."""
+        frame = as_bgr(frame)
+        h, w = frame.shape[:2]
+        x = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_AREA)[None, :, :, ::-1]
+        with self._lock:
+            scores, boxes = self._call(x.astype(np.float32))
+        boxes = np.clip(boxes * np.array([w, h, w, h], np.float32), 0, [w, h, w, h])
+        return scores * self._usable, boxes
+
+    def boxes(self, frame: np.ndarray, min_score: float | None = None) -> list[tuple[str, float, Box]]:
+        """(class name, score, (x, y, w, h) in frame pixels) of each class whose best box passes
+        ``min_score`` (default: the class's calibrated threshold), best first."""
+        scores, boxes = self.best_boxes(frame)
+        thr = self.thresholds if min_score is None else np.full_like(self.thresholds, min_score)
+        found = [
+            (self.classes[c], float(scores[c]), _xywh(boxes[c]))
+            for c in np.flatnonzero((scores >= thr) & self._usable)
+        ]
+        return sorted(found, key=lambda f: -f[1])
+
+    def recognize(self, frame: np.ndarray) -> Recognition:
+        """The artwork with the strongest box (its own or a detail's) and its details."""
+        t0 = time.perf_counter()
+        scores, boxes = self.best_boxes(frame)
+        accepted = (scores >= self.thresholds) & self._usable
+        best, evidence = None, 0.0
+        for a in self._artworks:
+            seen = [scores[i] for i in [a, *self._details[a]] if accepted[i]]
+            if seen and max(seen) > evidence:
+                best, evidence = a, float(max(seen))
+        result = Recognition(None, method=self.method)
+        if best is not None:
+            details = [
+                DetailHit(self.classes[i].split("/", 1)[1], float(scores[i]), _xywh(boxes[i]))
+                for i in self._details[best]
+                if accepted[i]
+            ]
+            quad = None
+            if accepted[best]:
+                x0, y0, x1, y1 = (float(v) for v in boxes[best])
+                quad = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+            result = Recognition(
+                self.classes[best],
+                evidence,
+                sorted(details, key=lambda d: -d.score),
+                method=self.method,
+                quad=quad,
+            )
+        result.ms = (time.perf_counter() - t0) * 1000
+        return result
+
+
+def _xywh(corners: np.ndarray) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in corners)
+    return x0, y0, x1 - x0, y1 - y0

@@ -1,0 +1,76 @@
+"""Real negative pictures: what a museum camera sees when it is not on a guide artwork.
+
+Procedural negatives (walls, rooms, generated pictures) are unlike what a visitor's phone
+mostly frames between artworks: other real paintings, the rooms, people. Curators put such
+photos in the guide's ``negatives/`` folder (photos of the rooms, other works of the
+collection); more folders can be named at training time (``train --negatives-dir DIR``).
+Both learned methods train their reject class and calibrate their thresholds on them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..errors import UserError
+from ..guide import GuideRef
+from ..imaging import DEFAULT_LIMITS, ImageLimits, image_size
+
+#: The folder of a guide where curators put their negative pictures.
+NEGATIVES_DIR = "negatives"
+#: Picture files looked for (by suffix, case-insensitive).
+SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
+
+
+def negatives_dir(ref: GuideRef) -> Path:
+    """``<guide root>/negatives/``: the curators' negative pictures (may not exist)."""
+    return ref.root / NEGATIVES_DIR
+
+
+def _pictures_in(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.suffix.lower() in SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def negative_pictures(
+    ref: GuideRef, extra_dirs: Iterable[Path | str] = (), limits: ImageLimits = DEFAULT_LIMITS
+) -> list[Path]:
+    """Every picture of the guide's ``negatives/`` folder and of ``extra_dirs``, sorted, without
+    repeats. Each is checked through the one image reader's header check, so a file that cannot
+    be used is refused here with its name, not half-way through a training run."""
+    folders = [negatives_dir(ref)] + [Path(d) for d in extra_dirs]
+    found: list[Path] = []
+    for i, folder in enumerate(folders):
+        if not folder.is_dir():
+            if i == 0:
+                continue  # a guide without curator negatives
+            raise UserError(f"negatives folder {folder} does not exist")
+        found += _pictures_in(folder)
+    unique = sorted({p.resolve() for p in found})
+    for p in unique:
+        image_size(p, limits)  # raises an ImageError (a UserError) naming the file
+    return unique
+
+
+def split_pictures(pictures: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+    """(pictures for training, pictures for the held-out check): with three or more, every fourth
+    one (at least one) is kept for calibration only, so thresholds are set on real pictures the
+    model never trained on; with fewer, both use all of them (different views of each)."""
+    pictures = list(pictures)
+    if len(pictures) < 3:
+        return pictures, pictures
+    held = pictures[1::4]
+    return [p for p in pictures if p not in held], held
+
+
+def pictures_key(pictures: Iterable[Path]) -> list[list]:
+    """What identifies a set of pictures for caching views made of them: name, size, mtime."""
+    out = []
+    for p in pictures:
+        st = Path(p).stat()
+        out.append([str(p), st.st_size, st.st_mtime_ns])
+    return out

@@ -1,0 +1,353 @@
+"""A curator's whole path in headless Chromium, on real servers and real processes: log in to the
+studio, create a guide, upload a painting, draw a box on the canvas with the mouse, name it,
+save, make training views, train a small classifier within its budget, publish it; then the
+lens, started without a method, shows that painting (a fake camera) with its new detail.
+Screenshots are saved under the test's tmp_path (their paths are printed)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from smartlens.bench.browser import browser, free_port, start_camera, write_y4m
+from smartlens.config import Settings
+from smartlens.imaging import read_image
+
+from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    needs_paintings,
+    needs_embedder,
+    pytest.mark.skipif(
+        not (shutil.which("chromium") and shutil.which("chromedriver")),
+        reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
+    ),
+]
+
+PASSWORD = "staff only 7"
+GUIDE = "curator-test"
+PAINTING = "girl-with-a-pearl-earring"
+TURBAN = (144, 101, 216, 148)  # the turban's box in the painting's pixels (artworks.json)
+TITLE = "Girl with a Pearl Earring (studio)"
+DETAIL = "The blue turban"
+BUDGET_MINUTES = 1.0
+
+
+def start_server(
+    cmd: list[str], port: int, env: dict[str, str], log: Path, timeout: float = 150
+) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{cmd[3]} ended: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise AssertionError(f"{cmd[3]} did not start: {log.read_text()[-2000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, 15)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+
+
+class Curator:
+    """The few gestures a curator makes, each waiting for the page to answer."""
+
+    def __init__(self, driver, shots: Path) -> None:
+        self.d, self.shots = driver, shots
+
+    def wait(self, condition, timeout: float, what: str):
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.3).until(condition)
+        except Exception:
+            path = self.shots / f"failed-{what.replace(' ', '-')}.png"
+            self.d.save_screenshot(str(path))
+            raise AssertionError(f"timed out waiting for {what} (screenshot {path})") from None
+
+    def text(self) -> str:
+        from selenium.webdriver.common.by import By
+
+        try:
+            return self.d.find_element(By.TAG_NAME, "body").text
+        except Exception:  # the page is being redrawn
+            return ""
+
+    def sees(self, words: str, timeout: float = 60) -> None:
+        self.wait(lambda d: words in self.text(), timeout, repr(words)[:40])
+
+    def field(self, label: str, timeout: float = 30):
+        from selenium.webdriver.common.by import By
+
+        css = f'input[aria-label="{label}"], textarea[aria-label="{label}"]'
+        return self.wait(
+            lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()], timeout, label
+        )[0]
+
+    def type(self, label: str, text: str, commit: bool = False) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        el = self.field(label)
+        el.click()
+        el.send_keys(Keys.CONTROL, "a")
+        el.send_keys(Keys.DELETE)
+        el.send_keys(text)
+        if commit:  # outside a form a widget's value goes to the server when it loses focus
+            el.send_keys(Keys.TAB)
+            time.sleep(1.0)
+
+    def press(self, label: str, timeout: float = 30) -> None:
+        from selenium.webdriver.common.by import By
+
+        def enabled(d):
+            return [
+                b
+                for b in d.find_elements(By.TAG_NAME, "button")
+                if b.text.strip() == label and b.is_enabled()
+            ]
+
+        self.wait(enabled, timeout, f"button {label}")[0].click()
+
+    def page(self, title: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        links = self.wait(
+            lambda d: [
+                a
+                for a in d.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+                if a.text.strip().endswith(title)
+            ],
+            30,
+            f"the {title} page",
+        )
+        links[0].click()
+        self.wait(
+            lambda d: title in [h.text for h in d.find_elements(By.TAG_NAME, "h2")], 60, f"{title} header"
+        )
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.d.save_screenshot(str(path))
+        print(f"screenshot: {path}")
+        return path
+
+
+def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from smartlens.guide import load_guide
+    from smartlens.jobs import list_jobs
+    from smartlens.publish import read_published
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    settings = Settings(
+        home=ROOT,
+        data_dir=tmp_path / "data",
+        models_dir=tmp_path / "models",
+        offline=True,
+        keras_home=tmp_path / "keras",
+        weights=EMBEDDER,
+    )
+    env = {
+        **os.environ,
+        **TEST_ENV,
+        "SMARTLENS_DATA": str(settings.data),
+        "SMARTLENS_MODELS": str(settings.models),
+        "KERAS_HOME": str(settings.keras_home),
+        "SMARTLENS_WEIGHTS": str(EMBEDDER),
+        "SMARTLENS_STUDIO_PASSWORD": PASSWORD,
+    }
+    painting = PAINTINGS / f"{PAINTING}.jpg"
+    y4m = write_y4m(tmp_path / "camera.y4m", read_image(painting))
+    studio_port, lens_port = free_port(), free_port()
+    t0 = time.monotonic()
+    studio = start_server(
+        [sys.executable, "-m", "smartlens", "studio", "--address", "127.0.0.1", "--port", str(studio_port)],
+        studio_port,
+        env,
+        tmp_path / "studio.log",
+    )
+    lens = None
+    driver = browser(y4m)
+    driver.set_window_size(1400, 1300)
+    c = Curator(driver, shots)
+    timings: dict[str, float] = {}
+    try:
+        # --- log in, create a guide, upload the painting and give it a title --------------------
+        driver.get(f"http://127.0.0.1:{studio_port}/")
+        c.type("Staff password", "wrong")
+        c.press("Log in")
+        c.sees("Wrong password.")
+        c.type("Staff password", PASSWORD)
+        c.press("Log in")
+        c.sees("Create the guide")
+        c.type("Name (letters, digits, dashes)", GUIDE)
+        c.type("Title", "Curator test museum")
+        c.type("Languages (comma separated, the first is the default)", "en")
+        c.press("Create the guide")
+        c.sees(f"Guide '{GUIDE}' created")
+        c.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "input[type='file']"), 30, "the uploader")
+        driver.find_element(By.CSS_SELECTOR, "input[type='file']").send_keys(str(painting))
+        c.sees("KB", 30)  # the uploaded file is listed with its size
+        c.press("Add these pictures")
+        c.sees(f"Added 1 artwork(s): {PAINTING}", 60)
+        driver.find_element(By.XPATH, f"//summary[contains(., '{PAINTING}')]").click()
+        c.type("Title (en)", TITLE)
+        c.press("Save texts (en)")
+        c.wait(
+            lambda d: load_guide(GUIDE, settings).guide.artworks[0].title == {"en": TITLE},
+            30,
+            "the title saved",
+        )
+        c.shot("1-guide")
+
+        # --- draw a box round the turban with the mouse, name it, save ---------------------------
+        c.page("Annotate details")
+        c.type("Label for the next box", "turban", commit=True)
+        host = c.wait(
+            lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid='stBidiComponentIsolated']"),
+            60,
+            "the canvas",
+        )[0]
+        canvas = c.wait(
+            lambda d: host.shadow_root.find_elements(By.CSS_SELECTOR, "canvas.upper-canvas"), 30, "canvas"
+        )[0]
+        art = load_guide(GUIDE, settings).guide.artworks[0]
+        scale = canvas.size["width"] / art.width
+        x, y, w, h = (v * scale for v in TURBAN)
+        cx, cy = canvas.size["width"] / 2, canvas.size["height"] / 2
+        drag = (
+            ActionChains(driver)
+            .move_to_element_with_offset(canvas, int(x - cx), int(y - cy))
+            .click_and_hold()
+        )
+        for _ in range(4):  # a few steps, as a hand drags
+            drag = drag.move_by_offset(int(w / 4), int(h / 4))
+        drag.release().perform()
+        c.field("name (en)", 60)
+        c.type("name (en)", DETAIL)
+        c.type("text (en)", "Ultramarine, the most precious blue of its day.")
+        time.sleep(1.0)
+        c.press("Save details")
+        c.wait(lambda d: load_guide(GUIDE, settings).guide.artworks[0].details, 30, "the detail saved")
+        det = load_guide(GUIDE, settings).guide.artworks[0].details[0]
+        assert det.id == "turban" and det.name == {"en": DETAIL}, det
+        # the box is in the painting's pixels, where it was drawn (a few pixels of mouse rounding)
+        assert all(abs(a - b) <= 4 / scale + 2 for a, b in zip(det.box, TURBAN)), (det.box, TURBAN)
+        c.shot("2-annotated")
+
+        # --- training views, then a small classifier within its budget, then publish -------------
+        c.page("Training views")
+        c.type("Views per artwork (and per detail)", "16", commit=True)
+        c.type("Views with no artwork", "32", commit=True)
+        c.press("Make the training views")
+        c.wait(
+            lambda d: (j := list_jobs(settings, GUIDE, "views")) and j[0].state == "done", 180, "the views"
+        )
+        timings["views"] = list_jobs(settings, GUIDE, "views")[0].seconds
+        c.sees("done")
+        c.shot("3-views")
+
+        c.page("Train and publish")
+        c.type("Time budget (minutes, views included)", str(BUDGET_MINUTES))
+        c.type("Views per artwork (and per detail)", "16")
+        c.type("Views with no artwork", "32")
+        c.press("Start training")
+        c.wait(lambda d: list_jobs(settings, GUIDE, "train"), 30, "the training job")
+        job = c.wait(
+            lambda d: (j := list_jobs(settings, GUIDE, "train")[0]) and not j.running and j,
+            BUDGET_MINUTES * 60 + 180,
+            "the training's end",
+        )
+        assert job.state == "done", (job.status, job.log_tail())
+        timings["training"] = job.seconds
+        assert job.seconds <= BUDGET_MINUTES * 60 + 60  # the budget, views included, plus a minute
+        model = job.status.result["model"]
+        info = json.loads((settings.models / GUIDE / model / "info.json").read_text())
+        made = list_jobs(settings, GUIDE, "views")[0].status.result
+        assert info["views"]["train"] == made["views"] and info["views"]["held_out"] == made["held_out"]
+        c.sees("done ·", 60)
+        c.shot("4-trained")
+
+        def model_offered(d):
+            # the page redraws itself when the job ends: then the new model is offered for publishing
+            from selenium.webdriver.common.keys import Keys
+
+            box = d.find_element(By.XPATH, "//*[@data-testid='stSelectbox'][.//*[contains(., 'Publish')]]")
+            box.find_element(By.CSS_SELECTOR, "[role='combobox']").click()
+            time.sleep(0.5)
+            options = [o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == model]
+            if not options:
+                box.find_element(By.CSS_SELECTOR, "[role='combobox']").send_keys(Keys.ESCAPE)
+                time.sleep(1.5)
+            return options
+
+        c.wait(model_offered, 60, "the model offered")[0].click()
+        c.press("Publish")
+        c.wait(
+            lambda d: (p := read_published(GUIDE, settings)) is not None and p.model == model, 30, "published"
+        )
+        c.sees(f"Published: classification {model}", 30)
+        c.shot("5-published")
+        timings["studio"] = time.monotonic() - t0
+
+        # --- the lens, started without a method, follows what was published ----------------------
+        lens = start_server(
+            [
+                sys.executable,
+                "-m",
+                "smartlens",
+                "lens",
+                "--guide",
+                GUIDE,
+                "--port",
+                str(lens_port),
+                "--address",
+                "127.0.0.1",
+            ],
+            lens_port,
+            env,
+            tmp_path / "lens.log",
+        )
+        assert "method classification" in (tmp_path / "lens.log").read_text()
+        t_lens = time.monotonic()
+        driver.get(f"http://127.0.0.1:{lens_port}/")
+        start_camera(driver)
+        c.sees(TITLE, 180)  # the model loads, WebRTC connects, frames arrive (slow on a busy machine)
+        timings["lens recognition"] = time.monotonic() - t_lens
+        c.sees(DETAIL, 30)  # the new detail's chip on the artwork's card
+        c.shot("6-lens")
+    finally:
+        driver.quit()
+        stop(studio)
+        if lens is not None:
+            stop(lens)
+    print(
+        "\n"
+        + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
+        + f"; total {time.monotonic() - t0:.0f} s"
+    )

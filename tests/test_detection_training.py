@@ -1,0 +1,138 @@
+"""A tiny detector trains end to end, saves, reloads and predicts boxes in frame pixels; annotate
+turns a model's boxes (or another guide's retrieval) into proposals marked automatic.
+
+Slow: TensorFlow builds and trains a MobileNetV3 detector (minutes on a shared 2-core machine).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from smartlens.guide import load_guide, save_guide
+from smartlens.guide.formats.paintings import import_paintings
+from smartlens.guide.proposals import accept, propose_from_retrieval, read_proposals
+from smartlens.imaging import read_image
+
+from conftest import PAINTINGS, ROOT, TEST_ENV, needs_paintings
+
+pytestmark = [pytest.mark.slow, needs_paintings]
+
+
+def _guide(settings, name: str, n: int, details: bool = True):
+    imp = import_paintings(PAINTINGS, name)
+    imp.guide.artworks = imp.guide.artworks[:n]
+    if not details:
+        for a in imp.guide.artworks:
+            a.details = []
+    used = {a.image for a in imp.guide.artworks}
+    return save_guide(
+        imp.guide, settings.guides / name, files={k: v for k, v in imp.files.items() if k in used}
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    import dataclasses
+
+    from smartlens.training.detection import DetectorParams, train_detector
+
+    from conftest import SESSION_SETTINGS
+
+    tmp = tmp_path_factory.mktemp("det")
+    settings = dataclasses.replace(SESSION_SETTINGS, data_dir=tmp / "data", models_dir=tmp / "models")
+    ref = _guide(settings, "tiny", 2)
+    params = DetectorParams(
+        epochs=1,
+        per_image=2,
+        val_per_image=1,
+        negatives=4,
+        val_negatives=2,
+        input_size=96,
+        batch_size=8,
+        workers=1,
+    )
+    return ref, settings, train_detector(ref, settings, params)
+
+
+def test_tiny_model_trains_saves_reloads_and_predicts_boxes(trained):
+    from smartlens.recognition import load_recognizer
+    from smartlens.training.detection import class_names
+
+    ref, settings, result = trained
+    folder = result.model_dir
+    assert folder.parent.name == "tiny" and folder.name.startswith("detection-")
+    for name in ("model.keras", "classes.json", "thresholds.json", "metrics.json", "info.json"):
+        assert (folder / name).is_file(), name
+    info = json.loads((folder / "info.json").read_text())
+    assert info["method"] == "detection" and info["guide_fingerprint"] and "weights" in info
+    classes = json.loads((folder / "classes.json").read_text())
+    assert classes == class_names(ref) and classes[1:3] == [a.id for a in ref.guide.artworks]
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert set(metrics["held_out"]["per_class_ap"]) == set(classes[1:])
+    assert len(metrics["history"]["train loss"]) == 1 and "map50" in metrics["held_out"]
+
+    rec = load_recognizer(ref, settings, "detection", model=str(folder))
+    frame = cv2.resize(read_image(ref.path(ref.guide.artworks[0].image)), (640, 480))
+    found = rec.boxes(frame, min_score=0.0)  # every class's best box, however unsure
+    assert len(found) == len(classes) - 1
+    for _, score, (x, y, w, h) in found:
+        assert 0 <= score <= 1 and x >= 0 and y >= 0 and x + w <= 640.01 and y + h <= 480.01 and w > 0 < h
+    r = rec.recognize(frame)
+    assert r.method == "detection" and r.ms > 0
+    assert r.artwork is None or r.artwork in classes  # a one-epoch model mostly refuses
+
+
+def test_annotate_writes_proposals_marked_automatic(trained, tmp_path):
+    ref, settings, result = trained
+    env = {
+        **os.environ,
+        **TEST_ENV,
+        "SMARTLENS_DATA": str(settings.data),
+        "SMARTLENS_MODELS": str(settings.models),
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "smartlens",
+            "annotate",
+            "--guide",
+            str(ref.root),
+            "--model",
+            str(result.model_dir),
+        ]
+        + ["--min-score", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    proposals = read_proposals(ref)
+    assert proposals and all(
+        p.automatic and p.source == f"detection:{result.model_dir.name}" for p in proposals
+    )
+    assert f"{len(proposals)} proposal(s) saved" in out.stdout
+    p = proposals[0]
+    updated = accept(ref, p.id, settings)
+    art = updated.guide.artwork(p.artwork)
+    assert art.details[-1].box == tuple(int(round(v)) for v in p.box)
+    assert load_guide(ref.root, settings).guide.artwork(p.artwork).details[-1].id == art.details[-1].id
+
+
+def test_retrieval_of_another_guide_proposes_its_details(settings):
+    annotated = _guide(settings, "annotated", 1)
+    bare = _guide(settings, "bare", 1, details=False)
+    made = propose_from_retrieval(bare, annotated, settings)
+    truth = {d.id: np.array(d.box, float) for d in annotated.guide.artworks[0].details}
+    assert made and all(p.source == "retrieval:annotated" and p.automatic for p in made)
+    for p in made:  # the same picture: boxes land where the other guide has them
+        assert np.abs(np.array(p.box) - truth[p.label]).max() < 0.05 * annotated.guide.artworks[0].width

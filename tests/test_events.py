@@ -1,0 +1,297 @@
+"""The visitor-event store: many writers, readers and compactions at once; crashes; bad disks."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import signal
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from smartlens.analytics import store
+from smartlens.analytics.events import EventLog, read_events
+
+RATE = 800  # events per second per writer
+FLUSH_S = 0.5
+
+
+def _writer(folder: str, name: str, seconds: float, logged, segment_s: float, segment_bytes: int) -> None:
+    """Log RATE events/s named ``<name>-<n>``; ``logged`` counts them (read after a kill)."""
+    events = EventLog(
+        Path(folder), flush_every=FLUSH_S, segment_seconds=segment_s, segment_bytes=segment_bytes
+    )
+    t0, n = time.monotonic(), 0
+    while time.monotonic() - t0 < seconds:
+        due = int((time.monotonic() - t0) * RATE)
+        while n < due:
+            events.log("artwork_recognised", f"{name}-{n:07d}", guide="g", artwork="a", score=0.5)
+            n += 1
+            logged.value = n
+        time.sleep(0.005)
+    events.close()
+
+
+def _reader(folder: str, ready, stop, out) -> None:
+    """Read the whole store again and again: never a duplicate, never fewer events than before."""
+    import duckdb
+
+    from smartlens.analytics import stats
+
+    reads, problems, last = 0, [], 0
+    stats.figures(Path(folder), names=["summary"])  # imports done before the clock starts
+    ready.set()
+    while not stop.is_set():
+        try:
+            fig = store.with_snapshot(
+                Path(folder),
+                lambda con, s: con.execute(
+                    f"SELECT count(*), count(DISTINCT session) FROM ({store.union_sql(s.parquet, s.jsonl)})"
+                ).fetchone(),
+            )
+            stats.figures(Path(folder), names=["summary", "funnel"])
+        except duckdb.Error as exc:
+            problems.append(f"read failed: {exc}")
+            continue
+        total, distinct = fig
+        if total != distinct:
+            problems.append(f"{total - distinct} duplicated events")
+        if total < last:
+            problems.append(f"events went missing: {last} -> {total}")
+        last = total
+        reads += 1
+    out.put((reads, problems))
+    print(f"reader: {reads} consistent reads of the whole store")
+
+
+def _sequences(folder: Path) -> dict[str, list[int]]:
+    seq: dict[str, list[int]] = {}
+    for e in read_events(folder):
+        name, n = e["session"].rsplit("-", 1)
+        seq.setdefault(name, []).append(int(n))
+    return {k: sorted(v) for k, v in seq.items()}
+
+
+def test_two_writers_a_reader_compactions_and_a_kill(tmp_path):
+    """Every event written is read exactly once, while segments rotate, convert and merge, and
+    a SIGKILLed writer loses at most its unflushed buffer."""
+    ctx = mp.get_context("spawn")
+    folder = tmp_path / "events"
+    a_n, b_n = ctx.Value("q", 0), ctx.Value("q", 0)
+    results, ready, stop = ctx.Queue(), ctx.Event(), ctx.Event()
+    a = ctx.Process(target=_writer, args=(str(folder), "a", 5.0, a_n, 0.7, 40_000))
+    b = ctx.Process(target=_writer, args=(str(folder), "b", 60.0, b_n, 600.0, 1 << 30))
+    reader = ctx.Process(target=_reader, args=(str(folder), ready, stop, results))
+    for p in (a, b, reader):
+        p.start()
+    t0 = time.monotonic()
+    while not (a_n.value and b_n.value and ready.is_set()) and time.monotonic() - t0 < 60:  # start-up
+        time.sleep(0.05)
+    compactions = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 3.5:  # compactions race with the writers' own conversions
+        time.sleep(0.4)
+        compactions.append(store.compact(folder))
+    os.kill(b.pid, signal.SIGKILL)
+    killed_at = b_n.value
+    b.join(10)
+    a.join(30)
+    stop.set()
+    reads, problems = results.get(timeout=60)
+    reader.join(10)
+    assert a.exitcode == 0 and b.exitcode == -signal.SIGKILL
+    assert problems == [] and reads >= 3
+    assert sum(c.merged for c in compactions) >= 4, compactions
+
+    def check() -> None:
+        seq = _sequences(folder)
+        assert seq["a"] == list(range(a_n.value))  # all of the cleanly closed writer, once each
+        kept = seq["b"]
+        assert kept == list(range(len(kept)))  # a prefix, once each: nothing after a gap
+        lost = killed_at - len(kept)
+        assert 0 <= lost <= RATE * 1.0, f"{lost} events lost at the kill"
+
+    check()
+    # a rotated and converted its segments all along; b's last segment was still open when it was
+    # killed: compactions left it alone while b lived and take it now that b is dead
+    assert len(list(folder.glob("*.jsonl"))) == 1
+    result = store.compact(folder)  # now the dead writer's segment is merged too
+    assert result.merged >= 1 and not list(folder.glob("*.jsonl"))
+    check()
+    assert store.compact(folder).output is None  # nothing left to do
+    check()
+    assert not list((folder / "writers").glob("*.lock"))  # no writer left behind
+
+
+def test_torn_line_is_skipped_and_superseded_files_are_read_once(tmp_path):
+    events = EventLog(tmp_path, flush_every=0.05)
+    for i in range(5):
+        events.log("session_start", f"s{i}", guide="g", language="en")
+    events.flush()
+    segment = next(tmp_path.glob("*.jsonl"))
+    with open(segment, "ab") as fh:  # what a kill in the middle of a write leaves
+        fh.write(b'{"ts":"2024-01-01 10:00:00","session":"torn","ty')
+    assert [e["session"] for e in read_events(tmp_path)] == [f"s{i}" for i in range(5)]
+    # a conversion killed between its rename and its clean-up: both files on disk
+    os.kill(os.getpid(), 0)
+    events._stop.set()
+    events._thread.join()
+    with events._io:
+        os.close(events._fd)
+        events._fd = None
+    copy = segment.read_bytes()
+    store.convert_segment(tmp_path, segment)
+    segment.write_bytes(copy)
+    snap = store.snapshot(tmp_path)
+    assert snap.superseded == [segment] and len(read_events(tmp_path)) == 5
+    store.compact(tmp_path)
+    assert not segment.exists() and len(read_events(tmp_path)) == 5
+
+
+def test_a_crashed_writers_segment_is_merged_a_live_ones_is_not(tmp_path):
+    live = EventLog(tmp_path, flush_every=60)
+    live.log("session_start", "live1")
+    live.flush()
+    crashed = tmp_path / "wdead01-000001.jsonl"  # no lock held: its writer is gone
+    crashed.write_text(
+        '{"ts":"2024-05-01 10:00:00","session":"d1","type":"session_start"}\n'
+        '{"ts":"2024-05-01 10:00:01","session":"d2","type":"detail_opened","artwork":"a","detail":"face"}\n'
+        '{"ts":"2024-05-01 10:00:0'
+    )
+    result = store.compact(tmp_path)
+    assert result.merged == 1 and result.events == 2 and not crashed.exists()
+    assert len(list(tmp_path.glob("w*.jsonl"))) == 1  # the live writer's segment, untouched
+    assert sorted(e["session"] for e in read_events(tmp_path)) == ["d1", "d2", "live1"]
+    live.close()
+    assert sorted(e["session"] for e in read_events(tmp_path)) == ["d1", "d2", "live1"]
+
+
+def test_unwritable_folder_is_reported(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    events = EventLog(blocker / "events", flush_every=0.05)  # its folder cannot exist
+    events.log("session_start", "s", guide="g")
+    events.flush()
+    status = events.status()
+    assert status.failed == 1 and status.written == 0 and not status.ok and "NotADirectory" in status.error
+    events.close()
+    health = store.health(blocker / "events")
+    assert not health.writable and "cannot be written" in health.problem
+
+    gone = tmp_path / "gone"
+    live = EventLog(gone, flush_every=0.05)
+    live.log("session_start", "s1")
+    live.flush()
+    with live._io:  # the folder disappears under a running writer (tests run as root: no chmod)
+        live._close_segment(convert=True)
+    live._converter_idle()
+    shutil.rmtree(gone)
+    gone.write_text("not a folder")
+    live.log("session_start", "s2")
+    live.flush()
+    assert live.status().failed == 1 and "File exists" in live.status().error
+    gone.unlink()
+    live.log("session_start", "s3")
+    live.flush()
+    assert live.status().ok and live.status().written == 2  # it recovers by itself
+    assert (gone / "writers" / f"{live.writer}.lock").exists()  # and is known to be alive again
+    live.close()
+    assert [e["session"] for e in read_events(gone)] == ["s3"]
+
+
+def test_full_disk_is_reported(tmp_path, monkeypatch):
+    """ENOSPC cannot be made for real here without a small file system; os.write raises it."""
+    import errno
+
+    from smartlens.analytics import events as events_module
+
+    log = EventLog(tmp_path, flush_every=60)
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(events_module.os, "write", full)
+    log.log("session_start", "s1")
+    log.flush()
+    monkeypatch.undo()
+    assert log.status().failed == 1 and "No space left" in log.status().error
+    log.log("session_start", "s2")
+    log.flush()
+    assert log.status().ok
+    log.close()
+    assert [e["session"] for e in read_events(tmp_path)] == ["s2"]
+
+
+def test_never_blocks_and_refuses_what_is_not_anonymous(tmp_path):
+    events = EventLog(tmp_path, flush_every=0.05, capacity=3)
+    events._stop.set()  # writer stopped: the queue fills up
+    events._thread.join()
+    t0 = time.perf_counter()
+    for _ in range(10):
+        events.log("session_start", "s")
+    assert time.perf_counter() - t0 < 0.05 and events.dropped == 7
+    events.log("session_start", "s", ip="10.0.0.1")
+    events.log("session_start", "s", artwork="I loved it, call me at 555")
+    events.log("detail_left", "s", dwell_s=float("nan"))
+    events.log("bogus", "s")
+    assert events.refused == 4
+    events.flush()
+    assert len(read_events(tmp_path)) == 3
+
+
+def test_retention_prunes_old_events(tmp_path):
+    import duckdb
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con = duckdb.connect()
+    old = tmp_path / "w0123-000001.parquet"
+    first = (now - timedelta(days=40, hours=-1)).isoformat(sep=" ")  # an hour clear of the cut-off
+    con.execute(
+        f"""COPY (SELECT TIMESTAMP '{first}' + i * INTERVAL 1 DAY AS ts,
+                 'x' || i AS session, 'session_start' AS type, 'g' AS guide, NULL::VARCHAR AS language,
+                 NULL::VARCHAR AS method, NULL::VARCHAR AS artwork, NULL::VARCHAR AS detail,
+                 NULL::DOUBLE AS score, NULL::DOUBLE AS dwell_s FROM range(40) t(i)) TO '{old}' (FORMAT parquet)"""
+    )
+    assert len(read_events(tmp_path)) == 40
+    result = store.compact(tmp_path, retention_days=30)
+    kept = read_events(tmp_path)
+    assert result.pruned == 10 and len(kept) == 30
+    assert min(e["ts"] for e in kept) >= now - timedelta(days=30)
+    assert store.compact(tmp_path, retention_days=30).output is None  # nothing more to prune
+
+
+def test_big_files_are_left_alone_unless_they_hold_expired_events(tmp_path):
+    events = EventLog(tmp_path, flush_every=60)
+    for batch in range(3):  # three converted segments
+        for i in range(50 if batch == 0 else 2):
+            events.log("session_start", f"b{batch}-{i}")
+        events.flush()
+        with events._io:
+            events._close_segment(convert=True)
+        events._converter_idle()
+    events.close()
+    files = sorted(tmp_path.glob("*.parquet"), key=lambda p: p.stat().st_size)
+    big = files[-1]
+    result = store.compact(tmp_path, max_file_bytes=big.stat().st_size)
+    assert result.merged == 2 and big.exists() and len(read_events(tmp_path)) == 54
+    far_future = datetime.now(UTC).replace(tzinfo=None) + timedelta(days=400)
+    result = store.compact(tmp_path, retention_days=30, max_file_bytes=big.stat().st_size, now=far_future)
+    assert not big.exists() and result.pruned == 54 and read_events(tmp_path) == []
+
+
+def test_health_shows_each_writers_counts(tmp_path):
+    events = EventLog(tmp_path, flush_every=60, capacity=1)
+    events.log("session_start", "s1")
+    events.flush()
+    events._stop.set()
+    events._thread.join()
+    events.log("session_start", "s2")
+    events.log("session_start", "s3")  # the queue holds one: dropped
+    events._save_status(force=True)
+    health = store.health(tmp_path)
+    (writer,) = health.writers
+    assert writer["live"] and writer["written"] == 1 and writer["dropped"] == 1 and health.dropped == 1
+    assert health.writable and health.problem is None and health.files == 1
+    events.close()
+    assert store.health(tmp_path).writers == []  # a writer that closed cleanly leaves nothing behind

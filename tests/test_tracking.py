@@ -1,0 +1,161 @@
+"""Tracking between recognitions: the tracker alone on a known camera path, and the lens' frame
+loop with it (cuts, a blank wall, drawing from the current pose, analytics), at small size."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from smartlens.allocator import keep_freed_memory
+from smartlens.bench.tracking import blank_wall, camera_path, corner_error
+from smartlens.imaging import read_image
+from smartlens.lens.processor import FairSlots, LensProcessor
+from smartlens.lens.tracker import FEW_POINTS, LEFT_FRAME, REPROJECTION, Tracker
+from smartlens.recognition import load_recognizer
+from smartlens.recognition.result import Pose
+
+from conftest import SESSION_SETTINGS as SETTINGS
+
+
+@pytest.fixture(scope="module")
+def rec(paintings_guide):
+    return load_recognizer(paintings_guide, SETTINGS, "retrieval")
+
+
+def _painting(ref, i: int):
+    art = ref.guide.artworks[i]
+    return art, read_image(ref.path(art.image))
+
+
+class _Events:
+    """Records what the lens logs (the real EventLog is tested in test_lens)."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, dict]] = []
+
+    def log(self, type_: str, session: str, **fields) -> None:
+        self.rows.append((type_, fields))
+
+
+def _processor(ref, rec, events=None, slots=None):
+    return LensProcessor(rec, ref.guide, slots or FairSlots(1), "t" * 32, events, "en")
+
+
+def test_tracker_follows_a_known_camera_path(paintings_guide):
+    art, image = _painting(paintings_guide, 0)
+    path = camera_path(art.id, image, 30, seed=5)
+    tracker = Tracker()
+    size = (image.shape[1], image.shape[0])
+    empty = np.zeros((0, 2), np.float32)  # no keypoints given: the tracker finds its own corners
+    assert tracker.start(cv2.cvtColor(path[0].image, cv2.COLOR_BGR2GRAY), Pose(path[0].H, size, empty, empty))
+    errors = []
+    for f in path[1:]:
+        upd = tracker.update(cv2.cvtColor(f.image, cv2.COLOR_BGR2GRAY))
+        assert upd.pose is not None, upd.lost
+        quad = cv2.perspectiveTransform(
+            np.array([[[0, 0]], [[size[0], 0]], [[size[0], size[1]]], [[0, size[1]]]], np.float32), upd.pose.H
+        )
+        errors.extend(corner_error(quad.reshape(-1, 2), f.H, size).tolist())  # type: ignore[union-attr]
+    assert np.median(errors) <= 4 and np.percentile(errors, 95) <= 12, (
+        np.median(errors),
+        np.percentile(errors, 95),
+    )
+
+
+def test_tracker_says_why_it_stops(paintings_guide):
+    art, image = _painting(paintings_guide, 0)
+    path = camera_path(art.id, image, 2, seed=6)
+    size = (image.shape[1], image.shape[0])
+    empty = np.zeros((0, 2), np.float32)
+    gray = cv2.cvtColor(path[0].image, cv2.COLOR_BGR2GRAY)
+    tracker = Tracker()
+    assert tracker.start(gray, Pose(path[0].H, size, empty, empty))
+    wall = cv2.cvtColor(blank_wall(1, seed=1)[0].image, cv2.COLOR_BGR2GRAY)
+    upd = tracker.update(wall)
+    assert upd.pose is None and upd.lost in (FEW_POINTS, REPROJECTION) and not tracker.active
+    # the same painting pushed almost out of the frame
+    shift = np.array([[1, 0, 600], [0, 1, 0], [0, 0, 1]], np.float64)
+    assert tracker.start(gray, Pose(path[0].H, size, empty, empty))
+    moved = cv2.warpPerspective(gray, shift, (gray.shape[1], gray.shape[0]))
+    upd = tracker.update(moved)
+    assert upd.pose is None and upd.lost in (LEFT_FRAME, FEW_POINTS)
+
+
+def test_lens_tracks_between_recognitions_and_draws_the_current_pose(paintings_guide, rec):
+    art, image = _painting(paintings_guide, 0)
+    path = camera_path(art.id, image, 24, seed=7)
+    proc = _processor(paintings_guide, rec)
+    size = (image.shape[1], image.shape[0])
+    errors, previous = [], None
+    for f in path:
+        out = proc.process(f.image)
+        shown = proc.current
+        assert shown is not None and shown.artwork == art.id and out.shape == f.image.shape
+        errors.extend(corner_error(shown.quad, f.H, size).tolist())  # type: ignore[union-attr]
+        if previous is not None:  # the camera moved, and so did the outline drawn on this frame
+            assert shown.quad != previous
+        previous = shown.quad
+    s = proc.stats()
+    assert s.tracked >= len(path) // 2 and s.processed < len(path)  # most frames: tracking alone
+    assert np.median(errors) <= 4 and np.percentile(errors, 95) <= 12, errors
+    assert s.track_median_ms < s.median_ms  # tracking + drawing costs less than a recognition
+    assert proc.latest_state().artwork == art.id  # type: ignore[union-attr]
+
+
+def test_cut_to_another_artwork_then_a_blank_wall(paintings_guide, rec):
+    events = _Events()
+    proc = _processor(paintings_guide, rec, events)
+    a, img_a = _painting(paintings_guide, 0)
+    b, img_b = _painting(paintings_guide, 1)
+    for f in camera_path(a.id, img_a, 8, seed=8):
+        proc.process(f.image)
+    assert proc.latest_state().artwork == a.id  # type: ignore[union-attr]
+    named = None
+    for i, f in enumerate(camera_path(b.id, img_b, 10, seed=9)):
+        proc.process(f.image)
+        assert proc.current is None or proc.current.artwork == b.id  # never the old outline on the new one
+        state = proc.latest_state()
+        if named is None and state is not None and state.artwork == b.id:
+            named = i + 1
+    assert named is not None and named <= 10  # within 1 s of frames at 10 fps
+    gone = None
+    for i, f in enumerate(blank_wall(5, seed=3)):
+        proc.process(f.image)
+        if gone is None and proc.current is None:
+            gone = i + 1
+    assert gone is not None and gone <= 3
+    types = [t for t, _ in events.rows]
+    recognised = [f for t, f in events.rows if t == "artwork_recognised"]
+    assert [f["artwork"] for f in recognised] == [a.id, b.id]
+    assert all(0 < f["score"] <= 1 for f in recognised)
+    left = [f for t, f in events.rows if t == "artwork_left"]
+    assert left and left[0]["artwork"] == a.id and left[0]["dwell_s"] > 0
+    assert types.index("artwork_left") < types.index("artwork_recognised", 1)
+    proc.close()  # the visitor leaves: the open visit ends too
+    assert events.rows[-1][0] == "artwork_left" and events.rows[-1][1]["artwork"] == b.id
+
+
+def test_nothing_stale_is_drawn_when_no_slot_is_free(paintings_guide, rec):
+    slots = FairSlots(1)
+    proc = _processor(paintings_guide, rec, slots=slots)
+    proc.wait_s = 0.02
+    art, image = _painting(paintings_guide, 0)
+    for f in camera_path(art.id, image, 3, seed=10):
+        proc.process(f.image)
+    assert proc.current is not None
+    assert slots.acquire("another visitor")  # the slot is busy from now on
+    try:
+        wall = blank_wall(2, seed=4)
+        proc.process(wall[0].image)  # tracking is lost and no recognition can run
+        out = proc.process(wall[1].image)
+        assert proc.current is None
+        assert np.array_equal(out, wall[1].image)  # the wall comes back clean, not with the old outline
+    finally:
+        slots.release()
+
+
+def test_allocator_settings_are_safe_to_apply_twice():
+    first = keep_freed_memory()
+    assert keep_freed_memory() == first
+    assert np.zeros((1000, 1000)).sum() == 0  # the allocator still works

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SmartLens in one command.
 #   ./run.sh          set up (.venv from requirements.txt + the package), create the demo guide, start the lens
-#   ./run.sh test     set up, then run the test suite
+#   ./run.sh test     set up, then run the test suite (without the tests marked slow)
+#   ./run.sh test-slow  set up, then run the slow end-to-end tests (browsers, nginx, trainings)
 #   ./run.sh lint     set up, then check lint, import order, formatting and types
 #   ./run.sh studio   set up, then start the curators' studio
 # Extra arguments go to streamlit (lens/studio) or pytest (test).
@@ -33,7 +34,11 @@ cmd=${1:-lens}
 setup
 case "$cmd" in
   test)
-    exec .venv/bin/python -m pytest "$@" ;;
+    # the suite CI runs (about 10 minutes on 2 cores); the slow end-to-end tests run with test-slow
+    exec .venv/bin/python -m pytest -m "not slow" "$@" ;;
+  test-slow)
+    # real browsers, two replicas behind nginx, trainings to the end (about 15 minutes more)
+    exec .venv/bin/python -m pytest -m slow "$@" ;;
   lint)
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
@@ -42,5 +47,5 @@ case "$cmd" in
     .venv/bin/smartlens demo
     exec .venv/bin/smartlens "$cmd" --guide demo "$@" ;;
   *)
-    echo "usage: ./run.sh [lens|studio|test|lint] [args...]" >&2; exit 2 ;;
+    echo "usage: ./run.sh [lens|studio|test|test-slow|lint] [args...]" >&2; exit 2 ;;
 esac

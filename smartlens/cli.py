@@ -282,60 +282,39 @@ def _training_views(args: argparse.Namespace, settings: Settings) -> int:
 def _train(args: argparse.Namespace, settings: Settings) -> int:
     from .guide import load_guide
 
+    common = {
+        "epochs": args.epochs,
+        "size": args.size,
+        "budget_minutes": args.budget_minutes,
+        "per_image": args.per_image,
+        "negatives": args.negatives,
+        "seed": args.seed,
+        "workers": args.workers,
+        "negative_dirs": tuple(Path(d) for d in args.negatives_dir or ()),
+    }
+    ref, progress = load_guide(args.guide, settings), _progress_printer("train")
     if args.method == Method.DETECTION:
-        return _train_detection(args, settings)
-    from .training.classification import TrainParams, train_classifier
+        from .training.detection import DetectorParams, train_detector
 
-    params = TrainParams(
-        epochs=args.epochs,
-        size=args.size,
-        budget_minutes=args.budget_minutes,
-        per_image=args.per_image,
-        negatives=args.negatives,
-        seed=args.seed,
-        workers=args.workers,
-        negative_dirs=tuple(Path(d) for d in args.negatives_dir or ()),
-        frozen_features=args.frozen_features,
-    )
-    result = train_classifier(
-        load_guide(args.guide, settings), settings, params, progress=_progress_printer("train")
-    )
-    m = result.metrics
+        result = train_detector(ref, settings, DetectorParams(**common), progress=progress)
+        m = result.metrics
+        figures = (
+            f"held-out mAP@0.5 {m['map50']}%, recall {m['recall']}%, precision {m['precision']}%, "
+            f"negatives with a box {m['negatives_fp']}%"
+        )
+    else:
+        from .training.classification import TrainParams, train_classifier
+
+        params = TrainParams(**common, frozen_features=args.frozen_features)
+        result = train_classifier(ref, settings, params, progress=progress)  # type: ignore[assignment]
+        m = result.metrics
+        figures = f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%"
     stopped = " (stopped by the budget)" if result.stopped_early else ""
-    print(
-        f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: "
-        f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%"
-    )
+    print(f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: {figures}")
     return 0
 
 
-# --- detection: train --method detection, annotate (H10A) -------------------------------------
-def _train_detection(args: argparse.Namespace, settings: Settings) -> int:
-    from .guide import load_guide
-    from .training.detection import DetectorParams, train_detector
-
-    params = DetectorParams(
-        epochs=args.epochs,
-        size=args.size,
-        budget_minutes=args.budget_minutes,
-        per_image=args.per_image,
-        negatives=args.negatives,
-        seed=args.seed,
-        workers=args.workers,
-        negative_dirs=tuple(Path(d) for d in getattr(args, "negatives_dir", None) or ()),
-    )
-    result = train_detector(
-        load_guide(args.guide, settings), settings, params, progress=_progress_printer("train")
-    )
-    m = result.metrics
-    stopped = " (stopped by the budget)" if result.stopped_early else ""
-    print(
-        f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: held-out mAP@0.5 {m['map50']}%, "
-        f"recall {m['recall']}%, precision {m['precision']}%, negatives with a box {m['negatives_fp']}%"
-    )
-    return 0
-
-
+# --- detection: annotate (H10A) -----------------------------------------------------------------
 @command("annotate")
 def _annotate(args: argparse.Namespace, settings: Settings) -> int:
     from .guide import load_guide

@@ -9,14 +9,23 @@ complete, so a crash never leaves a half-model that looks finished.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .config import Settings
 from .errors import UserError
 from .storage import check_id
+
+if TYPE_CHECKING:
+    from .guide import GuideRef
+
+log = logging.getLogger("smartlens.models")
 
 INFO = "info.json"
 
@@ -97,3 +106,53 @@ def read_model_json(model_dir: Path, name: str, kind: type) -> Any:
             f"{path}: damaged (expected a JSON {kind.__name__}); remove {model_dir} or train again"
         )
     return value
+
+
+@dataclass
+class TrainedModel:
+    """What every learned recogniser reads from its model folder before loading its weights."""
+
+    dir: Path
+    info: dict[str, Any]
+    classes: list[str]
+    #: Per class, in the order of ``classes``: a class counts only above its own threshold.
+    thresholds: np.ndarray
+    #: The artworks of the guide as it is now (None without a guide): classes of artworks no
+    #: longer in the guide are never reported.
+    known: set[str] | None
+    #: Trained on an older version of the guide (pictures or boxes changed since).
+    stale: bool
+
+
+def damaged_model(
+    model_dir: Path, exc: BaseException, files: str = "thresholds.json or info.json"
+) -> UserError:
+    """The message for a model folder whose files do not hold what they should."""
+    return UserError(
+        f"{model_dir}: damaged model folder ({exc!r} in {files}); remove this folder or train again"
+    )
+
+
+def open_trained_model(model_dir: Path, ref: GuideRef | None) -> TrainedModel:
+    """Read a model folder's info, classes and thresholds, and check it against the guide."""
+    from .guide import fingerprint
+
+    model_dir = Path(model_dir)
+    info = read_info(model_dir)
+    classes: list[str] = read_model_json(model_dir, "classes.json", list)
+    thresholds = read_model_json(model_dir, "thresholds.json", dict)
+    try:
+        values = np.array([float(thresholds[c]) for c in classes], np.float32)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise damaged_model(model_dir, exc) from None
+    stale = ref is not None and info.get("guide_fingerprint") != fingerprint(
+        ref.guide, ref.root, visual_only=True
+    )
+    if stale and ref is not None:
+        log.warning(
+            "model %s was trained on an older version of guide '%s': retrain to include changes",
+            model_dir.name,
+            ref.guide.name,
+        )
+    known = None if ref is None else {a.id for a in ref.guide.artworks}
+    return TrainedModel(model_dir, info, classes, values, known, stale)

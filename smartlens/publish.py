@@ -79,7 +79,14 @@ def read_published(guide: str, settings: Settings) -> Published | None:
 
 
 def published_revision(guide: str, settings: Settings) -> str:
-    """Changes whenever something is published for ``guide`` ('' when nothing is)."""
+    """Changes whenever something is published for ``guide`` ('' when nothing is).
+
+    ``guide`` is what ``--guide`` takes: a guide's name, or its folder (then its name is read).
+    """
+    if "/" in guide or Path(guide).name == "guide.json":
+        from .guide.store import guide_dir, read_guide
+
+        guide = read_guide(guide_dir(guide, settings), settings.image_limits, check=False).guide.name
     entry = read_published(guide, settings)
     return entry.revision if entry else ""
 

@@ -14,6 +14,14 @@ from pathlib import Path
 
 import pytest
 
+# aiortc's SRTP library (pylibsrtp) crashes the interpreter when it is first imported after
+# TensorFlow (measured: `import tensorflow; import pylibsrtp` segfaults, the other order works).
+# The lens imports streamlit-webrtc (aiortc) before any model; the test session does the same.
+try:
+    import pylibsrtp  # noqa: F401
+except ImportError:  # without aiortc the WebRTC tests skip themselves
+    pass
+
 from smartlens.config import Settings
 
 _TMP = Path(tempfile.mkdtemp(prefix="smartlens-tests-"))
@@ -79,3 +87,15 @@ def demo_guide(base_settings):
     from smartlens.guide.demo import ensure_demo
 
     return ensure_demo(base_settings)
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Streamlit's AppTest leaves the page it ran as ``sys.modules['__main__']``; worker processes
+    started later with the spawn method would run that page again. Put the real one back."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main

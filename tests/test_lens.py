@@ -157,6 +157,7 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
         proc.process(f)
     proc.event("detail_opened", artwork=art.id, detail=art.details[0].id)
     events.log("session_start", proc.session, ip="10.0.0.1")  # personal data is refused, not stored
+    proc.close()  # the stream ended: the time in front of the artwork and of each detail is logged
     time.sleep(0.6)
     events.close()
     rows = read_events(tmp_path / "events.duckdb")
@@ -170,6 +171,11 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
     )
     seen = next(r for r in rows if r["type"] == "artwork_recognised")
     assert seen["artwork"] == art.id and 0 < seen["score"] <= 1  # how sure the lens was
+    left = [r for r in rows if r["type"] == "artwork_left"]
+    assert len(left) == 1 and left[0]["artwork"] == art.id and left[0]["dwell_s"] >= 0
+    details_left = {r["detail"]: r["dwell_s"] for r in rows if r["type"] == "detail_left"}
+    recognised = {r["detail"] for r in rows if r["type"] == "detail_recognised"}
+    assert recognised <= set(details_left) and all(d >= 0 for d in details_left.values())
     ip = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
     for r in rows:
         for v in r.values():

@@ -34,6 +34,14 @@ def test_the_lens_loads_what_is_published(settings, guide):
     assert explicit.published == "" and type(explicit.recognizer) is type(first.recognizer)
 
 
+def test_the_published_revision_is_found_from_the_guide_folder_too(settings, guide):
+    # the lens takes --guide as a name or a folder, and asks for each new visitor
+    folder = str(settings.guides / guide)
+    assert published_revision(folder, settings) == ""
+    entry = publish(guide, settings, "retrieval", "baseline")
+    assert published_revision(folder, settings) == published_revision(guide, settings) == entry.revision
+
+
 def test_publishing_a_missing_model_is_refused(settings, guide):
     with pytest.raises(FileNotFoundError, match="no trained classification model"):
         publish(guide, settings, "classification")

@@ -142,6 +142,7 @@ class LensProcessor:
         self._misses = 0  # confirmations in a row that found nothing while tracking
         self._weak = False  # the last tracked frame had few points left
         self._visit: tuple[str, float, float] | None = None  # artwork, since, last seen
+        self._detail_visits: dict[tuple[str, str], tuple[float, float]] = {}  # (artwork, detail): since, seen
         self._drawn: Recognition | None = None
 
     # --- called from the WebRTC worker thread -----------------------------------------------
@@ -327,13 +328,28 @@ class LensProcessor:
         if self._visit is None and state.artwork is not None and rec.artwork == state.artwork:
             self._visit = (state.artwork, now, now)
             self._event("artwork_recognised", artwork=state.artwork, score=round(float(rec.score), 3))
+        self._detail_dwell(rec, now)
+
+    def _detail_dwell(self, rec: Recognition, now: float | None) -> None:
+        """``detail_left`` with the seconds a detail stayed in view, once it has been out of view
+        for ``left_after_s`` (or its artwork's visit ended; ``now`` None: the stream ended)."""
+        visiting = self._visit[0] if self._visit is not None else None
+        if now is not None and rec.artwork is not None and rec.artwork == visiting:
+            for hit in rec.details:
+                since, _ = self._detail_visits.get((rec.artwork, hit.id), (now, now))
+                self._detail_visits[(rec.artwork, hit.id)] = (since, now)
+        for key, (since, seen) in list(self._detail_visits.items()):
+            if now is None or key[0] != visiting or now - seen > self.left_after_s:
+                self._event("detail_left", artwork=key[0], detail=key[1], dwell_s=round(seen - since, 2))
+                del self._detail_visits[key]
 
     def close(self) -> None:
-        """The visitor left (the stream ended): end the current visit for the analytics."""
+        """The visitor left (the stream ended): end the current visits for the analytics."""
         if self._visit is not None:
             art, since, seen = self._visit
             self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
             self._visit = None
+        self._detail_dwell(Recognition(None), None)
 
     def _publish(self, state: LensState) -> None:
         while True:

@@ -6,7 +6,6 @@ threshold, and the reject class ("not an artwork") gives nothing.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -17,14 +16,11 @@ import numpy as np
 
 from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights
 from ..config import Settings
-from ..errors import UserError
-from ..guide import GuideRef, fingerprint
+from ..guide import GuideRef
 from ..imaging import as_bgr
-from ..model_store import latest_model, read_info, read_model_json
+from ..model_store import damaged_model, latest_model, open_trained_model
 from ..vocabulary import REJECT, BackboneSize, Method
 from .result import DetailHit, Recognition
-
-log = logging.getLogger("smartlens.classification")
 
 
 def head_probabilities(head: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:
@@ -43,30 +39,15 @@ class ClassificationRecognizer:
     _probs: Callable[[np.ndarray], np.ndarray]
 
     def __init__(self, model_dir: Path, settings: Settings, ref: GuideRef | None = None):
-        self.model_dir = Path(model_dir)
-        self.settings = settings
-        self.info = read_info(self.model_dir)
-        self.classes = read_model_json(self.model_dir, "classes.json", list)
-        thresholds = read_model_json(self.model_dir, "thresholds.json", dict)
+        trained = open_trained_model(model_dir, ref)
+        self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
+        self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         try:
-            self.thresholds = np.array([float(thresholds[c]) for c in self.classes], np.float32)
             self.size = int(self.info["input_size"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(
-                f"{self.model_dir}: damaged model folder ({exc!r} in thresholds.json or info.json); "
-                "remove this folder or train again"
-            ) from None
+            raise damaged_model(self.model_dir, exc, "info.json") from None
         self._lock = threading.Lock()
-        self.stale = ref is not None and self.info.get("guide_fingerprint") != fingerprint(
-            ref.guide, ref.root, visual_only=True
-        )
-        if self.stale and ref is not None:
-            log.warning(
-                "model %s was trained on an older version of guide '%s': retrain to include changes",
-                self.model_dir.name,
-                ref.guide.name,
-            )
-        known = None if ref is None else {a.id for a in ref.guide.artworks}
+        known = trained.known
         # classes of artworks no longer in the guide are never reported
         self._usable = np.array(
             [c == REJECT or known is None or c.split("/")[0] in known for c in self.classes]

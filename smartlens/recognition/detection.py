@@ -8,7 +8,6 @@ its details are reported with their boxes in frame pixels.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,15 +17,12 @@ import cv2
 import numpy as np
 
 from ..config import Settings
-from ..errors import UserError
 from ..geometry import Box
-from ..guide import GuideRef, fingerprint
+from ..guide import GuideRef
 from ..imaging import as_bgr
-from ..model_store import latest_model, read_info, read_model_json
+from ..model_store import damaged_model, latest_model, open_trained_model
 from ..vocabulary import Method
 from .result import DetailHit, Recognition
-
-log = logging.getLogger("smartlens.detection")
 
 
 def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Callable:
@@ -63,30 +59,15 @@ class DetectionRecognizer:
 
         from ..detection.anchors import levels_from_json, make_anchors
 
-        self.model_dir = Path(model_dir)
-        self.settings = settings
-        self.info = read_info(self.model_dir)
-        self.classes: list[str] = read_model_json(self.model_dir, "classes.json", list)
-        thresholds = read_model_json(self.model_dir, "thresholds.json", dict)
+        trained = open_trained_model(model_dir, ref)
+        self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
+        self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         try:
-            self.thresholds = np.array([float(thresholds[c]) for c in self.classes], np.float32)
             self.size = int(self.info["input_size"])
             self.anchors = make_anchors(self.size, levels_from_json(self.info["anchors"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(
-                f"{self.model_dir}: damaged model folder ({exc!r} in thresholds.json or info.json); "
-                "remove this folder or train again"
-            ) from None
-        self.stale = ref is not None and self.info.get("guide_fingerprint") != fingerprint(
-            ref.guide, ref.root, visual_only=True
-        )
-        if self.stale and ref is not None:
-            log.warning(
-                "model %s was trained on an older version of guide '%s': retrain to include changes",
-                self.model_dir.name,
-                ref.guide.name,
-            )
-        known = None if ref is None else {a.id for a in ref.guide.artworks}
+            raise damaged_model(self.model_dir, exc, "info.json") from None
+        known = trained.known
         # classes of artworks no longer in the guide are never reported; column 0 is background
         self._usable = np.array(
             [i > 0 and (known is None or c.split("/")[0] in known) for i, c in enumerate(self.classes)]

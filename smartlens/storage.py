@@ -6,6 +6,7 @@ leaves a half-written file where a good one was.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
@@ -152,3 +153,23 @@ def staged_dir(final: Path, replace: bool = False) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+@contextmanager
+def try_flock(path: Path) -> Iterator[bool]:
+    """Hold an exclusive ``flock`` on ``path`` if nobody else does (yields True), else yield False at
+    once; never waits. The system frees it when the holder dies, even after ``kill -9``."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only or missing folder: nobody can hold it here
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock

@@ -85,17 +85,18 @@ label = c2.text_input(
     guide_edit.next_detail_id(existing, concept or "detail"),
     key=f"ann-label-{art.id}-{concept}",
 )
+saved_boxes = [  # the saved details as the canvas shows them (display pixels)
+    {
+        "label": d.id,
+        "left": d.box[0] * scale,
+        "top": d.box[1] * scale,
+        "width": d.box[2] * scale,
+        "height": d.box[3] * scale,
+    }
+    for d in art.details
+]
 initial = boxes_to_drawing(
-    [
-        {
-            "label": d.id,
-            "left": d.box[0] * scale,
-            "top": d.box[1] * scale,
-            "width": d.box[2] * scale,
-            "height": d.box[3] * scale,
-        }
-        for d in art.details
-    ],
+    saved_boxes,
     stroke_color="#ffc828",
     stroke_width=2,
     fill_color="rgba(255,200,40,0.12)",
@@ -114,16 +115,6 @@ canvas = st_canvas(
     font_size=14,
     key=f"canvas-{art.id}-{ref.revision}",
 )
-saved_boxes = [
-    {
-        "label": d.id,
-        "left": d.box[0] * scale,
-        "top": d.box[1] * scale,
-        "width": d.box[2] * scale,
-        "height": d.box[3] * scale,
-    }
-    for d in art.details
-]
 # until the canvas reports (its first render), the boxes are the saved ones
 boxes = guide_edit.boxes_from_canvas(
     canvas.boxes if canvas.json_data is not None else saved_boxes, shown, (art.width, art.height)

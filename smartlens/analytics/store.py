@@ -28,13 +28,12 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..storage import try_flock
 from .schema import COLUMN_TYPES, COLUMNS
 
 log = logging.getLogger("smartlens.events")
@@ -180,25 +179,6 @@ def new_writer_id() -> str:
     return "w" + secrets.token_hex(6)
 
 
-@contextmanager
-def _try_flock(path: Path) -> Iterator[bool]:
-    """Hold an exclusive flock on ``path`` if nobody else does (never waits)."""
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:
-        yield False
-        return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
-
-
 def hold_writer_lock(folder: Path, writer: str) -> int:
     """Create and lock ``writers/<writer>.lock`` for this process' lifetime; returns its fd.
 
@@ -221,7 +201,7 @@ def writer_is_live(folder: Path, writer: str) -> bool:
     path = Path(folder) / WRITERS / f"{writer}.lock"
     if not path.exists():
         return False
-    with _try_flock(path) as got:
+    with try_flock(path) as got:
         return not got
 
 
@@ -310,7 +290,7 @@ def compact(
     result = CompactResult()
     if not folder.is_dir():
         return result
-    with _try_flock(folder / COMPACT_LOCK) as got:
+    with try_flock(folder / COMPACT_LOCK) as got:
         if not got:
             result.busy = True
             return result
@@ -381,7 +361,7 @@ def _forget_dead_writers(folder: Path) -> None:
         lock = folder / WRITERS / f"{writer}.lock"
         if any(folder.glob(f"{writer}-*.jsonl")) or not (lock.exists() or lock.with_suffix(".json").exists()):
             continue
-        with _try_flock(lock) as got:
+        with try_flock(lock) as got:
             if got:  # free: unlink while holding it (a writer re-checks the inode after locking)
                 lock.unlink(missing_ok=True)
                 lock.with_suffix(".json").unlink(missing_ok=True)

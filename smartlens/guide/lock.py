@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..errors import GuideBusyError
+from ..storage import try_flock
 
 #: How long a save waits for another one to finish before giving up with a message.
 DEFAULT_TIMEOUT = 15.0
@@ -66,19 +67,8 @@ def guide_lock_if_free(root: Path) -> Iterator[bool]:
     path = lock_path(root)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError:  # a read-only data folder: nothing to tidy
         yield False
         return
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield False
-            return
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with try_flock(path) as got:
+        yield got

@@ -133,7 +133,12 @@ def test_cut_to_another_artwork_then_a_blank_wall(paintings_guide, rec):
     assert left and left[0]["artwork"] == a.id and left[0]["dwell_s"] > 0
     assert types.index("artwork_left") < types.index("artwork_recognised", 1)
     proc.close()  # the visitor leaves: the open visit ends too
-    assert events.rows[-1][0] == "artwork_left" and events.rows[-1][1]["artwork"] == b.id
+    visits = [(t, f["artwork"]) for t, f in events.rows if t in ("artwork_recognised", "artwork_left")]
+    assert visits[-1] == ("artwork_left", b.id)
+    # the details seen on the first painting were left, each with the time it stayed in view
+    details_left = [f for t, f in events.rows if t == "detail_left"]
+    assert any(f["artwork"] == a.id for f in details_left)
+    assert all(f["dwell_s"] >= 0 for f in details_left)
 
 
 def test_nothing_stale_is_drawn_when_no_slot_is_free(paintings_guide, rec):

@@ -477,11 +477,15 @@ def _stats(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _retention_days(args: argparse.Namespace, settings: Settings) -> int:
+    return settings.event_retention_days if args.retention_days is None else args.retention_days
+
+
 @command("events.compact")
 def _events_compact(args: argparse.Namespace, settings: Settings) -> int:
     from .analytics.store import compact
 
-    days = settings.event_retention_days if args.retention_days is None else args.retention_days
+    days = _retention_days(args, settings)
     r = compact(settings.events_dir, days)
     if r.busy:
         print("another compaction is running; nothing done")
@@ -497,7 +501,7 @@ def _events_compact(args: argparse.Namespace, settings: Settings) -> int:
 def _events_prune(args: argparse.Namespace, settings: Settings) -> int:
     from .analytics.store import compact
 
-    days = settings.event_retention_days if args.retention_days is None else args.retention_days
+    days = _retention_days(args, settings)
     if days <= 0:
         raise UserError("retention is off (event_retention_days = 0): give --retention-days N")
     r = compact(settings.events_dir, days, min_files=1)

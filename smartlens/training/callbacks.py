@@ -120,3 +120,17 @@ class ProgressReport(keras.callbacks.Callback):
         }
         done = epoch + 1
         self._report(ProgressEvent("training", done / self.epochs, f"epoch {done}/{self.epochs}", metrics))
+
+
+#: Keras history key -> the curve's name in metrics.json (and the studio's chart).
+CURVES = {
+    "loss": "train loss",
+    "val_loss": "val loss",
+    "accuracy": "train accuracy",
+    "val_accuracy": "val accuracy",
+}
+
+
+def curves(history: Any, keys: tuple[str, ...] = tuple(CURVES)) -> dict[str, list[float]]:
+    """The training curves a model folder's metrics.json keeps, from a Keras ``History``."""
+    return {CURVES[k]: [float(v) for v in history.history[k]] for k in keys if k in history.history}

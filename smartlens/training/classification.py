@@ -53,6 +53,10 @@ VIEWS_SHARE = 0.35
 _BUILD_LOCK = threading.Lock()
 
 
+#: The curves a classifier keeps (its validation loss is not drawn).
+CLASSIFIER_CURVES = ("accuracy", "val_accuracy", "loss")
+
+
 @dataclass(frozen=True)
 class TrainParams:
     """What to train and how long."""
@@ -161,15 +165,6 @@ def _class_weights(y: np.ndarray, n: int) -> dict[int, float]:
     return {i: float(len(y) / (n * c)) if c else 1.0 for i, c in enumerate(counts)}
 
 
-def _history(h: Any) -> dict[str, list[float]]:
-    """The curves metrics.json keeps, from a Keras ``History``."""
-    return {
-        "train accuracy": [float(v) for v in h.history["accuracy"]],
-        "val accuracy": [float(v) for v in h.history["val_accuracy"]],
-        "train loss": [float(v) for v in h.history["loss"]],
-    }
-
-
 def _train_head(
     f_train: np.ndarray,
     y_train: np.ndarray,
@@ -182,6 +177,8 @@ def _train_head(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """A small MLP on frozen features; returns its weights (numpy, the best epoch's) and the history."""
     import keras
+
+    from .callbacks import curves
 
     mean, std = f_train.mean(axis=0), f_train.std(axis=0) + 1e-6
     keras.utils.set_random_seed(params.seed)
@@ -208,7 +205,7 @@ def _train_head(
         callbacks=callbacks,
     )
     w1, b1, w2, b2 = head.get_weights()
-    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, _history(h)
+    return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, curves(h, CLASSIFIER_CURVES)
 
 
 def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams) -> Any:
@@ -298,7 +295,9 @@ def _train_network(
         validation_data=val,
         callbacks=callbacks,
     )
-    return model, _history(h)
+    from .callbacks import curves
+
+    return model, curves(h, CLASSIFIER_CURVES)
 
 
 def _training_callbacks(

@@ -232,13 +232,9 @@ def _fit(
         )
     # the datasets shuffle themselves: Keras' own shuffle flag does not apply to them
     h = trained.fit(train, epochs=epochs, verbose=0, validation_data=val, callbacks=callbacks, shuffle=False)
-    history = {
-        "train loss": [float(v) for v in h.history.get("loss", [])],
-        "val loss": [float(v) for v in h.history.get("val_loss", [])],
-        "train accuracy": [float(v) for v in h.history.get("accuracy", [])],
-        "val accuracy": [float(v) for v in h.history.get("val_accuracy", [])],
-    }
-    return model, history
+    from .callbacks import curves
+
+    return model, curves(h)
 
 
 def train_detector(

@@ -18,6 +18,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from smartlens.allocator import keep_freed_memory
 from smartlens.analytics.events import EventLog, new_session_id, open_event_log
+from smartlens.blas_threads import single_threaded_blas
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
 from smartlens.escaping import html_text, plain
@@ -30,6 +31,7 @@ from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, frame_callback, install_vid
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
 keep_freed_memory()  # per-frame buffers reuse freed memory instead of faulting in fresh pages
+single_threaded_blas()  # no idle BLAS thread spinning on a core between frames
 
 
 def options() -> argparse.Namespace:

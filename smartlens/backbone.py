@@ -152,6 +152,15 @@ def resolve_weights(size: str, settings: Settings, allow_download: bool = True) 
     )
 
 
+def tflite_file(recorded: str | Path | None, settings: Settings) -> Path | None:
+    """A TFLite feature extractor a model was built with: where it was recorded if it is still
+    there, else the one the weights setting names now; None when there is neither."""
+    if recorded and str(recorded).endswith(".tflite") and Path(recorded).is_file():
+        return Path(recorded)
+    current = resolve_weights(BackboneSize.SMALL, settings, allow_download=False)
+    return Path(str(current.path)) if current.is_tflite else None
+
+
 def warn_random(info: WeightsInfo) -> None:
     """Say that a backbone runs without pretrained weights, and how to fix it: once per message
     and process, however many models are built."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .allocator import keep_freed_memory
 from .augment.transforms import BLOCKS
+from .blas_threads import single_threaded_blas
 from .config import Settings, load_settings
 from .errors import USER_ERRORS, UserError
 from .progress import Progress, ProgressEvent
@@ -311,6 +312,29 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
         figures = f"held-out top-1 {m['top1']}%, negatives accepted {m['negatives_fp']}%"
     stopped = " (stopped by the budget)" if result.stopped_early else ""
     print(f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: {figures}")
+    return 0
+
+
+@command("gate")
+def _gate(args: argparse.Namespace, settings: Settings) -> int:
+    """(Re)build a trained model's open-set gate from the views it was trained on."""
+    from .guide import load_guide
+    from .model_store import latest_model
+    from .training.open_set import add_gate, model_views
+
+    ref, progress = load_guide(args.guide, settings), _progress_printer("gate")
+    model = Path(args.model) if args.model else latest_model(ref.guide.name, args.method, settings)
+    train, held = model_views(model, ref, settings, progress)
+    report = add_gate(model, ref, settings, train, held, progress)
+    if not report.get("available"):
+        print(f"{model.name}: no open-set gate: {report['why']}")
+        return 1
+    print(
+        f"{model.name}: open-set gate saved (threshold {report['threshold']}); on its held-out views it "
+        f"keeps {100 * (report['held_out_right_kept'] or 0):.1f}% of the right answers and lets through "
+        f"{report['held_out_negatives_named_after_gate']} of the "
+        f"{report['held_out_negatives_named']} negatives the model named"
+    )
     return 0
 
 
@@ -654,6 +678,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="classification with a TFLite extractor: train a head on its frozen features instead of fine-tuning",
     )
 
+    ga = sub.add_parser(
+        "gate", help="(re)build a trained model's open-set gate, which refuses paintings not in the guide"
+    )
+    ga.add_argument("--guide", required=True)
+    ga.add_argument("--method", default=Method.CLASSIFICATION, choices=choices(Method)[1:])
+    ga.add_argument("--model", help="a model folder (default: the newest of the method for the guide)")
+
     # --- annotate (H10A) ---
     an = sub.add_parser(
         "annotate", help="propose detail boxes on a guide's artwork images (marked automatic)"
@@ -806,6 +837,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     keep_freed_memory()  # before the first frame: per-frame buffers then stay mapped (see allocator)
+    single_threaded_blas()  # no idle BLAS thread spinning on a core between frames (see blas_threads)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )

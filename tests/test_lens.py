@@ -19,7 +19,6 @@ from smartlens.lens.processor import FairSlots, LensProcessor
 from smartlens.lens.stabilizer import Stabilizer
 from smartlens.recognition import load_recognizer
 from smartlens.recognition.result import DetailHit, Recognition
-from smartlens.synth.camera import Camera
 
 from conftest import SESSION_SETTINGS as SETTINGS
 
@@ -29,21 +28,21 @@ def demo_rec(demo_guide):
     return load_recognizer(demo_guide, SETTINGS, "retrieval")
 
 
-def _views(ref, n: int = 6, artwork: int = 1):
-    art = ref.guide.artworks[artwork]
-    image = read_image(ref.path(art.image))
-    return art, [
-        Camera().view(art.id, image, {d.id: d.box for d in art.details}, seed=100 + s).image for s in range(n)
-    ]
-
-
 def _processor(ref, rec, events=None, slots=1):
     return LensProcessor(rec, ref.guide, FairSlots(slots), "0" * 32, events, "en")
 
 
+def _path(ref, n: int = 6, artwork: int = 1):
+    """A phone moving over the artwork: consecutive frames of one camera path."""
+    from smartlens.bench.tracking import camera_path
+
+    art = ref.guide.artworks[artwork]
+    return art, [f.image for f in camera_path(art.id, read_image(ref.path(art.image)), n, seed=3)]
+
+
 def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
     proc = _processor(demo_guide, demo_rec)
-    art, frames = _views(demo_guide)
+    art, frames = _path(demo_guide)
     outs = []
     for f in frames:
         vf = av.VideoFrame.from_ndarray(f, format="bgr24")
@@ -55,12 +54,15 @@ def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
             and out.pts == 42
         )
         outs.append(out.to_ndarray(format="bgr24"))
+        assert proc.settle()  # the frame's recognition (if it asked for one) is done before the next
     changed = [np.mean(np.abs(o.astype(int) - f.astype(int)) > 40) for o, f in zip(outs, frames)]
-    assert max(changed) > 0.005  # boxes and labels were drawn
+    assert changed[0] < 0.001  # nothing is known yet on the first frame: it goes back clean
+    # then boxes and labels (a frame where tracking was lost goes back clean until the next result)
+    assert sum(c > 0.005 for c in changed[1:]) >= len(frames) // 2
     state = proc.latest_state()
     assert state is not None and state.artwork == art.id and state.details
     s = proc.stats()
-    assert s.processed == len(frames) and s.errors == 0 and s.median_ms > 0
+    assert 1 <= s.processed < len(frames) and s.errors == 0 and s.median_ms > 0
 
 
 @pytest.mark.parametrize(
@@ -89,16 +91,21 @@ def test_odd_sized_av_frames(demo_guide, demo_rec):
         assert (out.width, out.height) == (w, h)
 
 
-def test_busy_slot_skips_inference_instead_of_waiting(demo_guide, demo_rec):
+def test_frames_never_wait_for_a_busy_slot(demo_guide, demo_rec):
     slots = FairSlots(1)
     proc = LensProcessor(demo_rec, demo_guide.guide, slots, "s", None, "en", wait_s=0.05)
-    _, frames = _views(demo_guide, 2)
+    _, frames = _path(demo_guide, 2)
     assert slots.acquire("other visitor")  # another visitor's frame is being recognised
-    t0 = time.perf_counter()
-    out = proc.process(frames[0])
-    assert time.perf_counter() - t0 < 0.5 and out.shape == frames[0].shape
+    for f in frames:
+        t0 = time.perf_counter()
+        out = proc.process(f)
+        assert time.perf_counter() - t0 < 0.2 and out.shape == f.shape
+    time.sleep(0.3)
+    assert proc.stats().processed == 0 and proc.stats().skipped >= 1  # still waiting its turn
     slots.release()
-    assert proc.stats().skipped == 1 and proc.stats().processed == 0
+    assert proc.settle()  # the turn came: the newest frame asked for was recognised
+    assert proc.stats().processed == 1
+    assert proc.stats().skipped >= 1
 
 
 def test_visitors_take_turns():
@@ -151,10 +158,11 @@ def test_details_need_two_frames_and_stay():
 def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, demo_rec):
     events = EventLog(tmp_path / "events.duckdb", flush_every=0.2)
     proc = _processor(demo_guide, demo_rec, events)
-    art, frames = _views(demo_guide, 6)
+    art, frames = _path(demo_guide, 8)
     events.log("session_start", proc.session, guide="demo", language="en", method="retrieval")
     for f in frames:
         proc.process(f)
+        proc.settle()
     proc.event("detail_opened", artwork=art.id, detail=art.details[0].id)
     events.log("session_start", proc.session, ip="10.0.0.1")  # personal data is refused, not stored
     proc.close()  # the stream ended: the time in front of the artwork and of each detail is logged

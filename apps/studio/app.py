@@ -17,9 +17,11 @@ from shared import settings
 
 from smartlens.access import HOW_TO_SET, check_password, is_local
 from smartlens.allocator import keep_freed_memory
+from smartlens.blas_threads import single_threaded_blas
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
 keep_freed_memory()
+single_threaded_blas()
 st.set_page_config(page_title="SmartLens Studio", page_icon=":material/palette:", layout="wide")
 HERE = Path(__file__).parent
 

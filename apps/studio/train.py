@@ -67,9 +67,10 @@ def model_table(guide: str, revision: int) -> pd.DataFrame:
     for model in reversed(list_models(guide, settings())):
         try:
             info = read_info(model)
-            held = read_model_json(model, "metrics.json", dict).get("held_out", {})
+            metrics = read_model_json(model, "metrics.json", dict)
         except USER_ERRORS:
             continue
+        held, gate = metrics.get("held_out", {}), metrics.get("open_set_gate") or {}
         rows.append(
             {
                 "model": model.name,
@@ -78,6 +79,14 @@ def model_table(guide: str, revision: int) -> pd.DataFrame:
                 "minutes": round(info.get("seconds", 0) / 60, 1),
                 "held-out top-1 %": held.get("top1"),
                 "negatives accepted %": held.get("negatives_fp"),
+                # the gate that refuses paintings not in the guide, and what it costs on good frames
+                "refuses other paintings": (
+                    f"yes (keeps {100 * gate['held_out_right_kept']:.0f}% of right answers)"
+                    if gate.get("available") and gate.get("held_out_right_kept") is not None
+                    else "no (needs the TFLite weights)"
+                    if gate
+                    else "no (trained before the gate: run smartlens gate)"
+                ),
             }
         )
     return pd.DataFrame(rows)

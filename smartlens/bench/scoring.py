@@ -7,6 +7,7 @@ real paintings (``painting:<id>``) and the procedural walls, rooms and pictures.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from ..geometry import Box
@@ -71,6 +72,7 @@ class Score:
     painting_negatives: int = 0  # negatives showing held-out real paintings
     painting_false_positives: int = 0
     ms: list[float] = field(default_factory=list)
+    yard_ms: list[float] = field(default_factory=list)  # the yardstick, frame by frame alongside
     failures: list[str] = field(default_factory=list)
 
     def add(self, view: View, r: Recognition) -> None:
@@ -125,14 +127,21 @@ class Score:
                 self.false_positives - self.painting_false_positives, self.negatives - self.painting_negatives
             ),
             **summary(self.ms),
+            **({f"yardstick_{k}": v for k, v in summary(self.yard_ms).items()} if self.yard_ms else {}),
             "views": self.views,
             "negatives": self.negatives,
             "painting_negatives": self.painting_negatives,
         }
 
 
-def evaluate(recognize, views: list[View], negatives: list[View]) -> Score:
+def evaluate(recognize, views: list[View], negatives: list[View], ruler=None) -> Score:
+    """Score ``recognize`` on every view. With ``ruler`` (a fixed piece of work on a frame), it is
+    timed on each frame right after the method, so both see the machine at the same speed."""
     score = Score()
     for v in views + negatives:
         score.add(v, recognize(v.image))
+        if ruler is not None:
+            t0 = time.perf_counter()
+            ruler(v.image)
+            score.yard_ms.append((time.perf_counter() - t0) * 1000)
     return score

@@ -1,16 +1,18 @@
 """One visitor's frame loop: recognise, track, stabilise, draw, report, all off the UI thread.
 
 The WebRTC worker calls :meth:`LensProcessor.process` with each frame (streamlit-webrtc
-already hands over only the newest one). A full recognition runs when an inference slot is
-free; visitors take turns for the slots (:class:`FairSlots`), so latency never piles up and no
-visitor starves while another's frames keep arriving.
+already hands over only the newest one). Full recognitions never run in that call: the frame
+asks the visitor's background worker (:class:`_Worker`), which recognises the newest frame
+asked for when the visitor's turn for an inference slot comes; visitors take turns for the
+slots (:class:`FairSlots`), so latency never piles up and no visitor starves.
 
 With a method that knows the artwork's pose (verified retrieval), the artwork is then tracked
-from frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback), and a
-full recognition runs only when nothing is tracked, when tracking weakens, or about once a
-second to confirm. Every frame is drawn from the pose in that frame: the outline and detail boxes
-come from the tracked homography, never from an older frame's result. Classification, which
-has no pose, recognises every frame it gets a slot for and draws its last result.
+from frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback): a
+finished recognition restarts the track on the frame it was made from, and the tracker follows
+it to the current frame. A full recognition is asked for only when nothing is tracked, when
+tracking weakens, or about once a second to confirm. Every frame is drawn from the pose in that
+frame, never from an older frame's result. Classification, which has no pose, recognises as
+often as it gets a slot and draws its last result.
 
 Changes of what the card shows go to the page through a thread-safe queue, as in the
 streamlit-webrtc examples; events go to the analytics log without ever blocking.
@@ -23,6 +25,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -88,6 +91,90 @@ class FairSlots:
             self._cond.notify_all()
 
 
+class _Worker:
+    """One visitor's full recognitions, off the frame loop (as AR systems do): one at a time, each
+    on the newest frame asked for when the visitor's turn for a slot comes; the result waits for
+    the next frame to pick it up. A thread runs only while there is something to recognise."""
+
+    def __init__(
+        self,
+        slots: FairSlots,
+        session: str,
+        run: Callable[[np.ndarray], Recognition | None],
+        slot_wait_s: float = 0.25,
+        give_up_s: float = 1.0,
+    ):
+        self._slots, self._session, self._run = slots, session, run
+        self._slot_wait_s, self._give_up_s = slot_wait_s, give_up_s
+        self._cond = threading.Condition()
+        self._asked: tuple[np.ndarray, np.ndarray | None, float] | None = None
+        self._urgent = True
+        self._done: tuple[Recognition, np.ndarray | None] | None = None
+        self._running = False
+        self._thread: threading.Thread | None = None
+        self._generation = 0  # cancel() discards what is under way
+        self.skipped = 0  # waits for a slot that timed out
+
+    def ask(self, bgr: np.ndarray, gray: np.ndarray | None, urgent: bool = True) -> None:
+        """Recognise this frame (or a newer one) unless a recognition is under way or unread.
+
+        An urgent one (nothing is shown) waits for the visitor's turn; another (confirming what
+        is tracked) runs only if a slot is free and nobody waits, else a later frame asks again:
+        a room full of confirmations never delays a visitor who has just framed a new artwork."""
+        with self._cond:
+            if self._running or self._done is not None:
+                return
+            self._asked, self._urgent = (bgr, gray, time.monotonic()), urgent
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="lens-recognition", daemon=True)
+                self._thread.start()
+
+    def take(self) -> tuple[Recognition, np.ndarray | None] | None:
+        """The finished recognition and the frame's grey image it was made on, once."""
+        with self._cond:
+            done, self._done = self._done, None
+            return done
+
+    def settle(self, timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: self._thread is None, timeout)
+
+    def cancel(self) -> None:
+        """Forget what was asked and any result not yet read (the visitor's stream ended)."""
+        with self._cond:
+            self._asked, self._done = None, None
+            self._generation += 1
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                if self._asked is None:
+                    self._thread = None
+                    self._cond.notify_all()
+                    return
+                wait = self._slot_wait_s if self._urgent else 0.0
+            if not self._slots.acquire(self._session, wait):
+                with self._cond:
+                    self.skipped += 1
+                    # not urgent, or the visitor stopped sending frames: a later frame asks again
+                    if self._asked is not None and (
+                        not self._urgent or time.monotonic() - self._asked[2] > self._give_up_s
+                    ):
+                        self._asked = None
+                continue
+            try:
+                with self._cond:  # the newest frame asked for, now that the slot is ours
+                    job, self._asked = self._asked, None
+                    self._running, generation = job is not None, self._generation
+                rec = self._run(job[0]) if job is not None else None
+            finally:
+                self._slots.release()
+            with self._cond:
+                self._running = False
+                if rec is not None and job is not None and generation == self._generation:
+                    self._done = (rec, job[1])
+
+
 @dataclass
 class LensStats:
     frames: int = 0
@@ -144,6 +231,7 @@ class LensProcessor:
         self._visit: tuple[str, float, float] | None = None  # artwork, since, last seen
         self._detail_visits: dict[tuple[str, str], tuple[float, float]] = {}  # (artwork, detail): since, seen
         self._drawn: Recognition | None = None
+        self._worker = _Worker(slots, session, self._recognise, slot_wait_s=max(wait_s, 0.25))
 
     # --- called from the WebRTC worker thread -----------------------------------------------
     def recv(self, frame):
@@ -162,7 +250,8 @@ class LensProcessor:
         return out
 
     def process(self, frame: np.ndarray) -> np.ndarray:
-        """Return ``frame`` (same size) with the current result drawn on it. Never raises."""
+        """Return ``frame`` (same size) with the current result drawn on it. Never raises, never
+        waits for a recognition: those run in the background and are picked up by a later frame."""
         now = time.monotonic()
         with self._lock:
             self._stats.frames += 1
@@ -175,28 +264,28 @@ class LensProcessor:
         if not self._tracks:
             return self._process_without_pose(bgr)
         t0 = time.perf_counter()
-        gray: np.ndarray | None = None
+        current: Recognition | None = None
         try:
             gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-            current = self._track(gray)
+            done = self._worker.take()
+            if done is not None:
+                self._last_full = now
+                current = self._after_recognition(*done)
+            tracked = self._track(gray)
+            current = tracked if tracked is not None else current
         except Exception as exc:  # tracking is an optimisation: on any failure, recognise instead
             log.warning("tracking failed on a frame: %s", exc)
             self._tracker.stop()
-            current = None
-        rec = None
-        if current is None or self._weak or now - self._last_full >= self.confirm_s:
-            # while a pose is tracked the confirmation may wait for a later frame: ask, but do
-            # not hold this frame back (the slots' queue keeps this visitor's turn)
-            rec = self._recognise(bgr, wait=0.0 if current is not None else None)
-            if rec is not None:
-                current = self._after_recognition(rec, gray, current)
-        self._drawn = current if current is not None and current.artwork is not None else None
+            self._tracked, tracked, current = None, None, None
+        if tracked is None or self._weak or now - self._last_full >= self.confirm_s:
+            self._worker.ask(bgr, gray, urgent=tracked is None or self._weak)
+        self._drawn = tracked if tracked is not None and tracked.artwork is not None else None
         try:
-            out = self._draw(bgr, current)
+            out = self._draw(bgr, self._drawn)
         except Exception as exc:
             log.warning("overlay failed: %s", exc)
             out = bgr
-        if rec is None and current is not None:  # a frame served by tracking alone
+        if tracked is not None:  # every frame with an outline is served by tracking alone
             with self._lock:
                 self._track_ms.append((time.perf_counter() - t0) * 1000)
         if current is not None:
@@ -204,11 +293,12 @@ class LensProcessor:
         return out
 
     def _process_without_pose(self, bgr: np.ndarray) -> np.ndarray:
-        """Classification: recognise when a slot is free, draw the last result."""
-        rec = self._recognise(bgr)
-        if rec is not None:
-            self._last = rec
-            self._observe(rec, time.monotonic())
+        """Classification: recognise in the background whenever a slot is free, draw the last result."""
+        done = self._worker.take()
+        if done is not None:
+            self._last = done[0]
+            self._observe(done[0], time.monotonic())
+        self._worker.ask(bgr, None)
         self._drawn = self._last if self._last is not None and self._last.artwork is not None else None
         try:
             return self._draw(bgr, self._last)
@@ -216,18 +306,8 @@ class LensProcessor:
             log.warning("overlay failed: %s", exc)
             return bgr
 
-    def _recognise(self, bgr: np.ndarray, wait: float | None = None) -> Recognition | None:
-        """A full recognition if this visitor gets a slot (within ``wait`` s), else None."""
-        if wait is None:
-            # wait for a turn about as long as another visitor's frame takes, else a waiting
-            # visitor gives up just before the slot frees, and whoever holds it takes it again
-            with self._lock:
-                typical = float(np.median(self._ms)) / 1000 if self._ms else 0.0
-            wait = min(1.0, max(self.wait_s, 2.5 * typical))
-        if not self.slots.acquire(self.session, wait):
-            with self._lock:
-                self._stats.skipped += 1
-            return None
+    def _recognise(self, bgr: np.ndarray) -> Recognition | None:
+        """A full recognition (on the worker, holding a slot); None when it failed."""
         try:
             rec = self.recognizer.recognize(bgr)
         except Exception as exc:  # a bad frame must not stop the video
@@ -235,15 +315,16 @@ class LensProcessor:
                 self._stats.errors += 1
             log.warning("recognition failed on a frame: %s", exc)
             return None
-        finally:
-            self.slots.release()
-        now = time.monotonic()
-        self._last_full = now
         with self._lock:
             self._stats.processed += 1
             self._ms.append(rec.ms)
-            self._done_at.append(now)
+            self._done_at.append(time.monotonic())
         return rec
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the recognition asked for (if any) has finished; False on timeout. For
+        tests and benchmarks that want each frame's recognition done before the next frame."""
+        return self._worker.settle(timeout)
 
     @property
     def current(self) -> Recognition | None:
@@ -270,20 +351,20 @@ class LensProcessor:
             self._stats.tracked += 1
         return rec
 
-    def _after_recognition(
-        self, rec: Recognition, gray: np.ndarray | None, tracked: Recognition | None
-    ) -> Recognition | None:
-        """Start (or restart) tracking from a full recognition; what this frame shows."""
+    def _after_recognition(self, rec: Recognition, gray: np.ndarray | None) -> Recognition | None:
+        """Take a finished recognition of an earlier frame (``gray``): restart tracking from its pose
+        (the next :meth:`_track` follows it to the current frame, so nothing stale is drawn), or
+        count a miss. Returns what the card should see when nothing is tracked."""
         if rec.artwork is not None and rec.pose is not None and gray is not None:
             self._misses = 0
             # a fresh pose from the recogniser replaces the tracked one (no drift accumulates)
             self._tracked = rec if self._tracker.start(gray, rec.pose) else None
             return rec
-        if rec.artwork is None and tracked is not None:
+        if rec.artwork is None and self._tracked is not None and self._tracker.active:
             # one blurred frame must not drop a good track; two confirmations in a row must
             self._misses += 1
             if self._misses < 2:
-                return tracked
+                return None
             self._tracker.stop()
             self._tracked = None
         self._misses = 0
@@ -345,6 +426,7 @@ class LensProcessor:
 
     def close(self) -> None:
         """The visitor left (the stream ended): end the current visits for the analytics."""
+        self._worker.cancel()
         if self._visit is not None:
             art, since, seen = self._visit
             self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
@@ -407,6 +489,7 @@ class LensProcessor:
     def stats(self) -> LensStats:
         with self._lock:
             s = LensStats(**vars(self._stats))
+            s.skipped = self._worker.skipped
             if self._ms:
                 s.median_ms = float(np.median(self._ms))
                 s.p95_ms = float(np.percentile(self._ms, 95))

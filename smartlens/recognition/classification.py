@@ -14,12 +14,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights
+from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights, tflite_file
 from ..config import Settings
 from ..guide import GuideRef
 from ..imaging import as_bgr
 from ..model_store import damaged_model, latest_model, open_trained_model
 from ..vocabulary import REJECT, BackboneSize, Method
+from .open_set import load_gate
 from .result import DetailHit, Recognition
 
 
@@ -38,9 +39,13 @@ class ClassificationRecognizer:
     method = Method.CLASSIFICATION
     _probs: Callable[[np.ndarray], np.ndarray]
 
-    def __init__(self, model_dir: Path, settings: Settings, ref: GuideRef | None = None):
+    def __init__(
+        self, model_dir: Path, settings: Settings, ref: GuideRef | None = None, use_gate: bool = True
+    ):
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
+        # other paintings are refused by the open-set gate, when the model has one
+        self.gate = load_gate(self.model_dir, settings) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         try:
             self.size = int(self.info["input_size"])
@@ -77,15 +82,12 @@ class ClassificationRecognizer:
         return cls(path, settings, ref)
 
     def _init_head(self) -> None:
-        path = Path(self.info["embedder"])
-        if not path.is_file():  # moved since training: use the weights setting if it names one
-            current = resolve_weights(BackboneSize.SMALL, self.settings, allow_download=False)
-            if not current.is_tflite:
-                raise FileNotFoundError(
-                    f"model {self.model_dir.name} needs the feature extractor {path}, which is "
-                    "gone: point SMARTLENS_WEIGHTS at it again"
-                )
-            path = Path(str(current.path))
+        path = tflite_file(self.info["embedder"], self.settings)  # moved since training: the setting's
+        if path is None:
+            raise FileNotFoundError(
+                f"model {self.model_dir.name} needs the feature extractor {self.info['embedder']}, "
+                "which is gone: point SMARTLENS_WEIGHTS at it again"
+            )
         self.embedder = TFLiteEmbedder(
             WeightsInfo(BackboneSize.SMALL, "user-tflite", path, ""), self.settings.threads
         )
@@ -127,5 +129,7 @@ class ClassificationRecognizer:
             result = Recognition(
                 artwork, conf, [DetailHit(detail, conf, None)] if detail else [], method=self.method
             )
+        if self.gate is not None:
+            result = self.gate.check(as_bgr(frame), result)
         result.ms = (time.perf_counter() - t0) * 1000
         return result

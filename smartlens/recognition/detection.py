@@ -22,6 +22,7 @@ from ..guide import GuideRef
 from ..imaging import as_bgr
 from ..model_store import damaged_model, latest_model, open_trained_model
 from ..vocabulary import Method
+from .open_set import load_gate
 from .result import DetailHit, Recognition
 
 
@@ -54,13 +55,17 @@ class DetectionRecognizer:
 
     method = Method.DETECTION
 
-    def __init__(self, model_dir: Path, settings: Settings, ref: GuideRef | None = None):
+    def __init__(
+        self, model_dir: Path, settings: Settings, ref: GuideRef | None = None, use_gate: bool = True
+    ):
         import keras
 
         from ..detection.anchors import levels_from_json, make_anchors
 
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
+        # other paintings are refused by the open-set gate, when the model has one
+        self.gate = load_gate(self.model_dir, settings) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         try:
             self.size = int(self.info["input_size"])
@@ -137,6 +142,8 @@ class DetectionRecognizer:
                 method=self.method,
                 quad=quad,
             )
+        if self.gate is not None:
+            result = self.gate.check(as_bgr(frame), result)
         result.ms = (time.perf_counter() - t0) * 1000
         return result
 

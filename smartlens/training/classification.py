@@ -327,11 +327,13 @@ def train_classifier(
     ``threading.Event``) ends training at the next batch when set; either way the best epoch so
     far is kept and saved.
     """
+    from .open_set import add_gate, gate_reserve
     from .views import training_views
 
     t_start = time.monotonic()
     budget_s = params.budget_minutes * 60 if params.budget_minutes else None
     margin = min(0.25 * budget_s, max(SAVE_MARGIN * budget_s, SAVE_MARGIN_S)) if budget_s else 0.0
+    margin += gate_reserve(settings, budget_s) if budget_s else 0.0
     deadline = t_start + budget_s - margin if budget_s else None
     classes = class_names(ref)
 
@@ -416,6 +418,8 @@ def train_classifier(
     atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
     atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
     atomic_write_json(staging / INFO, info)
+    progress(ProgressEvent("gate", 0.98, "building the open-set gate (refuses paintings not in the guide)"))
+    add_gate(staging, ref, settings, views.train, views.held_out)
     os.replace(staging, final)
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", metrics))
     return TrainResult(

@@ -34,6 +34,7 @@ from ..model_store import INFO, new_model_dir
 from ..progress import Progress, ProgressEvent, no_progress, within
 from ..storage import atomic_write_json
 from ..vocabulary import BackboneSize, Method, Preset
+from .open_set import add_gate, gate_reserve
 from .views import training_views
 
 if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
@@ -252,7 +253,9 @@ def train_detector(
     """
     t_start = time.monotonic()
     budget_s = params.budget_minutes * 60 if params.budget_minutes else None
-    deadline = t_start + budget_s * (1 - SAVE_MARGIN) - 20 if budget_s else None
+    deadline = (
+        t_start + budget_s * (1 - SAVE_MARGIN) - 20 - gate_reserve(settings, budget_s) if budget_s else None
+    )
     classes = class_names(ref)
     size = params.input_size
     views = training_views(
@@ -311,11 +314,14 @@ def train_detector(
         "val_samples": int(len(x_val)),
         "real_negative_pictures": views.negative_pictures,
         "views_complete": views.complete,
+        "views": {"train": str(views.train), "held_out": str(views.held_out)},
     }
     atomic_write_json(staging / "classes.json", classes)
     atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
     atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
     atomic_write_json(staging / INFO, info)
+    progress(ProgressEvent("gate", 0.98, "building the open-set gate (refuses paintings not in the guide)"))
+    add_gate(staging, ref, settings, views.train, views.held_out)
     os.replace(staging, final)
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", {"map50": metrics["map50"] or 0.0}))
     return DetectorResult(final, metrics, seconds, stopped_early, history)

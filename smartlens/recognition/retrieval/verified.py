@@ -41,7 +41,9 @@ class GeometricParams:
     # 440 px: the accuracy of 560 (the benchmark's, and on small, steep and synthetic views) at
     # ~0.7x its cost; 400 and below lose some of those views (see the README's profile table)
     query_side: int = 440
-    query_features: int = 800
+    # 600: the benchmark's accuracy of 800 (100 / 100 / 100 / 0) at ~0.85x its p95 time (the
+    # nearest-neighbour search scales with it; 500 kept it too, with less margin)
+    query_features: int = 600
     neighbours: int = 4
     ratio: float = 0.8
     shortlist: int = 4
@@ -75,8 +77,9 @@ class GeometricIndex:
     def project(self, desc: np.ndarray) -> np.ndarray:
         if self.basis is None or self.mean is None:
             return desc
-        # OpenCV's own projection, not numpy's BLAS: BLAS worker threads keep spinning after a
-        # call and would steal the cores SIFT runs on in the next frame (measured: +10 ms/frame)
+        # OpenCV's projection; both it and numpy use an OpenBLAS whose idle threads spin after
+        # each call, stealing the cores SIFT runs on: the CLI and the apps keep BLAS on one
+        # thread (smartlens/blas_threads.py)
         if getattr(self, "_eigen", None) is None:  # OpenCV wants the basis as rows, once
             self._eigen = (
                 self.mean[None, :].astype(np.float32),

@@ -68,6 +68,17 @@ def list_models(guide_name: str, settings: Settings, method: str | None = None) 
     return sorted(found, key=created)
 
 
+def same_pretraining(pretrained: bool) -> Callable[[dict[str, Any]], bool]:
+    """For :func:`latest_model`'s ``prefer``: models trained from pretrained weights, or not, as
+    the weights now configured are (a model needing weights that are gone is not preferred)."""
+
+    def prefer(info: dict[str, Any]) -> bool:
+        used = info.get("weights")
+        return isinstance(used, dict) and bool(used.get("pretrained")) == pretrained
+
+    return prefer
+
+
 def latest_model(
     guide_name: str, method: str, settings: Settings, prefer: Callable[[dict[str, Any]], bool] | None = None
 ) -> Path:

@@ -18,7 +18,7 @@ from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weigh
 from ..config import Settings
 from ..guide import GuideRef
 from ..imaging import as_bgr
-from ..model_store import damaged_model, latest_model, open_trained_model
+from ..model_store import damaged_model, latest_model, open_trained_model, same_pretraining
 from ..vocabulary import REJECT, BackboneSize, Method
 from .open_set import load_gate
 from .result import DetailHit, Recognition
@@ -69,15 +69,10 @@ class ClassificationRecognizer:
         """The given model folder, or the newest classification model for the guide; among
         those, one trained from the weights now configured (pretrained or not) first."""
         pretrained = resolve_weights(BackboneSize.SMALL, settings, allow_download=False).pretrained
-
-        def same_weights(info: dict) -> bool:
-            used = info.get("weights")
-            return isinstance(used, dict) and bool(used.get("pretrained")) == pretrained
-
         path = (
             Path(model)
             if model
-            else latest_model(ref.guide.name, Method.CLASSIFICATION, settings, same_weights)
+            else latest_model(ref.guide.name, Method.CLASSIFICATION, settings, same_pretraining(pretrained))
         )
         return cls(path, settings, ref)
 

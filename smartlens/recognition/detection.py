@@ -20,8 +20,8 @@ from ..config import Settings
 from ..geometry import Box
 from ..guide import GuideRef
 from ..imaging import as_bgr
-from ..model_store import damaged_model, latest_model, open_trained_model
-from ..vocabulary import Method
+from ..model_store import damaged_model, latest_model, open_trained_model, same_pretraining
+from ..vocabulary import BackboneSize, Method
 from .open_set import load_gate
 from .result import DetailHit, Recognition
 
@@ -89,8 +89,16 @@ class DetectionRecognizer:
 
     @classmethod
     def load(cls, ref: GuideRef, settings: Settings, model: str | Path | None = None) -> DetectionRecognizer:
-        """The given model folder, or the newest detection model for the guide."""
-        path = Path(model) if model else latest_model(ref.guide.name, Method.DETECTION, settings)
+        """The given model folder, or the newest detection model for the guide; among those, one
+        trained from the weights now configured (pretrained or not) first."""
+        from ..backbone import resolve_weights
+
+        pretrained = resolve_weights(BackboneSize.SMALL, settings, allow_download=False).pretrained
+        path = (
+            Path(model)
+            if model
+            else latest_model(ref.guide.name, Method.DETECTION, settings, same_pretraining(pretrained))
+        )
         return cls(path, settings, ref)
 
     def best_boxes(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

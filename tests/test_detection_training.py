@@ -20,7 +20,7 @@ from smartlens.guide.formats.paintings import import_paintings
 from smartlens.guide.proposals import accept, propose_from_retrieval, read_proposals
 from smartlens.imaging import read_image
 
-from conftest import PAINTINGS, ROOT, TEST_ENV, needs_paintings
+from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
 
 pytestmark = [pytest.mark.slow, needs_paintings]
 
@@ -136,3 +136,24 @@ def test_retrieval_of_another_guide_proposes_its_details(settings):
     assert made and all(p.source == "retrieval:annotated" and p.automatic for p in made)
     for p in made:  # the same picture: boxes land where the other guide has them
         assert np.abs(np.array(p.box) - truth[p.label]).max() < 0.05 * annotated.guide.artworks[0].width
+
+
+@needs_embedder
+def test_gate_command_adds_an_open_set_gate_to_a_detector(trained, capsys):
+    """Trained without pretrained weights, the detector has no gate (and its metrics say why);
+    ``smartlens gate`` builds one from the views it was trained on once TFLite weights are set."""
+    import dataclasses
+
+    from smartlens import cli
+    from smartlens.recognition.detection import DetectionRecognizer
+
+    ref, settings, result = trained
+    report = json.loads((result.model_dir / "metrics.json").read_text())["open_set_gate"]
+    assert report["available"] is False and "TFLite" in report["why"]
+    with_tflite = dataclasses.replace(settings, weights=EMBEDDER)
+    argv = ["gate", "--guide", str(ref.root), "--method", "detection", "--model", str(result.model_dir)]
+    assert cli._COMMANDS["gate"](cli.build_parser().parse_args(argv), with_tflite) == 0
+    assert "open-set gate saved" in capsys.readouterr().out
+    rec = DetectionRecognizer(result.model_dir, with_tflite, ref)
+    assert rec.gate is not None and rec.gate.artworks == sorted(a.id for a in ref.guide.artworks)
+    assert json.loads((result.model_dir / "metrics.json").read_text())["open_set_gate"]["available"]

@@ -10,10 +10,11 @@ are there, wherever they are), is compared with a bank of the training views' de
     score(frame, A) = max cos(frame, views of A) - max cos(frame, negative views)
 
 and the answer A stands when ``score >= threshold``. The threshold is the 1st percentile of the
-scores of held-out views of the guide that the model got right, so about 1 in 100 good frames
-is lost and nothing about the negatives has to be guessed; the negative bank (procedural
-frames and views of the curator's ``negatives/`` pictures) is what pushes other paintings down,
-and it works better the more real negatives curators add.
+scores of held-out views of the guide that the model got right (all its held-out views of the
+guide when it gets fewer than 10 right), so about 1 in 100 good frames is lost and nothing about
+the negatives has to be guessed; the negative bank (procedural frames and views of the curator's
+``negatives/`` pictures) is what pushes other paintings down, and it works better the more real
+negatives curators add.
 """
 
 from __future__ import annotations
@@ -123,8 +124,8 @@ class OpenSetGate:
 
     def calibrate(self, desc: np.ndarray, artworks: Sequence[str]) -> float:
         """Set the threshold from held-out views the model named right (descriptors, artworks)."""
-        s = np.concatenate([self.scores(desc[i : i + 1], a) for i, a in enumerate(artworks)])
-        s = s[np.isfinite(s)]
+        s = np.array([self.scores(desc[i : i + 1], a)[0] for i, a in enumerate(artworks)], np.float64)
+        s = s[np.isfinite(s)]  # none: nothing to set it from, and the gate refuses everything
         self.threshold = float(np.percentile(s, REFUSE_PERCENT)) if len(s) else float("inf")
         return self.threshold
 

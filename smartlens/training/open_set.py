@@ -78,7 +78,10 @@ def build_gate(
         named.append(recognizer.recognize(read_image(f)).artwork)
     held_desc = _describe(describer, [f for f, _ in held], progress, 0.9, 0.1)
     right = [i for i, (_, a) in enumerate(held) if a is not None and named[i] == a]
-    gate.calibrate(held_desc[right], [held[i][1] for i in right])  # type: ignore[misc]
+    # the views the model names right; a model that names few (a tiny or failed training) is
+    # calibrated on all its held-out views of the guide instead
+    calib = right if len(right) >= 10 else [i for i, (_, a) in enumerate(held) if a is not None]
+    gate.calibrate(held_desc[calib], [held[i][1] for i in calib])  # type: ignore[misc]
 
     def kept(i: int) -> bool:
         return named[i] is not None and bool(gate.scores(held_desc[i : i + 1], named[i])[0] >= gate.threshold)

@@ -32,6 +32,17 @@ pytestmark = [
 ]
 
 
+def _processed(driver) -> float:
+    """Full recognitions so far, from the page's debug line (0 while Streamlit redraws it)."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        return float(driver.find_element(By.ID, "sl-stats").get_attribute("data-processed") or 0)
+    except (NoSuchElementException, StaleElementReferenceException, ValueError):
+        return 0.0
+
+
 def test_lens_end_to_end(paintings_guide, tmp_path):
     from selenium.webdriver.common.by import By
 
@@ -51,6 +62,7 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         start_camera(driver)
         wait_for(driver, lambda d: "Mona Lisa" in d.find_element(By.TAG_NAME, "body").text, 30, "the title")
         first = time.monotonic() - t0
+        at_title = _processed(driver)
         chip = wait_for(
             driver,
             lambda d: [b for b in d.find_elements(By.TAG_NAME, "button") if b.text == "The smile"],
@@ -100,9 +112,9 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         )
         time.sleep(1.5)  # the video keeps going: let the overlay labels turn Italian
         driver.save_screenshot(str(ARTIFACTS / "e2e-lens-it.png"))
-        stats = driver.find_element(By.ID, "sl-stats")
-        assert float(stats.get_attribute("data-processed")) > 5
-        print(f"\nfirst recognition {first:.1f} s after page open; {stats.text}")
+        # while the painting stays tracked, a full recognition still confirms it about once a second
+        wait_for(driver, lambda d: _processed(d) >= at_title + 3, 20, "recognitions going on while tracking")
+        print(f"\nfirst recognition {first:.1f} s after page open; {_processed(driver):.0f} recognitions")
     finally:
         driver.quit()
         server.terminate()

@@ -134,6 +134,18 @@ class TrainedModel:
     #: Trained on an older version of the guide (pictures or boxes changed since).
     stale: bool
 
+    def in_guide(self, name: str) -> bool:
+        """Whether class ``name`` (an artwork, or ``artwork/detail``) is of an artwork still in the guide."""
+        return self.known is None or name.split("/")[0] in self.known
+
+    @property
+    def input_size(self) -> int:
+        """The side of the square input the model was trained at (from info.json)."""
+        try:
+            return int(self.info["input_size"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise damaged_model(self.dir, exc, "info.json") from None
+
 
 def damaged_model(
     model_dir: Path, exc: BaseException, files: str = "thresholds.json or info.json"

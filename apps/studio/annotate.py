@@ -148,6 +148,23 @@ if art.details:
         "in every language (without one, the lens shows the detail's box cut from the artwork)."
     )
     ss.setdefault("media_round", 0)
+
+    def set_media(detail: str, kind: str, data: bytes | None, filename: str | None, done: str) -> bool:
+        """Attach (``data``) or remove (None) a detail's media file; True when saved."""
+        assert ref is not None  # the page stopped earlier without a guide
+        return saved(
+            guide_edit.set_detail_media,
+            edit_base(ref),
+            art.id,
+            detail,
+            kind,
+            lang,
+            data,
+            filename or "",
+            settings().image_limits,
+            message=f"{kind.capitalize()} {done}",
+        )
+
     for det in art.details:
         label = guide.text(det.name, lang) or det.id
         with st.expander(f"{plain(label)} ({det.id})"):
@@ -164,15 +181,8 @@ if art.details:
                             st.video(str(where))
                         else:
                             st.image(str(where))
-                        if st.button("Remove", key=f"rm-{kind}-{art.id}-{det.id}") and saved(
-                            guide_edit.set_detail_media,
-                            edit_base(ref),
-                            art.id,
-                            det.id,
-                            kind,
-                            lang,
-                            None,
-                            message=f"{kind.capitalize()} removed",
+                        if st.button("Remove", key=f"rm-{kind}-{art.id}-{det.id}") and set_media(
+                            det.id, kind, None, None, "removed"
                         ):
                             st.rerun()
                     else:
@@ -184,17 +194,6 @@ if art.details:
                     )
                     if st.button("Attach", key=f"attach-{kind}-{art.id}-{det.id}", disabled=upload is None):
                         assert upload is not None
-                        if saved(
-                            guide_edit.set_detail_media,
-                            edit_base(ref),
-                            art.id,
-                            det.id,
-                            kind,
-                            lang,
-                            upload.getvalue(),
-                            upload.name,
-                            settings().image_limits,
-                            message=f"{kind.capitalize()} attached",
-                        ):
+                        if set_media(det.id, kind, upload.getvalue(), upload.name, "attached"):
                             ss.media_round += 1  # fresh, empty uploaders
                             st.rerun()

@@ -18,7 +18,7 @@ from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weigh
 from ..config import Settings
 from ..guide import GuideRef
 from ..imaging import as_bgr
-from ..model_store import damaged_model, latest_model, open_trained_model, same_pretraining
+from ..model_store import latest_model, open_trained_model, same_pretraining
 from ..vocabulary import REJECT, BackboneSize, Method
 from .open_set import load_gate
 from .result import DetailHit, Recognition
@@ -47,16 +47,10 @@ class ClassificationRecognizer:
         # other paintings are refused by the open-set gate, when the model has one
         self.gate = load_gate(self.model_dir, settings) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
-        try:
-            self.size = int(self.info["input_size"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise damaged_model(self.model_dir, exc, "info.json") from None
+        self.size = trained.input_size
         self._lock = threading.Lock()
-        known = trained.known
         # classes of artworks no longer in the guide are never reported
-        self._usable = np.array(
-            [c == REJECT or known is None or c.split("/")[0] in known for c in self.classes]
-        )
+        self._usable = np.array([c == REJECT or trained.in_guide(c) for c in self.classes])
         if self.info.get("route") == "frozen-features":
             self._init_head()
         else:

@@ -67,16 +67,13 @@ class DetectionRecognizer:
         # other paintings are refused by the open-set gate, when the model has one
         self.gate = load_gate(self.model_dir, settings) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
+        self.size = trained.input_size
         try:
-            self.size = int(self.info["input_size"])
             self.anchors = make_anchors(self.size, levels_from_json(self.info["anchors"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise damaged_model(self.model_dir, exc, "info.json") from None
-        known = trained.known
         # classes of artworks no longer in the guide are never reported; column 0 is background
-        self._usable = np.array(
-            [i > 0 and (known is None or c.split("/")[0] in known) for i, c in enumerate(self.classes)]
-        )
+        self._usable = np.array([i > 0 and trained.in_guide(c) for i, c in enumerate(self.classes)])
         self._artworks = [i for i, c in enumerate(self.classes) if i > 0 and "/" not in c]
         self._details = {
             a: [i for i, c in enumerate(self.classes) if c.startswith(self.classes[a] + "/")]

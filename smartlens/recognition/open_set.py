@@ -100,12 +100,15 @@ class OpenSetGate:
     threshold: float = -np.inf
     report: dict = field(default_factory=dict)
     describer: MapDescriber | None = field(default=None, repr=False)
+    _banks: dict[str, np.ndarray] | None = field(default=None, init=False, repr=False)
 
     def scores(self, desc: np.ndarray, artwork: str) -> np.ndarray:
         """The gate's score of each descriptor (N, C) for ``artwork`` (-inf: not in the bank)."""
         if artwork not in self.artworks or not len(self.negatives):
             return np.full(len(desc), -np.inf)
-        mine = self.positives[self.owner == self.artworks.index(artwork)]
+        if self._banks is None:  # each artwork's rows, split once (not on every frame)
+            self._banks = {a: self.positives[self.owner == i] for i, a in enumerate(self.artworks)}
+        mine = self._banks[artwork]
         if not len(mine):
             return np.full(len(desc), -np.inf)
         return (desc @ mine.T).max(axis=1) - (desc @ self.negatives.T).max(axis=1)

@@ -275,18 +275,9 @@ def _train_network(
         img = tf.image.random_contrast(img, 0.85, 1.15)
         return tf.clip_by_value(img, 0, 255), label
 
-    train = (
-        tf.data.Dataset.from_tensor_slices((x_train, y_train))
-        .shuffle(len(x_train), seed=params.seed)
-        .map(jitter, num_parallel_calls=2)
-        .batch(params.batch_size)
-        .prefetch(2)
-    )
-    val = (
-        tf.data.Dataset.from_tensor_slices((x_val, y_val))
-        .map(lambda a, b: (tf.cast(a, tf.float32), b))
-        .batch(64)
-    )
+    from .datasets import fit_datasets
+
+    train, val = fit_datasets(x_train, y_train, x_val, y_val, jitter, params.batch_size, 64, params.seed)
     h = model.fit(
         train,
         epochs=epochs,

@@ -34,6 +34,7 @@ from ..model_store import INFO, new_model_dir
 from ..progress import Progress, ProgressEvent, no_progress, within
 from ..storage import atomic_write_json
 from ..vocabulary import BackboneSize, Method, Preset
+from .datasets import fit_datasets
 from .open_set import add_gate, gate_reserve
 from .views import training_views
 
@@ -219,18 +220,7 @@ def _fit(
             img = tf.image.random_contrast(img, 0.85, 1.15)
             return tf.clip_by_value(img, 0, 255), target
 
-        train = (
-            tf.data.Dataset.from_tensor_slices((x, y))
-            .shuffle(len(x), seed=params.seed)
-            .map(jitter, num_parallel_calls=2)
-            .batch(params.batch_size)
-            .prefetch(2)
-        )
-        val = (
-            tf.data.Dataset.from_tensor_slices((x_val, y_val))
-            .map(lambda a, b: (tf.cast(a, tf.float32), b))
-            .batch(32)
-        )
+        train, val = fit_datasets(x, y, x_val, y_val, jitter, params.batch_size, 32, params.seed)
     # the datasets shuffle themselves: Keras' own shuffle flag does not apply to them
     h = trained.fit(train, epochs=epochs, verbose=0, validation_data=val, callbacks=callbacks, shuffle=False)
     from .callbacks import curves

@@ -71,12 +71,14 @@ def build_gate(
     gate = OpenSetGate(artworks, desc[is_pos], owner[is_pos], desc[~is_pos])
 
     held = _views(Path(held_dir))
-    named = []
-    for i, (f, _) in enumerate(held):
+    named, described = [], []
+    for i, (f, _) in enumerate(held):  # each view read once: named by the model, then described
         if i % 32 == 0:
-            progress(ProgressEvent("gate", 0.6 + 0.3 * i / max(1, len(held)), "naming held-out views"))
-        named.append(recognizer.recognize(read_image(f)).artwork)
-    held_desc = _describe(describer, [f for f, _ in held], progress, 0.9, 0.1)
+            progress(ProgressEvent("gate", 0.6 + 0.4 * i / max(1, len(held)), "naming held-out views"))
+        image = read_image(f)
+        named.append(recognizer.recognize(image).artwork)
+        described.append(describer.describe([image]))
+    held_desc = np.concatenate(described) if described else np.zeros((0, desc.shape[1]), np.float32)
     right = [i for i, (_, a) in enumerate(held) if a is not None and named[i] == a]
     # the views the model names right; a model that names few (a tiny or failed training) is
     # calibrated on all its held-out views of the guide instead

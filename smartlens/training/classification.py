@@ -18,10 +18,9 @@ ends within it (plus the time to save). The result is a versioned folder under
 from __future__ import annotations
 
 import hashlib
-import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,12 +31,11 @@ from ..augment.engine import read_labels
 from ..backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, freeze_batch_norm, resolve_weights
 from ..config import Settings
 from ..errors import UserError
-from ..guide import GuideRef, fingerprint
+from ..guide import GuideRef
 from ..imaging import read_image
-from ..model_store import INFO, new_model_dir
+from ..model_store import new_model_dir
 from ..progress import Progress, ProgressEvent, no_progress
 from ..recognition.classification import head_probabilities
-from ..storage import atomic_write_json
 from ..vocabulary import REJECT, BackboneSize, Method, Preset
 
 if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
@@ -318,7 +316,8 @@ def train_classifier(
     ``threading.Event``) ends training at the next batch when set; either way the best epoch so
     far is kept and saved.
     """
-    from .open_set import add_gate, gate_reserve
+    from .model_folder import model_info, save_model
+    from .open_set import gate_reserve
     from .views import training_views
 
     t_start = time.monotonic()
@@ -381,37 +380,13 @@ def train_classifier(
     metrics = evaluate(probs, y_val, thresholds, classes)
     seconds = time.monotonic() - t_start
     info = {
-        "method": Method.CLASSIFICATION,
-        "guide": ref.guide.name,
-        "guide_fingerprint": fingerprint(ref.guide, ref.root, visual_only=True),
-        "created": time.time(),
-        "seconds": round(seconds, 1),
-        "stopped_early": stopped_early,
-        "weights": {
-            "source": weights.source,
-            "path": str(weights.path) if weights.path else None,
-            "pretrained": weights.pretrained,
-        },
+        **model_info(Method.CLASSIFICATION, ref, seconds, stopped_early, weights, params, views),
         "input_size": params.input_size,
-        "params": {**asdict(params), "negative_dirs": [str(d) for d in params.negative_dirs]},
         "train_samples": int(len(y_train)),
         "val_samples": int(len(y_val)),
-        "views": {
-            "train": str(views.train),
-            "held_out": str(views.held_out),
-            "complete": views.complete,
-            "seconds": round(views.seconds, 1),
-            "negative_pictures": views.negative_pictures,
-        },
         **route,
     }
-    atomic_write_json(staging / "classes.json", classes)
-    atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
-    atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
-    atomic_write_json(staging / INFO, info)
-    progress(ProgressEvent("gate", 0.98, "building the open-set gate (refuses paintings not in the guide)"))
-    add_gate(staging, ref, settings, views.train, views.held_out)
-    os.replace(staging, final)
+    save_model(staging, final, ref, settings, classes, thresholds, metrics, history, info, views, progress)
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", metrics))
     return TrainResult(
         final, metrics, seconds, stopped_early, np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8]

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,14 +27,14 @@ from ..detection.anchors import DEFAULT_LEVELS, levels_to_json, make_anchors
 from ..detection.encoding import decode, match
 from ..detection.metrics import calibrate_thresholds, evaluate, outcomes
 from ..detection.nms import best_per_class
-from ..guide import Detail, GuideRef, fingerprint
+from ..guide import Detail, GuideRef
 from ..imaging import read_image
-from ..model_store import INFO, new_model_dir
+from ..model_store import new_model_dir
 from ..progress import Progress, ProgressEvent, no_progress, within
-from ..storage import atomic_write_json
 from ..vocabulary import BackboneSize, Method, Preset
 from .datasets import fit_datasets
-from .open_set import add_gate, gate_reserve
+from .model_folder import model_info, save_model
+from .open_set import gate_reserve
 from .views import training_views
 
 if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
@@ -283,35 +282,14 @@ def train_detector(
     model.save(staging / "model.keras")
     seconds = time.monotonic() - t_start
     info = {
-        "method": Method.DETECTION,
-        "guide": ref.guide.name,
-        "guide_fingerprint": fingerprint(ref.guide, ref.root, visual_only=True),
-        "created": time.time(),
-        "seconds": round(seconds, 1),
-        "stopped_early": stopped_early,
-        # as resolved for the backbone (build_mobilenet says, with a warning, when it cannot use them)
-        "weights": {
-            "source": weights.source,
-            "path": str(weights.path) if weights.path else None,
-            "pretrained": weights.pretrained,
-        },
+        **model_info(Method.DETECTION, ref, seconds, stopped_early, weights, params, views),
         "backbone": f"mobilenet_v3_{params.size}",
         "route": "frozen-backbone" if frozen else "fine-tuned",
         "input_size": size,
         "anchors": levels_to_json(DEFAULT_LEVELS),
-        "params": {k: (list(map(str, v)) if k == "negative_dirs" else v) for k, v in asdict(params).items()},
         "train_samples": int(len(x)),
         "val_samples": int(len(x_val)),
-        "real_negative_pictures": views.negative_pictures,
-        "views_complete": views.complete,
-        "views": {"train": str(views.train), "held_out": str(views.held_out)},
     }
-    atomic_write_json(staging / "classes.json", classes)
-    atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
-    atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
-    atomic_write_json(staging / INFO, info)
-    progress(ProgressEvent("gate", 0.98, "building the open-set gate (refuses paintings not in the guide)"))
-    add_gate(staging, ref, settings, views.train, views.held_out)
-    os.replace(staging, final)
+    save_model(staging, final, ref, settings, classes, thresholds, metrics, history, info, views, progress)
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", {"map50": metrics["map50"] or 0.0}))
     return DetectorResult(final, metrics, seconds, stopped_early, history)

@@ -123,11 +123,16 @@ def job_panel(guide: str, kind: str, chart: bool = False, limit: int = 5) -> Non
             with st.container(border=True):
                 st.markdown(head)
                 if job.running:
-                    left = duration(job.seconds_left)
-                    st.progress(s.fraction, text=f"{plain(s.message)} — about {left} left")
+                    left = job.seconds_left
+                    when = "finishing" if left is not None and left < 1 else f"about {duration(left)} left"
+                    st.progress(s.fraction, text=f"{plain(s.message)} — {when}")
                     if st.button("Cancel", key=f"cancel-{job.id}"):
-                        cancel_job(job.id, settings(), grace_s=5)
+                        with st.spinner("Stopping (a training keeps its best model so far)..."):
+                            cancel_job(job.id, settings())
                         st.rerun()
+                elif s.result.get("summary") or (job.state == "cancelled" and s.message):
+                    # what a finished job left: a training names the model it kept, and its figures
+                    st.info(plain(s.message if job.state == "cancelled" else s.result["summary"]))
                 shown = {k: v for k, v in s.metrics.items() if k not in ("done", "total")}
                 if shown:
                     st.caption(" · ".join(f"{k} {v}" for k, v in shown.items()))

@@ -20,7 +20,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from ..errors import UserError
 from ..storage import atomic_write_json, check_id
-from .kinds import KINDS, check_params
+from .kinds import CANCEL_GRACE_S, DEFAULT_CANCEL_GRACE_S, KINDS, check_params
 from .record import (
     CANCEL,
     LIVE,
@@ -172,9 +172,12 @@ def get_job(job_id: str, settings: Settings) -> Job:
     return read_job(job_dir)
 
 
-def cancel_job(job_id: str, settings: Settings, grace_s: float = 10.0) -> Job:
-    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``."""
+def cancel_job(job_id: str, settings: Settings, grace_s: float | None = None) -> Job:
+    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``
+    (default: its kind's, :data:`~smartlens.jobs.kinds.CANCEL_GRACE_S`)."""
     job = get_job(job_id, settings)
+    if grace_s is None:
+        grace_s = CANCEL_GRACE_S.get(job.spec.kind, DEFAULT_CANCEL_GRACE_S)
     pid = job_process(job.dir)
     if pid is None:
         return read_job(job.dir)

@@ -71,21 +71,35 @@ def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
     assert [s for s in order if s in stages] == sorted(set(stages), key=order.index)
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert [e.message for e in events if e.stage == "training" and "batch" not in e.message][-1] == "epoch 12/12"
+    assert [e.message for e in events if e.stage == "training" and "batch" not in e.message][
+        -1
+    ] == "epoch 12/12"
     # the end announced: the budget's (20 minutes) until the epochs' pace says sooner
     assert all(e.ends_at is not None for e in events)
     assert events[0].ends_at - events[-1].ends_at > 10 * 60
     assert result.model_dir.parent == settings.models / "toy"
     files = {p.name for p in result.model_dir.iterdir()}
-    assert {"model.keras", "classes.json", "thresholds.json", "metrics.json", "info.json", "gate.npz"} <= files
+    assert {
+        "model.keras",
+        "classes.json",
+        "thresholds.json",
+        "metrics.json",
+        "info.json",
+        "gate.npz",
+    } <= files
     assert "curve.png" not in files
     metrics = json.loads((result.model_dir / "metrics.json").read_text())
     assert set(metrics["history"]) == HISTORY_KEYS and all(len(v) == 12 for v in metrics["history"].values())
     assert metrics == result.metrics
     # three roles: the validation figures, the gate calibrated on them, the report's own figures
-    assert metrics["open_set_gate"]["available"] and metrics["open_set_gate"]["validation_views"] == 3 * 4 + 6 * 4
+    assert (
+        metrics["open_set_gate"]["available"]
+        and metrics["open_set_gate"]["validation_views"] == 3 * 4 + 6 * 4
+    )
     report = metrics["report"]
-    assert report["views"] == 3 * 4 + 6 * 4 and report["negatives"] == 8 and report["artwork_top1"] is not None
+    assert (
+        report["views"] == 3 * 4 + 6 * 4 and report["negatives"] == 8 and report["artwork_top1"] is not None
+    )
     info = json.loads((result.model_dir / "info.json").read_text())
     assert info["guide"] == "toy" and info["guide_fingerprint"] and info["weights"]["source"] == "random"
     assert info["route"] == "fine-tuned" and info["stopped_early"] is False
@@ -152,7 +166,9 @@ def test_a_stop_while_views_are_made_keeps_nothing(toy_guide, settings):
 
     stop, events = threading.Event(), []
     with pytest.raises(TrainingCancelledError, match="no model"):
-        train_classifier(toy_guide, settings, ClassificationParams(**TINY), _stop_when("data", stop, events), stop)
+        train_classifier(
+            toy_guide, settings, ClassificationParams(**TINY), _stop_when("data", stop, events), stop
+        )
     assert list_models("toy", settings) == []
 
 
@@ -206,7 +222,11 @@ def test_negative_pictures_from_the_guide_folder_and_extra_dirs(toy_guide, tmp_p
         negative_pictures(guide, [extra])
     train, validation, report = split_pictures(found)
     assert validation and report and sorted(train + validation + report) == found
-    assert not set(train) & set(validation) and not set(train) & set(report) and not set(validation) & set(report)
+    assert (
+        not set(train) & set(validation)
+        and not set(train) & set(report)
+        and not set(validation) & set(report)
+    )
     assert split_pictures(found[:2]) == (found[:2],) * 3  # too few to set some apart: every role uses them
     shutil.rmtree(extra)
 
@@ -223,7 +243,11 @@ def test_training_views_use_real_negatives_and_are_reused(toy_guide, settings, t
     train_aug, validation, report = view_params(toy_guide, settings, params)
     assert len(train_aug.negative_pictures) == 2
     assert len(validation.negative_pictures) == 1 and len(report.negative_pictures) == 1
-    roles = [set(train_aug.negative_pictures), set(validation.negative_pictures), set(report.negative_pictures)]
+    roles = [
+        set(train_aug.negative_pictures),
+        set(validation.negative_pictures),
+        set(report.negative_pictures),
+    ]
     assert not (roles[0] & roles[1] or roles[0] & roles[2] or roles[1] & roles[2])
     views = training_views(toy_guide, settings, params)
     assert views.complete and views.negative_pictures == 4
@@ -256,7 +280,9 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
         return SimpleNamespace(complete=True, made=0)
 
     monkeypatch.setattr(views_mod, "generate", fake_generate)
-    monkeypatch.setattr(views_mod, "make_unseen", lambda ref, settings, params, progress: made.append(params.role))
+    monkeypatch.setattr(
+        views_mod, "make_unseen", lambda ref, settings, params, progress: made.append(params.role)
+    )
     extra = tmp_path / "others"
     _picture(extra / "p.jpg")
     argv = [

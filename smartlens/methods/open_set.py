@@ -194,9 +194,10 @@ class OpenSetGate:
         return None
 
     def warm_up(self) -> None:
-        """Build every artwork's matcher now, not on a visitor's first frame."""
+        """Build every artwork's matcher and the frame's detector now, not on a visitor's first frame."""
         for ref in self.references.values():
             ref.matcher()
+        self.matcher.describe(np.zeros((self.params.query_side, self.params.query_side, 3), np.uint8))
 
     def save(self, model_dir: Path) -> Path:
         arrays: dict[str, np.ndarray] = {}

@@ -21,6 +21,7 @@ from ...imaging import as_bgr
 from ...model_store import latest_model, open_trained_model, same_pretraining
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import REJECT, BackboneSize, Method
+from ..inference import INFERENCE_THREADS, single_threaded_inference
 from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose classes together reach this probability is proposed to the open-set gate
@@ -65,6 +66,10 @@ class ClassificationRecognizer:
             self._init_head()
         else:
             self._init_network()
+        # the first call traces the network and builds the gate's matchers: now, not on a visitor's frame
+        self.probabilities([np.zeros((self.size, self.size, 3), np.uint8)])
+        if self.gate is not None:
+            self.gate.warm_up()
 
     @classmethod
     def load(
@@ -88,7 +93,7 @@ class ClassificationRecognizer:
                 "which is gone: point SMARTLENS_WEIGHTS at it again"
             )
         self.embedder = TFLiteEmbedder(
-            WeightsInfo(BackboneSize.SMALL, "user-tflite", path, ""), self.settings.threads
+            WeightsInfo(BackboneSize.SMALL, "user-tflite", path, ""), INFERENCE_THREADS
         )
         with np.load(self.model_dir / "head.npz") as z:
             self.head = {k: z[k] for k in z.files}
@@ -99,6 +104,7 @@ class ClassificationRecognizer:
         self._probs = probs
 
     def _init_network(self) -> None:
+        single_threaded_inference()
         import keras
 
         self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)

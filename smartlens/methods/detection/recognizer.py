@@ -23,6 +23,7 @@ from ...imaging import as_bgr
 from ...model_store import damaged_model, latest_model, open_trained_model, same_pretraining
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import BackboneSize, Method
+from ..inference import single_threaded_inference
 from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose best box (its own or a detail's) reaches this score is proposed to the
@@ -62,6 +63,7 @@ class DetectionRecognizer:
     def __init__(
         self, model_dir: Path, settings: Settings, ref: GuideRef | None = None, use_gate: bool = True
     ):
+        single_threaded_inference()
         import keras
 
         from .ssd.anchors import levels_from_json, make_anchors
@@ -86,6 +88,8 @@ class DetectionRecognizer:
         self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
         self._call = compiled_detector(self.model, self.anchors, self.size)
         self._call(np.zeros((1, self.size, self.size, 3), np.float32))  # trace now, not on a visitor's frame
+        if self.gate is not None:
+            self.gate.warm_up()
         self._lock = threading.Lock()
 
     @classmethod

@@ -71,19 +71,21 @@ def test_the_gate_describes_no_frame_when_nothing_is_proposed(monkeypatch):
     assert gate.choose(np.zeros((64, 64, 3), np.uint8), []) is None
 
 
-def test_the_threshold_keeps_98_percent_of_right_answers_and_the_curve_says_what_each_costs():
+def test_the_threshold_is_the_most_lenient_one_with_almost_no_false_answers_and_the_curve_says_what_each_costs():
     seen = [_Seen("a", ["a", "b"], [k, 0]) for k in range(10, 110)]  # 100 right answers, 10..109
     seen += [_Seen("a", ["b", "a"], [30, 50])]  # a view of a taken for b (b's keypoints agree!)
     seen += [_Seen(None, ["b"], [k]) for k in (3, 9, 15)] + [_Seen(None, [], [])]  # negatives
     curve = _curve(seen)
     at = {p["min_inliers"]: p for p in curve}
-    n = calibrated_threshold(curve)
-    assert at[n]["right"] >= 0.98 * at[FLOOR]["right"] > at[n + 1]["right"]
-    assert at[FLOOR]["negatives_named"] == 0.5 and at[16]["negatives_named"] == 0.0
+    assert at[FLOOR]["negatives_named"] == 0.5 and at[10]["negatives_named"] == 0.25
+    assert at[16]["negatives_named"] == 0.0 and at[16]["right"] == pytest.approx(94 / 101, abs=1e-4)
     assert at[30]["wrong_named"] == pytest.approx(1 / 101, abs=1e-4)
     # were a not in the guide, its views would pass as b when b's keypoints agree
     assert at[FLOOR]["other_paintings_named"] == pytest.approx(1 / 101, abs=1e-4)
-    assert calibrated_threshold(_curve([_Seen(None, ["b"], [20])])) == FLOOR  # nothing right: the floor
+    assert calibrated_threshold(curve) == 16  # the first with negatives, wrong and others <= 1 %
+    assert calibrated_threshold(curve, target=0.3) == 10
+    # nothing but a negative that always passes: the strictest threshold offered
+    assert calibrated_threshold(_curve([_Seen(None, ["b"], [100])])) == max(p["min_inliers"] for p in curve)
 
 
 def test_the_gate_is_saved_and_a_curators_threshold_is_kept_with_the_model(tmp_path):

@@ -11,16 +11,16 @@ A training uses three sets of views, each for one thing:
 Validation and report views come from another generator than the training views: the virtual
 camera of :mod:`smartlens.synth.camera` (its own homographies, picture frames and photometric
 pipeline with glare), with more tilt and roll, other scales and positions, and the artwork hung
-in a gallery room, on a texture or on one of the curator's negative pictures of that role rather
-than on the engine's walls. Their negatives are walls, rooms and textures, **paintings the model
-never saw** (generated ones, and the curator's negative pictures set aside for that role), so the
-figures say how often another painting is named. The curator's check photos
-(:mod:`.check_photos`) are added to the role they were dealt to. Each role has its own seeds,
-far from the training views' and the benchmark's.
+among other paintings on a wall, in a gallery room, on a texture or on one of the curator's
+negative pictures of that role, rather than alone on the engine's plain walls. Their negatives
+are walls, rooms and textures and **paintings the model never saw** (generated ones, and the
+curator's negative pictures set aside for that role), so the figures say how often another
+painting is named. The curator's check photos (:mod:`.check_photos`) are added to the role they
+were dealt to. Each role has its own seeds, far from the training views' and the benchmark's.
 
 Each set is a folder in the engine's format (``images/``, ``labels/``, ``manifest.json``), so the
 trainers read it as they read training views; each label also keeps where every detail lands in
-the frame, so a model can be scored exactly as the benchmark scores it (:func:`read_views`).
+the frame, so a model can be scored exactly as the benchmark scores it (:func:`view_of`).
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ from .check_photos import REPORT, VALIDATION, CheckPhoto, check_photos
 from .negatives import pictures_key
 
 #: Changes whenever the views made from the same inputs change (so cached ones are not reused).
-VERSION = 2
-#: Seeds of each role (the training views use small ones, the benchmark 1-3 million).
-ROLE_SEEDS = {VALIDATION: 5_000_000, REPORT: 7_000_000}
+VERSION = 3
+#: Seeds of each role (the training views use small ones, the benchmark 1-7 million).
+ROLE_SEEDS = {VALIDATION: 8_000_000, REPORT: 9_000_000}
 #: Kind of a negative that shows a painting the model never saw (the benchmark's prefix too).
 PAINTING_KIND = "painting:"
 #: A detail's box is a training target when this much of it is in the frame (as in the engine).
@@ -68,7 +68,7 @@ MIN_SIDE_PX = 8
 #: The camera of unseen views: more tilt and roll, smaller and larger artworks, further off-centre.
 UNSEEN_CAMERA = CameraParams(
     max_tilt=45.0,
-    whole_fill=(0.35, 0.95),
+    whole_fill=(0.25, 0.95),
     detail_fill=(0.5, 0.95),
     max_roll=12.0,
     portrait_share=0.4,
@@ -145,19 +145,37 @@ class _Maker:
         return self._images[path]
 
     def background(self, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
-        """What the artwork hangs on: a gallery room, a texture, a wall or a real picture of the role."""
+        """What the artwork hangs on: a wall among other paintings, a gallery room, a texture, a
+        wall, or a real picture of the role."""
         w, h = size
         seed = int(rng.integers(2**31))
         choice = rng.uniform()
         real = self.params.negative_pictures
-        if real and choice < 0.15:
+        if real and choice < 0.1:
             image = self._read(real[int(rng.integers(len(real)))])
             return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-        if choice < 0.65:
+        if choice < 0.45:
+            return self.among_paintings(rng, size)
+        if choice < 0.75:
             return pictures.room(seed, w, h)
-        if choice < 0.85:
+        if choice < 0.9:
             return pictures.texture(seed, w, h)
         return pictures.wall(seed, w, h)
+
+    def among_paintings(self, rng: np.random.Generator, size: tuple[int, int]) -> np.ndarray:
+        """A wall hung with other (generated) paintings in frames: the artwork is seen among them."""
+        w, h = size
+        canvas = pictures.wall(int(rng.integers(2**31)), w, h)
+        for _ in range(int(rng.integers(1, 4))):
+            other = pictures.random_painting(41_000_000 + int(rng.integers(1_000_000))).image
+            side = int(rng.uniform(0.2, 0.45) * min(w, h))
+            pic = fit_within(other, side)[0]
+            ph, pw = pic.shape[:2]
+            x, y = int(rng.integers(0, max(1, w - pw))), int(rng.integers(0, max(1, h - ph)))
+            canvas[y : y + ph, x : x + pw] = pic[: h - y, : w - x]
+            colour = tuple(int(v) for v in rng.integers(20, 200, 3))
+            cv2.rectangle(canvas, (x, y), (x + pw, y + ph), colour, max(2, side // 30))
+        return canvas
 
     def artwork_view(self, artwork: int, focus: str | None, seed: int) -> View:
         art = self.ref.guide.artworks[artwork]

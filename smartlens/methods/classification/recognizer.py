@@ -26,7 +26,7 @@ from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose classes together reach this probability is proposed to the open-set gate
 #: (verified), even below its threshold.
-PROPOSAL_FLOOR = 0.05
+PROPOSAL_FLOOR = 0.01
 
 
 def head_probabilities(head: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:

@@ -37,6 +37,7 @@ from ...progress import Progress, ProgressEvent, StopSignal, no_progress, within
 from ...training.callbacks import CURVES, best_epoch, training_callbacks
 from ...training.clock import Clock, TrainingCancelledError
 from ...training.model_folder import ModelRecord, after_training_s, model_info
+from ...training.small_views import small_views
 from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import REJECT, Method
 from ..open_set import complete_model
@@ -318,6 +319,16 @@ def train_classifier(
             f"no training views could be made within the budget of {params.budget_minutes} min: "
             "give training more time"
         )
+    small = small_views(
+        x_train,
+        np.flatnonzero(y_train != classes.index(REJECT)),
+        y_train == classes.index(REJECT),
+        params.seed,
+    )
+    x_train, y_train = (
+        np.concatenate([x_train, small.images]),
+        np.concatenate([y_train, y_train[small.sources]]),
+    )
     after_s = after_training_s(len(x_train), len(x_val), count_views(views.report), clock.budget_s)
     deadline = clock.before_end(after_s)
     frozen = params.frozen_features

@@ -28,7 +28,7 @@ from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose best box (its own or a detail's) reaches this score is proposed to the
 #: open-set gate (verified), even below the thresholds.
-PROPOSAL_FLOOR = 0.1
+PROPOSAL_FLOOR = 0.05
 
 
 def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Callable:

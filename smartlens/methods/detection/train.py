@@ -31,6 +31,7 @@ from ...training.callbacks import CURVES, best_epoch, curves, training_callbacks
 from ...training.clock import Clock, TrainingCancelledError
 from ...training.datasets import fit_datasets
 from ...training.model_folder import ModelRecord, after_training_s, model_info
+from ...training.small_views import small_views
 from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import Method
 from ..open_set import complete_model
@@ -295,6 +296,11 @@ def train_detector(
         raise TrainingCancelledError("cancelled while making views: no model was trained")
     progress(ProgressEvent("loading", 0.25, "reading the training and validation views"))
     x, truths = load_views(views.train, classes, size)
+    small = small_views(
+        x, np.flatnonzero([bool(t) for t in truths]), np.array([not t for t in truths]), params.seed
+    )
+    x = np.concatenate([x, small.images])
+    truths += [{c: small.boxes(b, k) for c, b in truths[i].items()} for k, i in enumerate(small.sources)]
     known = _boxes_known(views.validation)
     x_val, truths_val = load_views(views.validation, classes, size)
     x_val, truths_val = x_val[known], [t for t, k in zip(truths_val, known) if k]

@@ -248,6 +248,7 @@ def _train_network(
         class_weight=_class_weights(y_train, n_classes),
         validation_data=val,
         callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself
     )
     from ...training.callbacks import curves
 

@@ -202,20 +202,25 @@ def _recognize(args: argparse.Namespace, settings: Settings) -> int:
         model=args.model,
         progress=_progress_printer("loading"),
     )
+    from .escaping import terminal
+
     status = 0
     for path in args.images:
         try:
             result = rec.recognize(read_image(path, settings.image_limits))
-        except ImageError as exc:
-            print(json.dumps({"image": path, "error": str(exc)}) if args.json else f"{path}: error: {exc}")
-            status = 1
+        except ImageError as exc:  # the other images are still recognised; the exit status says it
+            where = "" if str(exc).startswith(str(path)) else f"{path}: "  # read_image names the file
+            print(f"error: {terminal(where)}{terminal(exc)}", file=sys.stderr, flush=True)
+            if args.json:
+                print(json.dumps({"image": path, "error": str(exc)}), flush=True)
+            status = 2
             continue
         if args.json:
             print(json.dumps(result.to_json(path)), flush=True)
         else:
             details = ", ".join(f"{d.id} ({d.score:.2f})" for d in result.details) or "-"
             print(
-                f"{path}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; "
+                f"{terminal(path)}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; "
                 f"{result.ms:.0f} ms)"
             )
     return status
@@ -454,6 +459,7 @@ def _job_start(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("job.list")
 def _job_list(args: argparse.Namespace, settings: Settings) -> int:
+    from .escaping import terminal
     from .jobs import list_jobs
 
     for job in list_jobs(settings, args.guide):
@@ -461,17 +467,23 @@ def _job_list(args: argparse.Namespace, settings: Settings) -> int:
             f"{k}={v}" for k, v in job.status.metrics.items() if not isinstance(v, (dict, list))
         )
         print(
-            f"{job.id}  {job.state:<9} {job.spec.guide}  {job.status.fraction:4.0%}  {job.status.message}  {metrics}"
+            terminal(f"{job.id}  {job.state:<9} {job.spec.guide}  ")
+            + f"{job.status.fraction:4.0%}  "
+            + terminal(f"{job.status.message}  {metrics}")
         )
     return 0
 
 
 @command("job.cancel")
 def _job_cancel(args: argparse.Namespace, settings: Settings) -> int:
-    from .jobs import cancel_job
+    from .escaping import terminal
+    from .jobs import cancel_job, get_job
 
+    was_running = get_job(args.id, settings).running
     job = cancel_job(args.id, settings, args.grace)
-    print(f"job {job.id}: {job.state}")
+    print(
+        terminal(f"job {job.id}: {job.state}" + ("" if was_running else " (not running: nothing to cancel)"))
+    )
     return 0
 
 
@@ -560,9 +572,10 @@ def _events_status(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("qr")
 def _qr(args: argparse.Namespace, settings: Settings) -> int:
+    from .escaping import terminal
     from .qr import write_qr
 
-    print(f"wrote {write_qr(args.url, Path(args.out), args.scale)}")
+    print(f"wrote {terminal(write_qr(args.url, Path(args.out), args.scale))}")
     return 0
 
 

@@ -339,9 +339,13 @@ def test_bad_images_given_to_recognize_are_reported_one_by_one(museum, tmp_path)
             path.write_bytes(data)
         paths.append(str(path))
     out = cli("recognize", "--guide", "museum", "--json", *paths, data=museum)
-    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     lines = [json.loads(x) for x in out.stdout.splitlines()]
     assert [x["image"] for x in lines] == paths and all("error" in x for x in lines), lines
+    errors = [x for x in out.stderr.splitlines() if x.startswith("error: ")]  # one line per bad image
+    assert len(errors) == len(paths) and all(p[-40:] in e for p, e in zip(paths, errors)), out.stderr
+    plain = cli("recognize", "--guide", "museum", paths[1], data=museum)  # without --json: stderr only
+    assert plain.returncode == 2 and not plain.stdout and "error: " in plain.stderr, plain
 
 
 def test_force_import_keeps_a_backup_and_restore_brings_it_back(museum, tmp_path):

@@ -10,12 +10,16 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from test_studio import studio
 
+from smartlens.errors import UserError
 from smartlens.guide import save_guide
-from smartlens.jobs import JobBusyError, JobSpec, cancel_job, get_job, list_jobs, start_job
+from smartlens.jobs import JobBusyError, JobSpec, cancel_job, get_job, jobs_dir, list_jobs, start_job
+from smartlens.jobs.manager import UnverifiedProcessError, check_spec, validate_params
+from smartlens.jobs.record import process_start_ticks
 
 from conftest import ROOT, TEST_ENV
 from conftest import SESSION_SETTINGS as SETTINGS
@@ -83,3 +87,168 @@ def test_a_job_killed_with_sigkill_is_shown_failed_with_its_log(guide):
     assert any(m.value.startswith("**failed**") for m in at.markdown), [m.value for m in at.markdown]
     assert any("without reporting" in e.value for e in at.error), [e.value for e in at.error]
     assert any(x.label == "Log" for x in at.expander) and not any(b.label == "Cancel" for b in at.button)
+
+
+# --- which process is the job's: a tampered or stale folder never gets a signal ---------------------
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "smartlens", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **TEST_ENV},
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+def _forged_job(name: str, process: dict, message: str = "working") -> str:
+    """A job folder that says "running" and names ``process`` as its own (as an old or edited one may)."""
+    job_dir = jobs_dir(SETTINGS) / name
+    job_dir.mkdir(parents=True)
+    (job_dir / "spec.json").write_text(json.dumps({"kind": "views", "guide": "demo", "params": {}}))
+    (job_dir / "status.json").write_text(
+        json.dumps({"state": "running", "message": message, "created": time.time(), "started": time.time()})
+    )
+    (job_dir / "process.json").write_text(json.dumps(process))
+    return name
+
+
+@pytest.mark.parametrize("record", ["no start time", "another start time", "its real start time"])
+def test_cancel_never_signals_a_process_the_job_did_not_start(record):
+    # an unrelated program, leading its own process group as a job's process does
+    other = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        ticks = process_start_ticks(other.pid)
+        assert ticks is not None
+        process = {
+            "no start time": {"pid": other.pid},
+            "another start time": {"pid": other.pid, "start_ticks": ticks - 1},
+            "its real start time": {"pid": other.pid, "start_ticks": ticks},  # copied: not its command
+        }[record]
+        job_id = _forged_job(f"forged-{record.replace(' ', '-')}", process)
+        with pytest.raises(UnverifiedProcessError, match="nothing was signalled") as err:
+            cancel_job(job_id, SETTINGS, grace_s=1)
+        assert str(other.pid) in str(err.value)
+        out = _cli("job", "cancel", job_id, "--grace", "1")  # the command line says so too
+        assert out.returncode == 2 and out.stderr.startswith("error: job ") and "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+        time.sleep(1.5)  # past the grace a SIGKILL would have followed
+        assert other.poll() is None, "the unrelated process was signalled"
+        job = get_job(job_id, SETTINGS)  # and the job is not taken for running
+        assert not job.alive and job.state == "failed"
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_job_list_prints_stored_text_without_terminal_controls():
+    _forged_job(
+        "ansi-status", {"pid": 2**22 + 7, "start_ticks": 1}, message="\x1b[2J\x1b]0;owned\x07 \u202eevil"
+    )
+    out = _cli("job", "list")
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.startswith("ansi-status"))
+    assert "\x1b" not in out.stdout and "\x07" not in out.stdout and "\u202e" not in out.stdout
+    assert "\\x1b[2J\\x1b]0;owned\\x07 \\u202eevil" in line, line
+
+
+# --- parameters checked before anything starts ------------------------------------------------------
+@dataclasses.dataclass
+class Small:
+    epochs: int = dataclasses.field(default=30, metadata={"min": 1, "max": 1000})
+    rate: float = dataclasses.field(default=0.1, metadata={"min": 0.0, "max": 1.0})
+    budget: float | None = None
+    fast: bool = False
+    size: str = dataclasses.field(default="small", metadata={"choices": ["small", "large"]})
+    folders: tuple[Path, ...] = dataclasses.field(default=(), metadata={"folders": True})
+    seed: int = 0
+
+
+def test_validate_params_coerces_strings_and_keeps_typed_values(tmp_path):
+    got = validate_params(
+        Small,
+        {"epochs": "12", "rate": "0.5", "budget": "none", "fast": "yes", "size": "large", "seed": -3},
+    )
+    assert got == {"epochs": 12, "rate": 0.5, "budget": None, "fast": True, "size": "large", "seed": -3}
+    assert type(got["rate"]) is float and type(got["epochs"]) is int
+    typed = validate_params(Small, {"epochs": 7, "rate": 1, "budget": 2, "fast": False})
+    assert typed == {"epochs": 7, "rate": 1.0, "budget": 2.0, "fast": False}
+    assert validate_params(Small, {"folders": [str(tmp_path)]}) == {"folders": (tmp_path,)}
+    assert (
+        validate_params(Small, {"epochs": 3}, bounds={"epochs": {"max": 2}})["epochs"] == 3
+    )  # metadata wins
+    with pytest.raises(UserError, match="out of range"):  # bounds fill in where metadata says nothing
+        validate_params(Small, {"seed": 5}, bounds={"seed": {"max": 2}})
+
+
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ({"epochs": "abc"}, "epochs: 'abc' is not a whole number"),
+        ({"epochs": "1.5"}, "epochs: '1.5' is not a whole number"),
+        ({"epochs": 2.0}, "is not a whole number"),
+        ({"epochs": True}, "is not a whole number"),
+        ({"epochs": -5}, "epochs: -5 is out of range (1 to 1000)"),
+        ({"epochs": "1e9"}, "is not a whole number"),
+        ({"rate": "nan"}, "rate: 'nan' is not a finite number"),
+        ({"rate": float("inf")}, "not a finite number"),
+        ({"rate": "1.01"}, "out of range"),
+        ({"budget": "soon"}, "budget: 'soon' is not a number"),
+        ({"fast": "maybe"}, "fast: 'maybe' is not true or false"),
+        ({"fast": 1}, "is not true or false"),
+        ({"size": "huge"}, "size: 'huge' is not one of small, large"),
+        ({"size": 3}, "is not a text"),
+        ({"folders": ["/nonexistent/folder"]}, "'/nonexistent/folder' is not a folder"),
+        ({"folders": [""]}, "is not a path"),
+        ({"rm_rf": "yes"}, "unknown parameter(s) rm_rf (known: budget, epochs"),
+    ],
+)
+def test_validate_params_refuses_bad_values(raw, words):
+    with pytest.raises(UserError) as err:
+        validate_params(Small, raw)
+    assert words in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (
+            ["train", "--guide", "demo", "--param", "budget_minutes=abc"],
+            "budget_minutes: 'abc' is not a number",
+        ),
+        (["train", "--guide", "demo", "--param", "epochs=-5"], "epochs: -5 is out of range"),
+        (["train", "--guide", "demo", "--param", "rm_rf=yes"], "unknown parameter(s) rm_rf"),
+        (["train", "--guide", "demo", "--param", "epochs=NaN"], "not a finite number"),
+        (["train", "--guide", "demo", "--param", "method=retrieval"], "method: 'retrieval' is not one of"),
+        (
+            ["train", "--guide", "demo", "--param", "method=detection", "--param", "frozen_features=true"],
+            "unknown",
+        ),
+        (["views", "--guide", "demo", "--param", "preset=wild"], "preset: 'wild' is not one of"),
+        (
+            ["index", "--guide", "demo", "--param", "mode=fast"],
+            "mode: 'fast' is not one of verified, baseline",
+        ),
+        (["train", "--guide", "nosuch"], "nosuch"),
+    ],
+)
+def test_job_start_refuses_bad_parameters_before_starting(demo_guide, args, words):
+    before = sorted(p.name for p in jobs_dir(SETTINGS).glob("*")) if jobs_dir(SETTINGS).is_dir() else []
+    out = _cli("job", "start", *args)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, (out.returncode, out.stderr)
+    assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert words in out.stderr, out.stderr
+    after = sorted(p.name for p in jobs_dir(SETTINGS).glob("*")) if jobs_dir(SETTINGS).is_dir() else []
+    assert after == before  # no job folder left
+
+
+def test_check_spec_types_what_the_studio_and_the_command_line_send(demo_guide):
+    spec = check_spec(
+        JobSpec(
+            "train", "demo", {"method": "classification", "epochs": "3", "budget_minutes": 1, "size": "small"}
+        ),
+        SETTINGS,
+    )
+    assert spec.params == {"method": "classification", "epochs": 3, "budget_minutes": 1.0, "size": "small"}
+    index = check_spec(JobSpec("index", "demo", {"rebuild": "true"}), SETTINGS)
+    assert index.params == {"rebuild": True}

@@ -90,7 +90,9 @@ def gate() -> None:
     if not password:
         if not is_local(peer):
             # however the studio was started: this visitor reaches it from another machine
-            st.error(f"This studio has no password, so it serves this computer only. To open it: {HOW_TO_SET}.")
+            st.error(
+                f"This studio has no password, so it serves this computer only. To open it: {HOW_TO_SET}."
+            )
             st.stop()
         return
     if ss.get("staff"):
@@ -140,7 +142,9 @@ def login_form(password: str, key: bytes, peer: str | None) -> None:
         st.rerun()
     else:
         wait = throttle.failed(keys)
-        st.error("Wrong password." + (f" Too many tries: the next one in {math.ceil(wait)} s." if wait else ""))
+        st.error(
+            "Wrong password." + (f" Too many tries: the next one in {math.ceil(wait)} s." if wait else "")
+        )
 
 
 def studio() -> None:

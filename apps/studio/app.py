@@ -108,14 +108,16 @@ def gate() -> None:
 
 
 def login_controls() -> None:
-    """In the sidebar: keep a new login in this browser, and a way to log out."""
+    """In the sidebar: keep a login made in this session in this browser, and a way to log out."""
     ss = st.session_state
     if not ss.get("staff"):
         return
-    if token := ss.pop("new_login", None):
+    if token := ss.get("login_token"):
+        # on every run, not once: a script the next run replaces at once may never execute; the
+        # token's own signed expiry, not the cookie's, ends the login
         set_login_cookie(token, int(LOGIN_HOURS * 3600))
     if st.button("Log out", icon=":material/logout:"):
-        ss.staff, ss.logged_out = False, True
+        ss.staff, ss.logged_out, ss.login_token = False, True, None
         st.rerun()
 
 
@@ -138,7 +140,7 @@ def login_form(password: str, key: bytes, peer: str | None) -> None:
         st.error(f"Too many wrong passwords: try again in {math.ceil(wait)} s.")
     elif check_password(given, password):
         throttle.succeeded(keys)
-        ss.staff, ss.logged_out, ss.new_login = True, False, issue_login(key, password)
+        ss.staff, ss.logged_out, ss.login_token = True, False, issue_login(key, password)
         st.rerun()
     else:
         wait = throttle.failed(keys)

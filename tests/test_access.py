@@ -193,7 +193,9 @@ def test_the_apps_are_served_as_st_app_with_the_guard():
         found = discover_asgi_app(Path(ROOT / file))
         assert found.is_asgi_app and found.app_name == "app", file
     env = {**os.environ, "PYTHONPATH": str(ROOT / "apps" / "studio")}
-    code = "import app, sys; print(type(app.app).__name__, [m.cls.__name__ for m in app.app._user_middleware])"
+    code = (
+        "import app, sys; print(type(app.app).__name__, [m.cls.__name__ for m in app.app._user_middleware])"
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT / "apps", timeout=120
     )

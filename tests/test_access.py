@@ -178,7 +178,7 @@ def test_closed_page_errors_are_dropped_and_others_kept(caplog):
                     raise RuntimeError("something else")
                 except RuntimeError:
                     logger.exception("Error sending websocket payload")
-                assert [r.exc_info[1].args[0] for r in caplog.records if r.exc_info] == ["something else"]
+                assert {r.exc_info[1].args[0] for r in caplog.records if r.exc_info} == {"something else"}
         finally:
             logger.propagate = before
 

@@ -10,15 +10,13 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 from test_studio import studio
 
-from smartlens.errors import UserError
 from smartlens.guide import save_guide
 from smartlens.jobs import JobBusyError, JobSpec, cancel_job, get_job, jobs_dir, list_jobs, start_job
-from smartlens.jobs.manager import UnverifiedProcessError, check_spec, validate_params
+from smartlens.jobs.manager import UnverifiedProcessError
 from smartlens.jobs.record import process_start_ticks
 
 from conftest import ROOT, TEST_ENV
@@ -152,63 +150,7 @@ def test_job_list_prints_stored_text_without_terminal_controls():
     assert "\\x1b[2J\\x1b]0;owned\\x07 \\u202eevil" in line, line
 
 
-# --- parameters checked before anything starts ------------------------------------------------------
-@dataclasses.dataclass
-class Small:
-    epochs: int = dataclasses.field(default=30, metadata={"min": 1, "max": 1000})
-    rate: float = dataclasses.field(default=0.1, metadata={"min": 0.0, "max": 1.0})
-    budget: float | None = None
-    fast: bool = False
-    size: str = dataclasses.field(default="small", metadata={"choices": ["small", "large"]})
-    folders: tuple[Path, ...] = dataclasses.field(default=(), metadata={"folders": True})
-    seed: int = 0
-
-
-def test_validate_params_coerces_strings_and_keeps_typed_values(tmp_path):
-    got = validate_params(
-        Small,
-        {"epochs": "12", "rate": "0.5", "budget": "none", "fast": "yes", "size": "large", "seed": -3},
-    )
-    assert got == {"epochs": 12, "rate": 0.5, "budget": None, "fast": True, "size": "large", "seed": -3}
-    assert type(got["rate"]) is float and type(got["epochs"]) is int
-    typed = validate_params(Small, {"epochs": 7, "rate": 1, "budget": 2, "fast": False})
-    assert typed == {"epochs": 7, "rate": 1.0, "budget": 2.0, "fast": False}
-    assert validate_params(Small, {"folders": [str(tmp_path)]}) == {"folders": (tmp_path,)}
-    assert (
-        validate_params(Small, {"epochs": 3}, bounds={"epochs": {"max": 2}})["epochs"] == 3
-    )  # metadata wins
-    with pytest.raises(UserError, match="out of range"):  # bounds fill in where metadata says nothing
-        validate_params(Small, {"seed": 5}, bounds={"seed": {"max": 2}})
-
-
-@pytest.mark.parametrize(
-    "raw, words",
-    [
-        ({"epochs": "abc"}, "epochs: 'abc' is not a whole number"),
-        ({"epochs": "1.5"}, "epochs: '1.5' is not a whole number"),
-        ({"epochs": 2.0}, "is not a whole number"),
-        ({"epochs": True}, "is not a whole number"),
-        ({"epochs": -5}, "epochs: -5 is out of range (1 to 1000)"),
-        ({"epochs": "1e9"}, "is not a whole number"),
-        ({"rate": "nan"}, "rate: 'nan' is not a finite number"),
-        ({"rate": float("inf")}, "not a finite number"),
-        ({"rate": "1.01"}, "out of range"),
-        ({"budget": "soon"}, "budget: 'soon' is not a number"),
-        ({"fast": "maybe"}, "fast: 'maybe' is not true or false"),
-        ({"fast": 1}, "is not true or false"),
-        ({"size": "huge"}, "size: 'huge' is not one of small, large"),
-        ({"size": 3}, "is not a text"),
-        ({"folders": ["/nonexistent/folder"]}, "'/nonexistent/folder' is not a folder"),
-        ({"folders": [""]}, "is not a path"),
-        ({"rm_rf": "yes"}, "unknown parameter(s) rm_rf (known: budget, epochs"),
-    ],
-)
-def test_validate_params_refuses_bad_values(raw, words):
-    with pytest.raises(UserError) as err:
-        validate_params(Small, raw)
-    assert words in str(err.value), str(err.value)
-
-
+# --- parameters and guide, checked before anything starts ---------------------------------------
 @pytest.mark.parametrize(
     "args, words",
     [
@@ -240,15 +182,3 @@ def test_job_start_refuses_bad_parameters_before_starting(demo_guide, args, word
     assert words in out.stderr, out.stderr
     after = sorted(p.name for p in jobs_dir(SETTINGS).glob("*")) if jobs_dir(SETTINGS).is_dir() else []
     assert after == before  # no job folder left
-
-
-def test_check_spec_types_what_the_studio_and_the_command_line_send(demo_guide):
-    spec = check_spec(
-        JobSpec(
-            "train", "demo", {"method": "classification", "epochs": "3", "budget_minutes": 1, "size": "small"}
-        ),
-        SETTINGS,
-    )
-    assert spec.params == {"method": "classification", "epochs": 3, "budget_minutes": 1.0, "size": "small"}
-    index = check_spec(JobSpec("index", "demo", {"rebuild": "true"}), SETTINGS)
-    assert index.params == {"rebuild": True}

@@ -4,31 +4,25 @@ Nothing lives in the caller's memory: every answer is read from ``data/jobs/``, 
 restarted (or a second studio) finds running jobs again and lists finished ones. A job of a
 kind holds ``data/jobs/.locks/<kind>-<guide>.lock`` (``flock``) for its whole life: the lock is
 taken here, before the process starts, and handed to it, so two starts can never both win.
-A job's parameters and guide are checked before anything starts (:func:`check_spec`), and
-cancel signals only the very process the job started (:func:`~.record.job_process_check`).
+A job's parameters (:func:`~.kinds.check_params`) and guide are checked before anything starts,
+and cancel signals only the very process the job started (:func:`~.record.job_process_check`).
 """
 
 from __future__ import annotations
 
 import fcntl
-import math
 import os
-import re
 import signal
 import subprocess
 import sys
 import time
-import types
-import typing
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from ..config import PROJECT_ROOT, Settings
 from ..errors import UserError
 from ..storage import atomic_write_json, check_id
-from ..vocabulary import BackboneSize, Method, Preset, RetrievalMode, choices
+from .kinds import KINDS, check_params
 from .record import (
     CANCEL,
     LIVE,
@@ -49,8 +43,6 @@ from .record import (
     write_status,
 )
 
-#: The kinds of job, and what a person calls them.
-KINDS = {"views": "training views", "index": "retrieval index", "train": "training"}
 #: How long a job may stay "starting" with no process recorded before it counts as failed.
 START_GRACE_S = 30.0
 
@@ -61,153 +53,6 @@ class JobBusyError(UserError):
 
 class UnverifiedProcessError(UserError):
     """The process a job folder names cannot be shown to be the job's: it is never signalled."""
-
-
-# --- parameters, checked before a job starts -------------------------------------------------------
-@dataclass
-class IndexParams:
-    """What an index job takes."""
-
-    mode: str = field(default=RetrievalMode.VERIFIED, metadata={"choices": choices(RetrievalMode)})
-    rebuild: bool = False
-
-
-#: Bounds of the training parameters, until each method's parameter dataclass declares its own
-#: (``field(metadata={"min": ..., "max": ..., "choices": ...})``, which wins over these).
-INTERIM_BOUNDS: dict[str, dict[str, Any]] = {
-    "epochs": {"min": 1, "max": 1000},
-    "size": {"choices": choices(BackboneSize)},
-    "budget_minutes": {"min": 0.1, "max": 24 * 60},
-    "per_image": {"min": 1, "max": 5000},
-    "val_per_image": {"min": 0, "max": 1000},
-    "negatives": {"min": 0, "max": 100_000},
-    "val_negatives": {"min": 0, "max": 20_000},
-    "preset": {"choices": choices(Preset)},
-    "input_size": {"min": 32, "max": 1024},
-    "batch_size": {"min": 1, "max": 1024},
-    "learning_rate": {"min": 1e-7, "max": 1.0},
-    "seed": {"min": 0, "max": 2**31 - 1},
-    "workers": {"min": 1, "max": 256},
-    "negative_dirs": {"folders": True},
-}
-_TRUE, _FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
-_INT = re.compile(r"[+-]?\d{1,12}")
-
-
-def validate_params(
-    cls: type, raw: Mapping[str, object], bounds: Mapping[str, Mapping] | None = None
-) -> dict:
-    """``raw`` checked against the parameter dataclass ``cls``: each value coerced to its field's
-    type (strings from a command line, or values already typed), unknown names refused, numbers
-    finite and within the field's ``metadata`` bounds (``min``, ``max``, ``choices``; ``folders``
-    for paths that must be existing folders). ``bounds`` fills in for fields that declare none.
-
-    Raises :class:`UserError` naming the first bad parameter; returns the typed values.
-    """
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(raw) - set(known))
-    if unknown:
-        raise UserError(f"unknown parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    hints = typing.get_type_hints(cls)
-    out = {}
-    for name, value in raw.items():
-        meta = {**(bounds or {}).get(name, {}), **known[name].metadata}
-        out[name] = _check_value(name, value, hints[name], meta)
-    return out
-
-
-def _check_value(name: str, value: object, hint: Any, meta: Mapping[str, Any]) -> object:
-    args = typing.get_args(hint)
-    if typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args:
-        if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null")):
-            return None
-        (hint,) = [a for a in args if a is not type(None)]
-    bad = UserError(f"parameter {name}: {value!r} is not {_describe(hint)}")
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
-        raise bad
-    if hint is int or hint is float:
-        number: int | float
-        if isinstance(value, bool):
-            raise bad
-        if isinstance(value, str):
-            text = value.strip()
-            try:
-                number = int(text) if hint is int and _INT.fullmatch(text) else float(text)
-            except ValueError:
-                raise bad from None
-        elif isinstance(value, (int, float)):
-            number = value
-        else:
-            raise bad
-        if not math.isfinite(number):
-            raise UserError(f"parameter {name}: {value!r} is not a finite number")
-        if hint is int:
-            if isinstance(number, float):
-                raise bad
-        else:
-            number = float(number)
-        lo, hi = meta.get("min"), meta.get("max")
-        if (lo is not None and number < lo) or (hi is not None and number > hi):
-            raise UserError(f"parameter {name}: {value!r} is out of range ({lo} to {hi})")
-        return number
-    if hint is str:
-        if not isinstance(value, str):
-            raise bad
-        if "choices" in meta and value not in meta["choices"]:
-            raise UserError(f"parameter {name}: {value!r} is not one of {', '.join(meta['choices'])}")
-        return value
-    if hint is Path or typing.get_origin(hint) is tuple:
-        items = value if isinstance(value, (list, tuple)) else [value]
-        if not all(isinstance(i, (str, Path)) and str(i).strip() for i in items):
-            raise bad
-        paths = tuple(Path(str(i)) for i in items)
-        for p in paths:
-            if meta.get("folders") and not p.is_dir():
-                raise UserError(f"parameter {name}: {str(p)!r} is not a folder")
-        return paths if typing.get_origin(hint) is tuple else paths[0]
-    raise UserError(f"parameter {name}: cannot be set from here")
-
-
-def _describe(hint: Any) -> str:
-    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a text"}
-    return names.get(hint, "a path (or a list of paths)")
-
-
-def params_class(kind: str, params: Mapping[str, object]) -> type:
-    """The parameter dataclass of a job of ``kind`` with these parameters."""
-    if kind == "index":
-        return IndexParams
-    from ..training.classification import TrainParams
-
-    if kind == "train" and params.get("method", Method.CLASSIFICATION) == Method.DETECTION:
-        from ..training.detection import DetectorParams
-
-        return DetectorParams
-    return TrainParams
-
-
-def check_spec(spec: JobSpec, settings: Settings) -> JobSpec:
-    """``spec`` with its parameters checked and typed, for a guide that exists; raises
-    :class:`UserError` (nothing started, nothing written) otherwise."""
-    from ..guide import load_guide
-
-    if spec.kind not in KINDS:
-        raise UserError(f"unknown job kind {spec.kind!r} (known: {', '.join(KINDS)})")
-    params = dict(spec.params)
-    method = params.pop("method", None) if spec.kind == "train" else None
-    if method is not None and method not in choices(Method)[1:]:
-        raise UserError(f"parameter method: {method!r} is not one of {', '.join(choices(Method)[1:])}")
-    checked = validate_params(params_class(spec.kind, spec.params), params, INTERIM_BOUNDS)
-    load_guide(spec.guide, settings)  # a guide that is missing or broken fails now, not in the job
-    stored = {
-        k: [str(p) for p in v] if isinstance(v, tuple) else str(v) if isinstance(v, Path) else v
-        for k, v in checked.items()
-    }
-    return replace(spec, params=({"method": method} if method is not None else {}) | stored)
 
 
 def lock_path(settings: Settings, kind: str, guide: str) -> Path:
@@ -244,7 +89,10 @@ def start_job(spec: JobSpec, settings: Settings) -> Job:
     Raises :class:`UserError` for bad parameters or guide (nothing started, no folder left) and
     :class:`JobBusyError` when a job of that kind runs on that guide already.
     """
-    spec = check_spec(spec, settings)
+    from ..guide import load_guide
+
+    check_params(spec.kind, dict(spec.params))
+    load_guide(spec.guide, settings)  # a missing or broken guide fails now, not inside the job
     lock = lock_path(settings, spec.kind, spec.guide)
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)

@@ -72,3 +72,13 @@ def test_terminal_escapes_controls_and_keeps_text():
         == "a\\x1b[31mb\\x07\\x00\\x7f\\x9b\\u202e\\u2066z"
     )
     assert terminal("two\nlines\tand\rreturn") == "two\\nlines\\tand\\x0dreturn"
+
+
+def test_the_share_page_says_what_is_wrong_with_a_mistyped_address(demo_guide):
+    from test_studio import studio
+
+    at = studio("share.py", guide="demo")
+    assert at.image and not at.error  # the default address makes a QR code
+    at.text_input[0].input("lens.local:8501/?guide=demo").run()
+    assert not at.exception, at.exception
+    assert "is not a web address" in at.error[0].value and not at.image

@@ -295,3 +295,126 @@ def test_health_shows_each_writers_counts(tmp_path):
     assert health.writable and health.problem is None and health.files == 1
     events.close()
     assert store.health(tmp_path).writers == []  # a writer that closed cleanly leaves nothing behind
+
+
+BAD_IDS = {
+    "192.168.1.20": "IP address",
+    "10.0.0.7": "IP address",
+    "2001:db8::1": "IP address",
+    "fe80::1": "IP address",
+    "::ffff:10.0.0.7": "IP address",
+    "room-10.0.0.7": "IP address",
+    "aa:bb:cc:dd:ee:ff": "MAC",
+    "john.smith:gmail.com": "e-mail",
+    "a@b.c": "identifier",
+    "Müller": "identifier",
+    "山田太郎": "identifier",
+    "abc\n": "identifier",
+    "a b": "identifier",
+    "": "identifier",
+    "x" * 81: "identifier",
+}
+
+
+def test_identifiers_are_ascii_and_never_an_address():
+    from smartlens.analytics.schema import make_event
+
+    now = datetime(2025, 1, 1)
+    for field in ("guide", "language", "method", "artwork", "detail"):
+        for bad, why in BAD_IDS.items():
+            try:
+                make_event(now, "artwork_recognised", "s1", {field: bad})
+            except ValueError as exc:
+                assert field in str(exc) and why in str(exc), (field, bad, exc)
+            else:
+                raise AssertionError(f"{field}={bad!r} was accepted")
+    for bad in BAD_IDS:
+        try:
+            make_event(now, "session_start", bad, {})
+        except ValueError as exc:
+            assert "session" in str(exc)
+        else:
+            raise AssertionError(f"session {bad!r} was accepted")
+    # what the lens really sends stays fine: slugs, language codes, method names, hex session ids
+    ok = make_event(
+        now,
+        "artwork_recognised",
+        "0123456789abcdef",
+        {
+            "guide": "paintings",
+            "language": "pt-BR",
+            "method": "retrieval",
+            "artwork": "the-1.2-version",
+            "detail": "face_2",
+            "score": 0.73,
+        },
+    )
+    assert ok.artwork == "the-1.2-version" and ok.score == 0.73
+    assert make_event(now, "artwork_recognised", "s", {"artwork": "x" * 80}).artwork == "x" * 80
+
+
+def test_numbers_finite_and_in_range():
+    from smartlens.analytics.schema import make_event
+
+    now = datetime(2025, 1, 1)
+    for bad in (-1e9, 1e308, -0.01, 86_400.5, float("nan"), float("inf"), True, "12"):
+        try:
+            make_event(now, "artwork_left", "s", {"dwell_s": bad, "artwork": "a"})
+        except ValueError as exc:
+            assert "dwell_s" in str(exc)
+        else:
+            raise AssertionError(f"dwell_s={bad!r} was accepted")
+    for method in ("retrieval", "classification", "detection", None):
+        for bad in (1e6, -0.5, 1.0001, float("nan")):
+            try:
+                make_event(now, "artwork_recognised", "s", {"score": bad, "method": method})
+            except ValueError as exc:
+                assert "score" in str(exc)
+            else:
+                raise AssertionError(f"score={bad!r} ({method}) was accepted")
+    assert make_event(now, "artwork_left", "s", {"dwell_s": 86_400}).dwell_s == 86_400
+    assert make_event(now, "artwork_left", "s", {"dwell_s": 0}).dwell_s == 0
+    assert make_event(now, "artwork_recognised", "s", {"score": 1, "method": "detection"}).score == 1
+
+
+def test_every_methods_scores_fit_their_range(demo_guide):
+    """What retrieval puts in ``score`` (as the lens logs it) is inside the schema's range, even for
+    the artwork's own picture, where verified retrieval counts thousands of inliers; the learned
+    methods' scores are softmax probabilities (tested where they are trained)."""
+    from smartlens.analytics.schema import SCORE_RANGES, make_event
+    from smartlens.imaging import read_image
+    from smartlens.recognition import load_recognizer
+    from smartlens.vocabulary import Method
+
+    from conftest import SESSION_SETTINGS
+
+    assert set(SCORE_RANGES) == {m.value for m in Method}  # every method has its range
+    rec = load_recognizer(demo_guide, SESSION_SETTINGS, "retrieval")
+    for art in demo_guide.guide.artworks:
+        result = rec.recognize(read_image(demo_guide.path(art.image)))
+        assert result.artwork == art.id
+        event = make_event(
+            datetime(2025, 1, 1),
+            "artwork_recognised",
+            "s",
+            {"method": rec.method, "artwork": art.id, "score": round(float(result.score), 3)},
+        )
+        assert 0.5 <= event.score <= 1
+
+
+def test_an_ip_address_cannot_reach_the_store(tmp_path):
+    events = EventLog(tmp_path, flush_every=60)
+    for bad in BAD_IDS:
+        events.log("artwork_recognised", "s1", guide="g", artwork=bad)
+        events.log("session_start", bad, guide="g")
+    events.log("artwork_left", "s1", artwork="a", dwell_s=-1e9)
+    events.log("artwork_left", "s1", artwork="a", dwell_s=1e308)
+    events.log("artwork_recognised", "s1", artwork="a", score=1e6, method="retrieval")
+    events.log("artwork_recognised", "s1", artwork="a", score=0.8, method="retrieval")
+    events.close()
+    assert events.refused == 2 * len(BAD_IDS) + 3
+    (stored,) = read_events(tmp_path)
+    assert stored["artwork"] == "a" and stored["score"] == 0.8
+    text = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for needle in (b"192.168", b"10.0.0.7", b"2001:db8", b"gmail", "Müller".encode()):
+        assert needle not in text

@@ -505,18 +505,28 @@ def _retention_days(args: argparse.Namespace, settings: Settings) -> int:
     return settings.event_retention_days if args.retention_days is None else args.retention_days
 
 
+def _compacted(r, folder: Path, what: str) -> bool:
+    """False (with the reason printed) when a compaction did nothing: read-only folder or busy."""
+    if r.read_only:
+        raise UserError(f"{folder} is read-only (or not writable by this user): nothing {what}")
+    if r.busy:
+        print(f"another compaction is running; nothing {what}")
+        return False
+    return True
+
+
 @command("events.compact")
 def _events_compact(args: argparse.Namespace, settings: Settings) -> int:
     from .analytics.store import compact
 
     days = _retention_days(args, settings)
     r = compact(settings.events_dir, days)
-    if r.busy:
-        print("another compaction is running; nothing done")
-    else:
+    if _compacted(r, settings.events_dir, "compacted"):
         print(
             f"merged {r.merged} file(s) into {r.output.name if r.output else 'nothing'}: {r.events} events kept, "
-            f"{r.pruned} older than {days} days deleted, {r.removed} file(s) removed ({r.seconds:.2f} s)"
+            f"{r.pruned} older than {days} days deleted, {r.removed} file(s) removed"
+            + (f" ({r.leftovers} left by killed compactions)" if r.leftovers else "")
+            + f" ({r.seconds:.2f} s)"
         )
     return 0
 
@@ -529,11 +539,8 @@ def _events_prune(args: argparse.Namespace, settings: Settings) -> int:
     if days <= 0:
         raise UserError("retention is off (event_retention_days = 0): give --retention-days N")
     r = compact(settings.events_dir, days, min_files=1)
-    print(
-        "another compaction is running; nothing done"
-        if r.busy
-        else f"{r.pruned} events older than {days} days deleted"
-    )
+    if _compacted(r, settings.events_dir, "pruned"):
+        print(f"{r.pruned} events older than {days} days deleted")
     return 0
 
 
@@ -550,6 +557,13 @@ def _events_status(args: argparse.Namespace, settings: Settings) -> int:
             f"dropped {w['dropped']}, failed {w['failed']}"
             + (f", error: {w['error']}" if w.get("error") else "")
         )
+    if h.leftovers:
+        print(
+            f"leftovers: {len(h.leftovers)} file(s), {h.leftover_bytes / 1e6:.1f} MB, of interrupted compactions or "
+            "conversions (no event is lost: `smartlens events compact` deletes them)"
+        )
+        for p in h.leftovers:
+            print(f"  {p.relative_to(h.folder)}")
     if h.problem:
         print(f"problem: {h.problem}")
     return 1 if h.problem else 0

@@ -495,9 +495,19 @@ def _stats_filters(args: argparse.Namespace):
 
 @command("stats")
 def _stats(args: argparse.Namespace, settings: Settings) -> int:
-    from .analytics.stats import figures, render
+    """Aggregated figures only (never raw events), groups under 5 visits hidden: an export."""
+    from .analytics import privacy
+    from .analytics.stats import Options, figures, guides, render
+    from .analytics.titles import load_titles
 
-    print(render(figures(settings.events_dir, _stats_filters(args)), args.format))
+    if args.min_group < privacy.MIN_GROUP:
+        raise UserError(f"--min-group must be at least {privacy.MIN_GROUP} (k-anonymity of exports)")
+    if not args.reference_s > 0 or args.reference_s > 86_400:
+        raise UserError("--reference-s must be between 0 and 86400 seconds")
+    filters = _stats_filters(args)
+    names = [filters.guide] if filters.guide else guides(settings.events_dir)
+    options = Options(load_titles(settings, names, args.language), args.reference_s, args.min_group)
+    print(render(figures(settings.events_dir, filters, options=options), args.format, args.min_group))
     return 0
 
 
@@ -772,6 +782,13 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--since", help="first day, YYYY-MM-DD (local time)")
     st.add_argument("--until", help="last day, YYYY-MM-DD (inclusive)")
     st.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    st.add_argument("--language", help="language of the works' titles (default: each guide's own)")
+    st.add_argument(
+        "--reference-s", type=float, default=17.0, help="holding power: seconds at a work to compare with"
+    )
+    st.add_argument(
+        "--min-group", type=int, default=5, help="smallest group of visits shown (at least 5; k-anonymity)"
+    )
     ev = sub.add_parser("events", help="the visitor-event store: compact, prune, status").add_subparsers(
         dest="sub", required=True
     )

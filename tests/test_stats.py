@@ -97,3 +97,18 @@ def test_heat_map_warms_the_watched_detail(demo_guide, base_settings):
     assert plain.shape == hot.shape
     with pytest.raises(KeyError):
         attention_map(demo_guide, "no-such-artwork", {}, base_settings)
+
+
+def test_bench_events_times_every_query(tmp_path, capsys):
+    """``bench events`` on a small store: every figure is timed, the export too, nothing lost."""
+    out = tmp_path / "bench.json"
+    assert main(["bench", "events", "--events", "24000", "--write-seconds", "0.2", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["store_24000"]["counted"] == 24000 and result["write"]["dropped"] == 0
+    timed = result["queries_s"]["24000"]
+    from smartlens.analytics.stats import QUERIES
+
+    assert set(QUERIES) < set(timed) and "export of the figures, k = 5 (all, one guide)" in timed
+    assert all(t > 0 for t in timed.values())
+    assert "paths" in printed and "yardstick" in printed

@@ -1,11 +1,12 @@
-"""The figures as DuckDB SQL, over the temporary views :func:`.stats.figures` prepares:
+"""The figures as DuckDB SQL, over the temporary tables :func:`.stats.figures` prepares:
 
-- ``events``: the store's events of the chosen guide and days (``ts`` in UTC);
+- ``events`` (a view): the store's events of the chosen guide and days (``ts`` in UTC);
 - ``catalogue``: the guides' titles (:class:`.titles.Title` rows: guide, artwork, detail, title,
   position), possibly empty;
-- ``works``: every artwork of the guides in view (listed in the catalogue, even if nobody framed
-  it) and every artwork seen in the events, with a ``label`` for charts: its title, made unique
-  by the guide's name or the artwork's id when two works share a title;
+- ``works`` (made first when a query needs it): every artwork of the guides in view (listed in
+  the catalogue, even if nobody framed it) and every artwork seen in the events, with a
+  ``label`` for charts: its title, made unique by the guide's name or the artwork's id when two
+  works share a title;
 - the variable ``reference_s``: the holding-power reference in seconds.
 
 A *visit* is one session id in one guide. Museum terms (Bitgood, Serrell): *attraction power* is
@@ -18,15 +19,18 @@ language and everything after in the new one.
 
 from __future__ import annotations
 
+import re
+
 from .schema import PLAYED
 
 _PLAYED = "(" + ", ".join(f"'{t}'" for t in PLAYED) + ")"
 # the same guide (NULL matches NULL: events logged without a guide still get their works)
 _SAME_GUIDE = "{a}.guide IS NOT DISTINCT FROM {b}.guide"
 
-#: The view of works (see the module's doc).
-WORKS_VIEW = """
-    CREATE OR REPLACE TEMP VIEW works AS
+#: The table of works (see the module's doc): made once per set of figures, as each query that
+#: names a work would otherwise list them again from the events.
+WORKS_TABLE = """
+    CREATE OR REPLACE TEMP TABLE works AS
     WITH seen AS (SELECT DISTINCT guide, artwork FROM events WHERE artwork IS NOT NULL),
     listed AS (
         SELECT guide, artwork, title, position FROM catalogue
@@ -40,6 +44,12 @@ WORKS_VIEW = """
         WHEN count(*) OVER (PARTITION BY guide, title) = 1 THEN title || ' (' || coalesce(guide, '?') || ')'
         ELSE title || ' (' || artwork || ')' END AS label
     FROM u"""
+
+
+def uses_works(sql: str) -> bool:
+    """Whether a query reads the table of works."""
+    return re.search(r"\bworks\b", sql) is not None
+
 
 #: name -> SQL over the views above.
 QUERIES: dict[str, str] = {

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import privacy, store
-from .queries import QUERIES, WORKS_VIEW
+from .queries import QUERIES, WORKS_TABLE, uses_works
 from .schema import COLUMNS
 from .titles import Title
 
@@ -76,7 +76,9 @@ def view_sql(snap: store.Snapshot, filters: Filters) -> str:
     return f"SELECT * FROM ({base}) WHERE {' AND '.join(where)}" if where else f"SELECT * FROM ({base})"
 
 
-def _prepare(con: Any, snap: store.Snapshot, filters: Filters, options: Options = Options()) -> None:
+def _prepare(
+    con: Any, snap: store.Snapshot, filters: Filters, options: Options = Options(), works: bool = False
+) -> None:
     if filters.timezone:
         con.execute(f"SET SESSION TimeZone = {_literal(filters.timezone)}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {view_sql(snap, filters)}")
@@ -89,7 +91,8 @@ def _prepare(con: Any, snap: store.Snapshot, filters: Filters, options: Options 
             "INSERT INTO catalogue VALUES (?, ?, ?, ?, ?)",
             [(t.guide, t.artwork, t.detail, t.title, t.position) for t in options.titles],
         )
-    con.execute(WORKS_VIEW)
+    if works:
+        con.execute(WORKS_TABLE)
     con.execute(f"SET VARIABLE reference_s = CAST({float(options.reference_s)!r} AS DOUBLE)")
 
 
@@ -106,7 +109,7 @@ def figures(
         raise ValueError("the holding-power reference must be more than 0 seconds")
 
     def work(con, snap):
-        _prepare(con, snap, filters, options)
+        _prepare(con, snap, filters, options, works=any(uses_works(QUERIES[n]) for n in wanted))
         return {
             name: privacy.suppress(con, name, con.execute(QUERIES[name]).df(), options.min_group)
             for name in wanted

@@ -383,12 +383,11 @@ def test_every_methods_scores_fit_their_range(demo_guide):
     methods' scores are softmax probabilities (tested where they are trained)."""
     from smartlens.analytics.schema import SCORE_RANGES, make_event
     from smartlens.imaging import read_image
-    from smartlens.recognition import load_recognizer
-    from smartlens.vocabulary import Method
+    from smartlens.methods import METHODS, load_recognizer
 
     from conftest import SESSION_SETTINGS
 
-    assert set(SCORE_RANGES) == {m.value for m in Method}  # every method has its range
+    assert set(SCORE_RANGES) == set(METHODS)  # every method has its range
     rec = load_recognizer(demo_guide, SESSION_SETTINGS, "retrieval")
     for art in demo_guide.guide.artworks:
         result = rec.recognize(read_image(demo_guide.path(art.image)))

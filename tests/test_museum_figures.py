@@ -160,6 +160,19 @@ def test_languages_count_every_language_a_visit_used(store):
     }
 
 
+def test_a_language_switch_alone_counts(tmp_path):
+    """A visitor who switches to Italian and frames nothing after it is an Italian visit too."""
+    log = EventLog(tmp_path, flush_every=60)
+    log.log("session_start", "s1", guide="g", language="en")
+    log.log("language_changed", "s1", guide="g", language="it")
+    log.close()
+    langs = _rows(stats.figures(tmp_path, names=["languages"])["languages"], "language")
+    assert {k: (r["visits"], r["started_in"], r["switched_to"]) for k, r in langs.items()} == {
+        "en": (1, 1, 0),
+        "it": (1, 0, 1),
+    }
+
+
 def test_titles_in_the_chosen_language_and_made_unique(store):
     figs = _figs(store, language="it")
     assert _rows(figs["attraction"], "artwork")["a"]["title"] == "Alfa"

@@ -270,36 +270,18 @@ def figures_export(fmt: str) -> bytes:
     return stats.render(shared, fmt, k).encode("utf-8")
 
 
-c1, c2, c3, c4, _ = st.columns([1, 1, 1, 1, 2])
-c1.download_button(
-    "Figures, CSV",
-    lambda: figures_export("csv"),
-    file_name=f"{stem}-figures.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
+DOWNLOADS = (  # label, what, file suffix, media type
+    ("Figures, CSV", lambda: figures_export("csv"), "figures.csv", "text/csv"),
+    ("Figures, JSON", lambda: figures_export("json"), "figures.json", "application/json"),
+    ("Events, CSV", lambda: stats.export_bytes(folder, filters, "csv"), "events.csv", "text/csv"),
+    (
+        "Events, Parquet",
+        lambda: stats.export_bytes(folder, filters, "parquet"),
+        "events.parquet",
+        "application/vnd.apache.parquet",
+    ),
 )
-c2.download_button(
-    "Figures, JSON",
-    lambda: figures_export("json"),
-    file_name=f"{stem}-figures.json",
-    mime="application/json",
-    icon=":material/download:",
-    on_click="ignore",
-)
-c3.download_button(
-    "Events, CSV",
-    lambda: stats.export_bytes(folder, filters, "csv"),
-    file_name=f"{stem}-events.csv",
-    mime="text/csv",
-    icon=":material/download:",
-    on_click="ignore",
-)
-c4.download_button(
-    "Events, Parquet",
-    lambda: stats.export_bytes(folder, filters, "parquet"),
-    file_name=f"{stem}-events.parquet",
-    mime="application/vnd.apache.parquet",
-    icon=":material/download:",
-    on_click="ignore",
-)
+for column, (label, data, suffix, mime) in zip(st.columns([1, 1, 1, 1, 2]), DOWNLOADS):
+    column.download_button(
+        label, data, file_name=f"{stem}-{suffix}", mime=mime, icon=":material/download:", on_click="ignore"
+    )

@@ -29,6 +29,9 @@ EVENT_TYPES = (
     "audio_played",
     "video_played",
     "tts_played",
+    # the visitor picked another language (with the new one in ``language``): counts the visit in
+    # that language even if nothing is framed after the switch
+    "language_changed",
 )
 #: Event types that say something was played (the last step of the funnel).
 PLAYED = ("audio_played", "video_played", "tts_played")

@@ -202,6 +202,8 @@ def test_exports_hide_groups_under_five_visits(store):
     assert (att["e"]["visits"], att["e"]["attraction"]) == (0, 0.0)  # nobody is not a small group
     hold = _rows(figs["holding"], "artwork")
     assert hold["a"]["median_s"] == 11.0 and hold["b"]["median_s"] == 17.0
+    # d's median (20 s) ranked it first: hidden rows go last, by title, so their place tells nothing
+    assert figs["holding"]["artwork"].tolist() == ["b", "a", "c", "d"]
     assert all(
         _empty(hold[x][c]) for x in "cd" for c in ("visits", "median_s", "p90_s", "share_at_reference")
     )

@@ -8,7 +8,8 @@ exported or printed (``smartlens stats``, the dashboard's figure downloads) firs
   computed from that group (its median dwell, its share...);
 - *secondary suppression*: in a table whose rows add up to a total shown elsewhere (visits per
   hour, per day, per method, per number of works framed), a single hidden cell could be worked
-  out by subtraction, so the next smallest cell of the table is hidden too.
+  out by subtraction, so the next smallest cell of the table is hidden too;
+- in a table ranked by its figures, hidden rows go last, in the order of their names.
 
 Zero is shown (it describes nobody). Not covered: differences between figures of different
 tables (e.g. two funnel steps), which would need rounding rather than suppression.
@@ -30,21 +31,25 @@ MIN_GROUP = 5
 class Rule:
     """How one figure is protected: ``groups`` pairs each column counting visits with the columns
     computed from those visits; ``partition``: columns within which the counting column adds up
-    to a published total (``()``: the whole table), None when it does not."""
+    to a published total (``()``: the whole table), None when it does not; ``ranked``: see below."""
 
     groups: tuple[tuple[str, tuple[str, ...]], ...]
     partition: tuple[str, ...] | None = None
+    #: the query orders rows by its figures: a hidden row's place would tell them, so hidden rows
+    #: go last, in the order of the columns never hidden (the names)
+    ranked: bool = True
 
 
 RULES: dict[str, Rule] = {
     "summary": Rule(
-        (("visits", ("artworks_recognised", "details_opened", "media_played", "median_dwell_s", "events")),)
+        (("visits", ("artworks_recognised", "details_opened", "media_played", "median_dwell_s", "events")),),
+        ranked=False,
     ),
-    "funnel": Rule((("sessions", ()),)),
+    "funnel": Rule((("sessions", ()),), ranked=False),
     "artworks": Rule((("visitors", ("views", "details_opened", "median_dwell_s")),)),
     "details": Rule((("visits", ("recognised", "opened", "played")),)),
-    "by_hour": Rule((("visits", ()),), partition=()),
-    "by_day": Rule((("visits", ("artworks_recognised",)),), partition=()),
+    "by_hour": Rule((("visits", ()),), partition=(), ranked=False),
+    "by_day": Rule((("visits", ("artworks_recognised",)),), partition=(), ranked=False),
     "languages": Rule((("visits", ()), ("started_in", ()), ("switched_to", ()))),
     "methods": Rule((("visits", ()),), partition=()),
     "media": Rule((("visitors", ("times",)),)),
@@ -58,7 +63,7 @@ RULES: dict[str, Rule] = {
         )
     ),
     "diligent": Rule((("visits", ("diligent", "diligent_share")), ("diligent", ("diligent_share",)))),
-    "coverage": Rule((("visits", ()),), partition=("guide",)),
+    "coverage": Rule((("visits", ()),), partition=("guide",), ranked=False),
     "paths": Rule((("visits", ("transitions", "share")),)),
 }
 
@@ -92,14 +97,19 @@ def suppression_sql(rule: Rule, k: int, columns: list[str]) -> str:
     for c, deps in rule.groups:
         for col in (c, *deps):
             when.setdefault(col, []).append(f"_h_{c}")
-    flags = ", ".join(f"{expr} AS _h_{c}" for c, expr in hidden.items())
+    flags = ", ".join(f"coalesce({expr}, false) AS _h_{c}" for c, expr in hidden.items())
     out = ", ".join(
         f"CASE WHEN {' OR '.join(when[col])} THEN NULL ELSE {_quote(col)} END AS {_quote(col)}"
         if col in when
         else _quote(col)
         for col in columns
     )
-    return f"SELECT {out} FROM (SELECT *, {flags} FROM fig) ORDER BY _row"
+    order = "_row"
+    if rule.ranked:
+        any_hidden = " OR ".join(f"_h_{c}" for c in hidden)
+        names = ", ".join(_quote(c) for c in columns if c not in when)
+        order = f"({any_hidden}), CASE WHEN {any_hidden} THEN NULL ELSE _row END, {names or '_row'}"
+    return f"SELECT {out} FROM (SELECT *, {flags} FROM fig) ORDER BY {order}"
 
 
 def suppress(con: Any, name: str, df: pd.DataFrame, k: int) -> pd.DataFrame:

@@ -189,13 +189,18 @@ def render(figs: dict[str, pd.DataFrame], fmt: str = "table", min_group: int = 1
         if fmt == "csv":
             parts.append(f"# {n}\n{df.to_csv(index=False).rstrip()}")
         else:
-            body = (
-                "(none)"
-                if df.empty
-                else df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.1f}")
-            )
+            body = "(none)" if df.empty else _table(df)
             parts.append(f"{TITLES[n]}\n{'-' * len(TITLES[n])}\n{body}")
     return "\n\n".join(parts)
+
+
+def _table(df: pd.DataFrame) -> str:
+    """A figure as aligned text: empty cells as '-', seconds to 0.1, shares to 0.001."""
+    shown = df.astype(object).where(df.notna(), "-")
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            shown[col] = [v if v == "-" else (f"{v:.1f}" if abs(v) >= 1 else f"{v:.3f}") for v in shown[col]]
+    return shown.to_string(index=False)
 
 
 def day_span(folder: Path, guide: str | None = None, timezone: str | None = None) -> tuple[date, date] | None:

@@ -104,9 +104,7 @@ def propose_from_retrieval(
 ) -> list[Proposal]:
     """The details of ``other`` guide that its verified retrieval finds on ``ref``'s artwork images
     (the same work, photographed for another guide), their boxes projected onto them."""
-    from ..recognition import load_recognizer
-
-    rec = load_recognizer(other, settings, "retrieval")
+    rec = load_recognizer(other, settings, Method.RETRIEVAL)
     source = f"retrieval:{other.guide.name}"
     made: list[Proposal] = []
     for artwork, picture, scale in _pictures(ref, images, settings):

@@ -80,13 +80,23 @@ def _guide_export(args: argparse.Namespace, settings: Settings) -> int:
 
 @command("guide.check")
 def _guide_check(args: argparse.Namespace, settings: Settings) -> int:
-    from .guide import load_guide
+    from .guide import load_guide, validate
 
     ref = load_guide(args.guide, settings)
+    # every file read for what it is (pictures decoded, audio and video probed, captions read)
+    validate(ref.guide, ref.root, str(ref.root / "guide.json"), settings.image_limits, deep=True)
     print(
         f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
         f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}"
     )
+    return 0
+
+
+@command("guide.schema")
+def _guide_schema(args: argparse.Namespace, settings: Settings) -> int:
+    from .guide.model import guide_schema
+
+    print(json.dumps(guide_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -595,7 +605,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     gi = g.add_parser("import", help="import artworks.json (folder) or COCO JSON (with --images)")
     gi.add_argument("src", help="folder holding artworks.json, or a COCO .json file")
-    gi.add_argument("--name", required=True, help="guide name (folder under data/guides/)")
+    gi.add_argument("--name", required=True, help="guide name (always a folder under data/guides/)")
     gi.add_argument("--images", help="COCO only: folder the file_name values are relative to")
     gi.add_argument("--language", default="en", help="language of plain-string texts and default language")
     gi.add_argument(
@@ -605,8 +615,9 @@ def build_parser() -> argparse.ArgumentParser:
     ge.add_argument("--guide", required=True)
     ge.add_argument("--out", required=True, help="output .json path")
     ge.add_argument("--no-media", action="store_true", help="write the JSON only")
-    gc = g.add_parser("check", help="validate a guide")
+    gc = g.add_parser("check", help="validate a guide (every field, every file read for what it is)")
     gc.add_argument("--guide", required=True)
+    g.add_parser("schema", help="print the JSON Schema of guide.json (also in docs/guide.schema.json)")
     g.add_parser("list", help="list the guides under data/guides/")
     gb = g.add_parser("backups", help="list the backups of a guide (kept when an import replaces it)")
     gb.add_argument("--guide", required=True)

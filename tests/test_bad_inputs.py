@@ -291,7 +291,7 @@ GUIDE_JSON: dict[str, tuple[Callable[[dict], str], list[str]]] = {
     ),
     "width 160.0": (
         lambda g: json.dumps(g).replace('"width": 160', '"width": 160.0', 1),
-        ["artworks[a].width", "positive integer"],
+        ["artworks[a].width", "expected a whole number", "160.0"],
     ),
     "artworks an object": (lambda g: json.dumps({**g, "artworks": {}}), ["artworks: expected a list"]),
     "details 5": (

@@ -125,7 +125,7 @@ def test_malformed_guide_json_reports_fields(tmp_path, saved_demo):
     with pytest.raises(GuideError) as err:
         load_guide(ref.root, SETTINGS)
     assert "details[sun].box: expected [x, y, width, height]" in str(err.value)
-    assert "artworks[the-blue-house].width: expected a positive integer" in str(err.value)
+    assert "artworks[the-blue-house].width: expected a number over 0, got -3" in str(err.value)
     (ref.root / "guide.json").write_text("{not json")
     with pytest.raises(GuideError, match="not valid JSON"):
         load_guide(ref.root, SETTINGS)

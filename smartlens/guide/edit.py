@@ -38,6 +38,7 @@ class Part:
 
     name: str  # "artwork 'mona-lisa'", "the guide's default language"
     state: Callable[[Guide], object]
+    plural: bool = False  # "the guide's languages were changed"
 
 
 def _artwork_state(guide: Guide, artwork_id: str) -> dict | None:
@@ -76,7 +77,7 @@ def edit_guide(
             if mine != theirs:
                 what = "removed" if theirs is None else "changed"
                 raise StaleEditError(
-                    f"{part.name} was {what} by someone else since this page was loaded; "
+                    f"{part.name} {'were' if part.plural else 'was'} {what} by someone else since this page was loaded; "
                     "reload the guide and make your change again (nothing was saved)"
                 )
         guide = copy.deepcopy(current.guide)
@@ -432,7 +433,7 @@ def set_languages(ref: GuideRef, languages: list[str], default: str) -> GuideRef
                 for _, text in texts(item):
                     prune(text)
 
-    return edit_guide(ref, change, part=Part(f"the guide's {what}", state))
+    return edit_guide(ref, change, part=Part(f"the guide's {what}", state, plural=new_list))
 
 
 def set_guide_title(ref: GuideRef, language: str, title: str) -> GuideRef:

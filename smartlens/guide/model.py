@@ -331,9 +331,9 @@ _EXPECTED = {
 
 def _message(err: Any, value: object) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
-    if kind == "missing":
+    if kind in ("missing", "missing_argument"):
         return "missing (required)"
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
         return "not a field of guide.json (a typo? see docs/guide.schema.json)"
     if kind == "value_error":
         return str(ctx["error"])

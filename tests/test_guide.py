@@ -197,8 +197,23 @@ def test_demo_guide_is_complete(demo_guide):
 def test_unsafe_guide_name():
     from smartlens.guide import guide_dir
 
-    with pytest.raises(UnsafeNameError):
+    with pytest.raises(UnsafeNameError, match=r"to use a folder, give its path \(\./NAME"):
         guide_dir("Bad Name!", SETTINGS)
+
+
+def test_a_guide_name_is_a_guide_under_the_data_folder_and_a_path_looks_like_one(tmp_path, monkeypatch):
+    from smartlens.guide import guide_dir
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mydocs").mkdir()  # a folder here named like a guide changes nothing
+    assert guide_dir("mydocs", SETTINGS) == SETTINGS.guides / "mydocs"
+    assert guide_dir("./mydocs", SETTINGS) == Path("mydocs")
+    assert guide_dir("../x", SETTINGS) == Path("../x")
+    assert guide_dir("/srv/guides/x", SETTINGS) == Path("/srv/guides/x")
+    assert guide_dir("x/guide.json", SETTINGS) == Path("x")
+    assert guide_dir("guide.json", SETTINGS) == Path(".")
+    assert guide_dir(".", SETTINGS) == Path(".")
+    assert guide_dir(Path("mydocs"), SETTINGS) == Path("mydocs")  # code holding a Path means a folder
 
 
 def test_image_errors(tmp_path):

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -65,7 +67,9 @@ def root(tmp_path) -> Path:
     return make_guide(tmp_path / "g")
 
 
-def test_lock_times_out_with_a_clear_message(root):
+@contextmanager
+def _held(root: Path) -> Iterator[None]:
+    """The guide's lock held by another thread while the block runs."""
     held, release = threading.Event(), threading.Event()
 
     def holder():
@@ -77,13 +81,18 @@ def test_lock_times_out_with_a_clear_message(root):
     t.start()
     held.wait(5)
     try:
+        yield
+    finally:
+        release.set()
+        t.join()
+
+
+def test_lock_times_out_with_a_clear_message(root):
+    with _held(root):
         t0 = time.monotonic()
         with pytest.raises(GuideBusyError, match="someone else is saving guide 'g'"), guide_lock(root, 0.3):
             pass
         assert 0.25 < time.monotonic() - t0 < 3
-    finally:
-        release.set()
-        t.join()
     with guide_lock(root, timeout=1):  # free again
         pass
 
@@ -168,23 +177,8 @@ def test_a_symlinked_guide_shares_the_lock_of_its_folder(tmp_path, root):
     link = tmp_path / "link"
     link.symlink_to(root, target_is_directory=True)
     assert lock_path(link) == lock_path(root) == root.parent / ".locks" / "g.lock"
-    held = threading.Event()
-    release = threading.Event()
-
-    def holder():
-        with guide_lock(root):
-            held.set()
-            release.wait(10)
-
-    t = threading.Thread(target=holder)
-    t.start()
-    held.wait(5)
-    try:
-        with pytest.raises(GuideBusyError), guide_lock(link, 0.3):
-            pass
-    finally:
-        release.set()
-        t.join()
+    with _held(root), pytest.raises(GuideBusyError), guide_lock(link, 0.3):
+        pass
     # a whole-guide replacement through the link swaps the real folder; the link stays a link
     new = read_guide(root).guide
     save_guide(new, link, files={a.image: root / a.image for a in new.artworks}, replace=True, backup=True)

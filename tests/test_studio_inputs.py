@@ -403,3 +403,16 @@ def test_a_stale_languages_form_keeps_what_another_curator_added(studio_guide): 
     assert not page_a.error, shown(page_a.error)
     guide = load_guide(name, SETTINGS).guide
     assert guide.default_language == "it" and guide.artwork(art_id).title["fr"] == "Le port à l'aube"
+
+
+def test_uploaded_pictures_are_what_their_bytes_say(studio_guide):  # noqa: F811
+    ref = studio_guide
+    before = snapshot(ref.root)
+    for fmt, name in (("GIF", "painting.png"), ("TIFF", "scan.jpg"), ("AVIF", "photo.jpg")):
+        with pytest.raises(UserError, match=f"{name}: a {fmt} image; use JPEG, PNG, WebP or BMP"):
+            guide_edit.add_artwork(ref, media_samples.picture(fmt, (400, 300)), name, "", "en")
+    assert snapshot(ref.root) == before
+    jpeg = media_samples.picture("JPEG", (400, 300))
+    ref = guide_edit.add_artwork(ref, jpeg, "notes.txt", "A JPEG named .txt", "en")
+    art = ref.guide.artwork("a-jpeg-named-txt")
+    assert art.image == "images/a-jpeg-named-txt.jpg" and (art.width, art.height) == (400, 300)

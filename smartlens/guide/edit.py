@@ -75,9 +75,9 @@ def edit_guide(
         if part is not None and current.revision != ref.revision:
             mine, theirs = part.state(ref.guide), part.state(current.guide)
             if mine != theirs:
-                what = "removed" if theirs is None else "changed"
+                what = ("were " if part.plural else "was ") + ("removed" if theirs is None else "changed")
                 raise StaleEditError(
-                    f"{part.name} {'were' if part.plural else 'was'} {what} by someone else since this page was loaded; "
+                    f"{part.name} {what} by someone else since this page was loaded; "
                     "reload the guide and make your change again (nothing was saved)"
                 )
         guide = copy.deepcopy(current.guide)
@@ -306,18 +306,8 @@ def set_media(
             raise GuideError([f"{where}: {exc.args[0]} (save the details first)"], "upload") from None
 
 
-def set_detail_media(
-    ref: GuideRef,
-    artwork_id: str,
-    detail_id: str,
-    kind: str,
-    language: str | None,
-    data: bytes | None,
-    filename: str = "",
-    limits: ImageLimits = DEFAULT_LIMITS,
-) -> GuideRef:
-    """A detail's audio, video, captions (in ``language``) or picture: :func:`set_media`."""
-    return set_media(ref, artwork_id, detail_id, kind, language, data, filename, limits)
+#: The annotate page's name for :func:`set_media` (a detail's media).
+set_detail_media = set_media
 
 
 def set_transcript(

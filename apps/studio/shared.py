@@ -91,17 +91,6 @@ def language(ref: GuideRef) -> str:
         return st.selectbox("Editing language", langs, key="lang")
 
 
-def view_counts(per_image: int, negatives: int) -> dict[str, int]:
-    """Training and held-out view counts, the held-out ones in the defaults' proportions
-    (80 -> 8, 400 -> 100): the views page and the train page ask for the same views."""
-    return {
-        "per_image": int(per_image),
-        "negatives": int(negatives),
-        "val_per_image": max(2, round(per_image / 10)),
-        "val_negatives": max(4, round(negatives / 4)) if negatives else 0,
-    }
-
-
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"

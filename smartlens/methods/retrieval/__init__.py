@@ -17,7 +17,8 @@ from __future__ import annotations
 from ...config import Settings
 from ...guide import GuideRef
 from ...progress import Progress, no_progress
-from ...vocabulary import RetrievalMode, parse
+from ...vocabulary import Method, RetrievalMode, choices, parse
+from ..spec import LoadOptions, MethodSpec
 from .baseline import BaselineRetrieval
 from .cache import IndexInfo
 from .calibration import CalibrationParams
@@ -27,6 +28,7 @@ from .verified import GeometricParams, VerifiedRetrieval
 __all__ = [
     "BaselineRetrieval",
     "CalibrationParams",
+    "SPEC",
     "GeometricParams",
     "IndexInfo",
     "RetrievalRecognizer",
@@ -46,3 +48,20 @@ def load_retrieval(
     if parse(RetrievalMode, mode, "retrieval mode") == RetrievalMode.BASELINE:
         return BaselineRetrieval(ref, settings, progress=progress, rebuild=rebuild)
     return VerifiedRetrieval(ref, settings, progress=progress, rebuild=rebuild)
+
+
+def _load(ref: GuideRef, settings: Settings, options: LoadOptions) -> RetrievalRecognizer:
+    return load_retrieval(
+        ref, settings, options.mode or RetrievalMode.VERIFIED, options.progress, options.rebuild
+    )
+
+
+SPEC = MethodSpec(
+    name=Method.RETRIEVAL,
+    title="Retrieval",
+    experience="the artwork outlined and every visible detail boxed; nothing when no artwork is framed; "
+    "no training, the index follows the guide",
+    load=_load,
+    modes=tuple(choices(RetrievalMode)),
+    weightless_modes=(RetrievalMode.VERIFIED,),
+)

@@ -40,8 +40,9 @@ GUIDE_FILE = "guide.json"
 BACKUPS = ".backups"
 #: Backups kept per guide (the oldest are deleted).
 KEEP_BACKUPS = 5
-#: Folder that uploads go to; files there that the guide does not use are leftovers.
-UPLOADS = "images"
+#: Folders uploads go to; files there that the guide does not use are leftovers (media/ is left
+#: alone: curators may copy files there before naming them in a hand-written guide.json).
+UPLOADS = ("images",)
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,25 @@ def load_guide(name_or_path: str | Path, settings: Settings, check: bool = True)
 
 
 # --- leftovers -------------------------------------------------------------------------------
+def _uploads(root: Path) -> list[Path]:
+    """Files in the folders uploads go to, hidden ones aside."""
+    found: list[Path] = []
+    for folder in UPLOADS:
+        if (root / folder).is_dir():
+            found += [p for p in (root / folder).rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return found
+
+
+def _untidy(root: Path) -> bool:
+    """Whether a killed save may have left something behind, read without the lock: a staged
+    folder, a ``.part`` file, or an upload ``guide.json`` does not name (a quick look at its bytes;
+    :func:`_tidy_locked` decides on the parsed guide). Loads then take the lock only when needed."""
+    if _leftovers(root) or next(root.rglob(".*.part"), None) is not None:
+        return True
+    data = _read(root) or b""
+    return any(f'"{p.relative_to(root).as_posix()}"'.encode() not in data for p in _uploads(root))
+
+
 def _tidy_locked(root: Path) -> None:
     for p in _leftovers(root):
         shutil.rmtree(p, ignore_errors=True)
@@ -270,26 +290,29 @@ def _tidy_locked(root: Path) -> None:
         return
     for p in root.rglob(".*.part"):
         p.unlink(missing_ok=True)
-    uploads = root / UPLOADS
     data = _read(root)
-    if data is None or not uploads.is_dir():
+    if data is None:
         return
     try:
         guide = Guide.from_dict(json.loads(data), GUIDE_FILE)
     except (GuideError, ValueError, RecursionError):
         return  # a broken guide.json: leave every file for a person to look at
     used = {rel for _, rel in media_paths(guide)}
-    for p in uploads.iterdir():
-        if p.is_file() and not p.name.startswith(".") and f"{UPLOADS}/{p.name}" not in used:
+    for p in _uploads(root):
+        if p.relative_to(root).as_posix() not in used:
             p.unlink(missing_ok=True)  # an upload whose save was killed before its commit
 
 
 def tidy(root: Path) -> None:
-    """Remove what killed saves left behind, if nobody is saving now."""
+    """Remove what killed saves left behind, if nobody is saving now (readers take the lock only
+    when there is something to remove, so loading never holds up a save)."""
+    root = Path(root).resolve()
     try:
+        if root.is_dir() and not _untidy(root):
+            return
         with guide_lock_if_free(root) as free:
             if free:
-                _tidy_locked(Path(root).resolve())
+                _tidy_locked(root)
     except OSError:
         pass  # tidying is a courtesy: never the reason a guide does not load
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import reprlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -39,15 +40,14 @@ MAX_TRANSCRIPT_CHARS = 200_000
 MAX_PIXELS_SIDE = 1_000_000
 
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
-_LANG_ADAPTER = TypeAdapter(Annotated[str, Field(pattern=LANG_PATTERN)])
+_LANG = re.compile(LANG_PATTERN)
 
 
 def check_language(value: str) -> str:
     """``value`` if it is a language code like ``en`` or ``pt-BR``."""
-    try:
-        return _LANG_ADAPTER.validate_python(value, strict=True)
-    except ValidationError:
-        raise UserError(f"{show(value)} is not a language code like 'en' or 'pt-BR'") from None
+    if not isinstance(value, str) or not _LANG.fullmatch(value):
+        raise UserError(f"{show(value)} is not a language code like 'en' or 'pt-BR'")
+    return value
 
 
 def _id(value: str) -> str:
@@ -95,8 +95,15 @@ Files = Annotated[dict[Lang, RelPath], _FILES]
 #: Positive whole pixels.
 Side = Annotated[int, Field(gt=0, le=MAX_PIXELS_SIDE)]
 
-#: Strict: JSON types only as declared, no NaN or infinity, no unknown keys (a typo is named).
-_STRICT = ConfigDict(strict=True, allow_inf_nan=False, extra="forbid", use_attribute_docstrings=True)
+#: Strict: JSON types only as declared, no NaN or infinity, no unknown keys (a typo is named);
+#: a dataclass built in code is checked field by field too (revalidated).
+_STRICT = ConfigDict(
+    strict=True,
+    allow_inf_nan=False,
+    extra="forbid",
+    use_attribute_docstrings=True,
+    revalidate_instances="always",
+)
 
 
 @with_config(_STRICT)
@@ -126,7 +133,7 @@ class Detail:
     def to_dict(self) -> dict[str, Any]:
         """The detail as guide.json stores it (optional keys only when set: fingerprints of guides
         that do not use them stay as they were)."""
-        return _pruned(dataclasses.asdict(self))
+        return _pruned(_DETAIL.dump_python(self, mode="json", warnings=False))
 
 
 @with_config(_STRICT)
@@ -212,7 +219,12 @@ class Guide:
     # --- serialisation -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The guide as ``guide.json`` stores it."""
-        return {"format": FORMAT, **_pruned(dataclasses.asdict(self))}
+        data = _pruned(_GUIDE.dump_python(self, mode="json", warnings=False))
+        for art in data["artworks"]:
+            _pruned(art)
+            for detail in art["details"]:
+                _pruned(detail)
+        return {"format": FORMAT, **data}
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "guide.json") -> Guide:
@@ -238,25 +250,25 @@ class Guide:
 _OPTIONAL = ("concept", "original", "captions", "transcript", "concepts")
 
 
-def _pruned(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _pruned(v) for k, v in value.items() if not (k in _OPTIONAL and not v)}
-    if isinstance(value, (list, tuple)):
-        return [_pruned(v) for v in value]
-    return value
+def _pruned(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the optional keys that are not set (in place)."""
+    for key in _OPTIONAL:
+        if key in data and not data[key]:
+            del data[key]
+    return data
 
 
 _GUIDE = TypeAdapter(Guide)
+_DETAIL = TypeAdapter(Detail)
 
 
 def schema_problems(guide: Guide) -> list[str]:
-    """What is wrong with a guide built in code, checked as ``guide.json`` will be read back."""
-    data = guide.to_dict()
-    data.pop("format")
+    """What is wrong with a guide built in code, checked field by field as ``guide.json`` will be
+    read back (the dataclasses are revalidated, strictly)."""
     try:
-        _GUIDE.validate_json(json.dumps(data, default=repr), strict=True)
+        _GUIDE.validate_python(guide, strict=True)
     except ValidationError as exc:
-        return describe(exc, data)
+        return describe(exc, guide)
     return []
 
 
@@ -290,9 +302,19 @@ def show(value: object) -> str:
     return _SHOW.repr(value)
 
 
+def _child(node: Any, key: str | int) -> Any:
+    """One step down JSON data or the dataclasses (None where the step does not exist)."""
+    if isinstance(key, int):
+        return node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+    if isinstance(node, dict):
+        return node.get(key)
+    return getattr(node, key, None) if dataclasses.is_dataclass(node) else None
+
+
 def describe(exc: ValidationError, data: Any) -> list[str]:
-    """pydantic's errors as 'where: what' problems; list items are named by their id when they
-    have one (``artworks[mona-lisa].details[face].box``), else by their position."""
+    """pydantic's errors as 'where: what' problems about ``data`` (JSON, or the guide's dataclasses);
+    list items are named by their id when they have one (``artworks[mona-lisa].details[face].box``),
+    else by their position."""
     out: list[str] = []
     for err in exc.errors(include_url=False):
         where, node, value = "", data, err.get("input")
@@ -301,13 +323,12 @@ def describe(exc: ValidationError, data: Any) -> list[str]:
             if key == "[key]":
                 where += " (a language code)"
                 break
+            node = _child(node, key)
             if isinstance(key, int):
-                node = node[key] if isinstance(node, list) and 0 <= key < len(node) else None
-                ident = node.get("id") if isinstance(node, dict) else None
+                ident = _child(node, "id")
                 where += f"[{ident if isinstance(ident, str) and ident else key}]"
                 continue
             where += f".{key}" if where else str(key)
-            node = node.get(key) if isinstance(node, dict) else None
             if key == "box" and (i < len(loc) - 1 or err["type"] != "value_error"):
                 value, err = node, {**err, "type": "box"}
                 break

@@ -16,15 +16,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import reprlib
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 
-from ..errors import GuideError, UserError
-from ..storage import FILE_PATTERN, ID_PATTERN, check_id, check_relative
+from ..errors import GuideError
+from ..storage import FILE_PATTERN, ID_PATTERN, check_relative
 
 FORMAT = "smartlens-guide/1"
 #: A translated text: language code -> text ("en" -> "The smile").
@@ -39,19 +38,8 @@ MAX_TRANSCRIPT_CHARS = 200_000
 #: Largest picture side or box coordinate, in pixels.
 MAX_PIXELS_SIDE = 1_000_000
 
+#: A language code: two or three lowercase letters, then an optional region or script (``pt-BR``).
 LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
-_LANG = re.compile(LANG_PATTERN)
-
-
-def check_language(value: str) -> str:
-    """``value`` if it is a language code like ``en`` or ``pt-BR``."""
-    if not isinstance(value, str) or not _LANG.fullmatch(value):
-        raise UserError(f"{show(value)} is not a language code like 'en' or 'pt-BR'")
-    return value
-
-
-def _id(value: str) -> str:
-    return check_id(value, "id")
 
 
 def _relative(value: str) -> str:
@@ -65,10 +53,11 @@ def _box(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
 
 
 _PATH_PATTERN = f"^{FILE_PATTERN}(/{FILE_PATTERN})*$"
-#: A safe identifier: lowercase letters, digits, '-' and '_' (artworks, details, concepts, guides).
-Id = Annotated[str, AfterValidator(_id), Field(json_schema_extra={"pattern": ID_PATTERN})]
+#: A safe identifier: lowercase letters, digits, '-' and '_' (artworks, details, concepts, guides);
+#: the pattern is :func:`smartlens.storage.check_id`'s (checked in pydantic's core: fast).
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
 #: A language code such as ``en``, ``it`` or ``pt-BR``.
-Lang = Annotated[str, AfterValidator(check_language), Field(json_schema_extra={"pattern": LANG_PATTERN})]
+Lang = Annotated[str, Field(pattern=LANG_PATTERN)]
 #: A path inside the guide folder, such as ``images/mona-lisa.jpg`` (no ``..``, no absolute path).
 RelPath = Annotated[str, AfterValidator(_relative), Field(json_schema_extra={"pattern": _PATH_PATTERN})]
 _Pixels = Annotated[int, Field(ge=0, le=MAX_PIXELS_SIDE)]
@@ -360,6 +349,10 @@ def _message(err: Any, value: object) -> str:
         return str(ctx["error"])
     if kind == "box":
         return f"expected [x, y, width, height] as 4 whole numbers of pixels, got {show(value)}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == LANG_PATTERN:
+        return f"{show(value)} is not a language code like 'en' or 'pt-BR'"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
+        return f"{show(value)} is not allowed: use 1-80 lowercase letters, digits, '-' or '_' (a letter or digit first)"
     if kind == "string_too_long" and isinstance(value, str):
         return f"too long ({len(value):,} characters; at most {ctx['max_length']:,})"
     if kind in _EXPECTED:

@@ -44,6 +44,27 @@ def terminal(text: object) -> str:
     return _TERMINAL.sub(_escape, str(text)).replace("\n", "\\n").replace("\t", "\\t")
 
 
+def terminal_lines(text: str) -> str:
+    """Like :func:`terminal`, but keeps newlines and tabs: for whole outputs (tables, reports)
+    whose lines are the command's own."""
+    return _TERMINAL.sub(_escape, text)
+
+
+class TerminalSafe:
+    """A text stream (``sys.stdout``) that writes everything through :func:`terminal_lines`, so
+    no stored text a command prints (titles in a table, an error recorded in a file) acts on the
+    terminal, whichever command prints it."""
+
+    def __init__(self, stream: object) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(terminal_lines(text))  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

@@ -82,3 +82,41 @@ def test_the_share_page_says_what_is_wrong_with_a_mistyped_address(demo_guide):
     at.text_input[0].input("lens.local:8501/?guide=demo").run()
     assert not at.exception, at.exception
     assert "is not a web address" in at.error[0].value and not at.image
+
+
+def test_nothing_a_command_prints_acts_on_the_terminal(tmp_path):
+    """Stored text reaches the terminal escaped whichever command prints it: here a guide's
+    title in `stats`' table, and a name quoted in an error line."""
+    import json
+
+    from smartlens.escaping import TerminalSafe
+
+    class Sink:
+        def __init__(self) -> None:
+            self.text = ""
+
+        def write(self, text: str) -> int:
+            self.text += text
+            return len(text)
+
+    sink = Sink()
+    TerminalSafe(sink).write("title \x1b]0;owned\x07 \u202eevil\n\tnext\n")
+    assert sink.text == "title \\x1b]0;owned\\x07 \\u202eevil\n\tnext\n"  # lines and tabs stay
+
+    out = cli("guide", "check", "--guide", "no\x1b[2Jpe")
+    assert out.returncode == 2 and "\x1b" not in out.stderr and "\\x1b[2J" in out.stderr, out.stderr
+    # a writer's recorded error (a file anyone could have edited) in `events status`
+    events = tmp_path / "events"
+    (events / "writers").mkdir(parents=True)
+    (events / "writers" / "w1.json").write_text(
+        json.dumps({"writer": "w1", "written": 1, "dropped": 0, "failed": 1, "error": "disk \x1b[31mred"})
+    )
+    env = {**os.environ, **TEST_ENV, "SMARTLENS_DATA": str(tmp_path)}
+    status = subprocess.run(
+        [sys.executable, "-m", "smartlens", "events", "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    assert "\x1b" not in status.stdout and "disk \\x1b[31mred" in status.stdout, status.stdout

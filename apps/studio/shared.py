@@ -127,9 +127,13 @@ def job_panel(guide: str, kind: str, chart: bool = False, limit: int = 5) -> Non
                     when = "finishing" if left is not None and left < 1 else f"about {duration(left)} left"
                     st.progress(s.fraction, text=f"{plain(s.message)} — {when}")
                     if st.button("Cancel", key=f"cancel-{job.id}"):
-                        with st.spinner("Stopping (a training keeps its best model so far)..."):
-                            cancel_job(job.id, settings())
-                        st.rerun()
+                        try:
+                            with st.spinner("Stopping (a training keeps its best model so far)..."):
+                                cancel_job(job.id, settings())
+                        except USER_ERRORS as exc:
+                            show_error(exc)
+                        else:
+                            st.rerun()
                 elif s.result.get("summary") or (job.state == "cancelled" and s.message):
                     # what a finished job left: a training names the model it kept, and its figures
                     st.info(plain(s.message if job.state == "cancelled" else s.result["summary"]))
@@ -157,5 +161,6 @@ def training_curve(lines: list[dict]) -> pd.DataFrame:
         msg = str(line.get("message", ""))
         if line.get("stage") == "training" and msg.startswith("epoch ") and m:
             epoch = int(msg.split()[1].split("/")[0])
-            rows.append({"epoch": epoch, **{k: v for k, v in m.items() if k in ("loss", "val_accuracy")}})
+            shown = ("loss", "val_accuracy", "val_map50")
+            rows.append({"epoch": epoch, **{k: v for k, v in m.items() if k in shown}})
     return pd.DataFrame(rows)

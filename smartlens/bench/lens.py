@@ -140,7 +140,7 @@ def run(
                     server.terminate()
                     server.wait(20)
                 ok = [r for r in results if "fps" in r]
-                median = round(statistics.median(r["median_ms"] for r in ok), 1) if ok else ""
+                median = round(statistics.median(r["median_ms"] for r in ok), 1) if ok else None
                 rows.append(
                     {
                         "method": method,
@@ -154,10 +154,12 @@ def run(
                         else "",
                         "recognitions_per_s": round(statistics.median(r["fps"] for r in ok), 1) if ok else "",
                         "frames_in_each": "/".join(f"{r['frames_in_fps']:.1f}" for r in ok),
-                        "lens_median_ms": median,
+                        "lens_median_ms": "" if median is None else median,
                         "lens_p95_ms": round(max(r["p95_ms"] for r in ok), 1) if ok else "",
                         **cli,
-                        "lens_over_cli": round(median / cli["cli_median_ms"], 2) if ok and cli else "",
+                        "lens_over_cli": round(median / cli["cli_median_ms"], 2)
+                        if median is not None and cli
+                        else "",
                         "server_cores_busy": round(server_cpu, 2),
                         "errors": "; ".join(r["error"] for r in results if "error" in r),
                     }

@@ -125,6 +125,9 @@ def job_panel(guide: str, kind: str, chart: bool = False, limit: int = 5) -> Non
                 if job.running:
                     left = job.seconds_left
                     when = "finishing" if left is not None and left < 1 else f"about {duration(left)} left"
+                    if s.ends_at is not None and left is not None and left >= 1:
+                        # the end itself too: what a slow redraw cannot make stale
+                        when += f", until {time.strftime('%H:%M:%S', time.localtime(s.ends_at))}"
                     st.progress(s.fraction, text=f"{plain(s.message)} — {when}")
                     if st.button("Cancel", key=f"cancel-{job.id}"):
                         try:

@@ -108,7 +108,9 @@ def test_time_left_stays_within_the_budget_and_cancel_keeps_the_best_model(tmp_p
         c.sees("Start training", 90)
         # the head on frozen features: fast epochs, so the cancel lands in the middle of many
         c.wait(
-            lambda d: d.find_elements("xpath", "//label[.//*[contains(text(), 'Train only a head on frozen')]]"),
+            lambda d: d.find_elements(
+                "xpath", "//label[.//*[contains(text(), 'Train only a head on frozen')]]"
+            ),
             30,
             "the head-only route",
         )[0].click()

@@ -62,9 +62,9 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     made = {}
     for role, pics in ((VALIDATION, real[:1]), (REPORT, real[1:])):
         params = unseen_params(role, 2, 6, 0, 480, pics, guide, settings)
-        made[role] = make_unseen(guide, settings, params)
+        made[role], whole = make_unseen(guide, settings, params)
         again = make_unseen(guide, settings, params)  # cached: the same folder, nothing made again
-        assert again == made[role]
+        assert whole and again == (made[role], True)
     assert made[VALIDATION] != made[REPORT]
     labels = {
         r: [json.loads(p.read_text()) for p in sorted((made[r] / "labels").glob("*.json"))] for r in made
@@ -106,3 +106,18 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
         made[REPORT], labels[REPORT][0], {a.id: {d.id for d in a.details} for a in guide.guide.artworks}
     )
     assert view.artwork == "p0" and view.image.shape[2] == 3
+
+
+def test_a_set_cut_short_by_its_deadline_has_some_of_every_group(guide, settings):
+    import time
+
+    params = unseen_params(VALIDATION, 4, 8, 1, 480, [], guide, settings)
+    folder, whole = make_unseen(guide, settings, params, deadline=time.monotonic() - 1)
+    labels = [json.loads(p.read_text()) for p in sorted((folder / "labels").glob("*.json"))]
+    assert not whole
+    # one view of each artwork, of each detail's close-ups and one negative: 2 + 2 + 1
+    assert len(labels) == 5 and sorted(str(r["label"]) for r in labels) == sorted(
+        ["p0", "p1", "None", *(f"{a.id}/{a.details[0].id}" for a in guide.guide.artworks)]
+    )
+    folder, whole = make_unseen(guide, settings, params)  # the next run makes the rest
+    assert whole and len(list((folder / "labels").glob("*.json"))) == 2 * 4 + 2 * 4 + 8

@@ -281,27 +281,44 @@ def unseen_count(ref: GuideRef, params: UnseenParams) -> int:
     return len(_tasks(ref, params))
 
 
+def _in_turn(tasks: list[_Task]) -> list[int]:
+    """The tasks' indices taken in turn from every group (an artwork, a detail's close-ups, the
+    negatives, the check photos), so a set cut short by a deadline has some of each."""
+    groups: dict[tuple, list[int]] = {}
+    for i, t in enumerate(tasks):
+        groups.setdefault((t.artwork, t.focus, t.check is not None), []).append(i)
+    rank = {i: r for members in groups.values() for r, i in enumerate(members)}
+    return sorted(range(len(tasks)), key=lambda i: (rank[i], i))
+
+
 def make_unseen(
     ref: GuideRef,
     settings: Settings,
     params: UnseenParams,
     progress: Progress = no_progress,
-) -> Path:
-    """Make (or reuse) one role's views; their folder. An interrupted run resumes: a view counts
-    once its label is written, after its image."""
+    deadline: float | None = None,
+) -> tuple[Path, bool]:
+    """Make (or reuse) one role's views; (their folder, whether all of them are there). An
+    interrupted run resumes: a view counts once its label is written, after its image. With a
+    ``deadline`` (:func:`time.monotonic`) no view is started after it once every group has one
+    (a later run makes the rest)."""
     out = unseen_dir(ref, params, settings)
     for sub in ("images", "labels"):
         (out / sub).mkdir(parents=True, exist_ok=True)
     atomic_write_json(out / "manifest.json", {"guide": ref.guide.name, **asdict(params)})
     maker = _Maker(ref, params)
     tasks = _tasks(ref, params)
+    groups = len({(t.artwork, t.focus, t.check is not None) for t in tasks})
     label = f"{params.role} views"
-    t0 = time.monotonic()
-    for i, task in enumerate(tasks):
+    done = 0
+    for k, i in enumerate(_in_turn(tasks)):
+        if deadline is not None and k >= groups and time.monotonic() >= deadline:
+            break
         name = f"s{i:06d}"
+        done += 1
         if (out / "labels" / f"{name}.json").is_file():
             continue
-        seed = params.seed + i
+        task, seed = tasks[i], params.seed + i
         if task.check is not None:
             view = maker.check(*task.check)
         elif task.artwork is not None:
@@ -311,18 +328,17 @@ def make_unseen(
         image, scale = fit_within(view.image, params.max_side)
         atomic_write_bytes(out / "images" / f"{name}.jpg", encode_jpeg(image, 92))
         atomic_write_json(out / "labels" / f"{name}.json", _record(name, view, image, scale))
-        if i % 8 == 0 or i == len(tasks) - 1:
+        if done % 8 == 0:
             progress(
                 ProgressEvent(
                     "data",
-                    (i + 1) / len(tasks),
-                    f"{label}: {i + 1}/{len(tasks)}",
-                    {"done": i + 1, "total": len(tasks)},
+                    done / len(tasks),
+                    f"{label}: {done}/{len(tasks)}",
+                    {"done": done, "total": len(tasks)},
                 )
             )
-    if time.monotonic() - t0 > 0:
-        progress(ProgressEvent("data", 1.0, f"{label}: {len(tasks)}/{len(tasks)}"))
-    return out
+    progress(ProgressEvent("data", 1.0, f"{label}: {done}/{len(tasks)}"))
+    return out, done == len(tasks)
 
 
 def view_of(folder: Path, record: dict, details_of: dict[str, set[str]] | None = None) -> View:

@@ -110,9 +110,9 @@ def training_views(
     """Make (or reuse) the validation and report views, then the training views, of a training
     with ``params``.
 
-    With ``deadline`` (a :func:`time.monotonic` time) making training views stops there, leaving
-    a balanced part of them; the validation and report sets are small and always made whole
-    (every choice and every figure rests on them).
+    With ``deadline`` (a :func:`time.monotonic` time) each set gets its share of the time (by how
+    many views it has) and stops there, leaving a balanced part of it (a later run with the same
+    options makes the rest).
     """
     t0 = time.monotonic()
     train, validation, report = view_params(ref, settings, params, max_side)
@@ -120,9 +120,15 @@ def training_views(
     # the share of the progress bar each set takes, from how long a view takes to make
     weights = [sizes[0] * 1.5, sizes[1] * 1.5, float(sizes[2])]
     edges = np.concatenate([[0.0], np.cumsum(weights) / max(1.0, sum(weights))])
-    folders = []
+    # under a deadline each set gets its share of the time, so every set gets views
+    ends = [None if deadline is None else t0 + (deadline - t0) * float(e) for e in edges[1:]]
+    folders, complete = [], []
     for k, unseen in enumerate((validation, report)):
-        folders.append(make_unseen(ref, settings, unseen, within(progress, edges[k], edges[k + 1], "data")))
+        folder, whole = make_unseen(
+            ref, settings, unseen, within(progress, edges[k], edges[k + 1], "data"), ends[k]
+        )
+        folders.append(folder)
+        complete.append(whole)
     out = views_dir(ref, train, settings)
     made = generate(
         ref,
@@ -136,7 +142,7 @@ def training_views(
         out,
         folders[0],
         folders[1],
-        made.complete,
+        made.complete and all(complete),
         time.monotonic() - t0,
         len(set(train.negative_pictures) | set(validation.negative_pictures) | set(report.negative_pictures)),
         made.made,

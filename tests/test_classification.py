@@ -17,6 +17,7 @@ from smartlens.methods import load_recognizer
 from smartlens.methods.classification.params import ClassificationParams
 from smartlens.methods.classification.recognizer import ClassificationRecognizer
 from smartlens.methods.classification.train import calibrate_thresholds, class_names, train_classifier
+from smartlens.methods.inference import TFLiteModel
 from smartlens.synth import pictures
 from smartlens.vocabulary import REJECT
 
@@ -104,11 +105,19 @@ def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
     assert info["guide"] == "toy" and info["guide_fingerprint"] and info["weights"]["source"] == "random"
     assert info["route"] == "fine-tuned" and info["stopped_early"] is False
     assert len({info["views"][k] for k in ("train", "validation", "report")}) == 3
+    # the lens runs the network saved as TFLite: the Keras model's outputs on validation views
+    assert "model.tflite" in files
     rec = load_recognizer(toy_guide, settings, "classification")
     assert rec.model_dir == result.model_dir
+    assert isinstance(rec._probs, TFLiteModel) and not hasattr(rec, "model")
     np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
     out = rec.recognize(np.full((480, 640, 3), 128, np.uint8))
     assert out.method == "classification" and out.ms > 0
+    # a model saved before its TFLite file existed runs in Keras, with the same outputs
+    (result.model_dir / "model.tflite").unlink()
+    rec = load_recognizer(toy_guide, settings, "classification")
+    assert hasattr(rec, "model") and not isinstance(rec._probs, TFLiteModel)
+    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
 
 
 @needs_embedder
@@ -280,6 +289,7 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
         return SimpleNamespace(complete=True, made=0)
 
     monkeypatch.setattr(views_mod, "generate", fake_generate)
+
     def fake_unseen(ref, settings, params, progress, deadline):
         made.append(params.role)
         return tmp_path / params.role, True

@@ -87,7 +87,14 @@ def test_tiny_model_trains_saves_reloads_and_predicts_boxes(trained):
     ref, settings, result = trained
     folder = result.model_dir
     assert folder.parent.name == "tiny" and folder.name.startswith("detection-")
-    for name in ("model.keras", "classes.json", "thresholds.json", "metrics.json", "info.json"):
+    for name in (
+        "model.keras",
+        "model.tflite",
+        "classes.json",
+        "thresholds.json",
+        "metrics.json",
+        "info.json",
+    ):
         assert (folder / name).is_file(), name
     info = json.loads((folder / "info.json").read_text())
     assert info["method"] == "detection" and info["guide_fingerprint"] and "weights" in info
@@ -104,6 +111,18 @@ def test_tiny_model_trains_saves_reloads_and_predicts_boxes(trained):
 
     rec = load_recognizer(ref, settings, "detection", model=str(folder))
     frame = cv2.resize(read_image(ref.path(ref.guide.artworks[0].image)), (640, 480))
+    # the lens runs the network saved as TFLite: each class's best score and box as in Keras
+    import keras
+
+    from smartlens.methods.detection.recognizer import compiled_detector
+
+    assert not hasattr(rec, "model")
+    x = cv2.resize(frame, (rec.size, rec.size), interpolation=cv2.INTER_AREA)[None, :, :, ::-1]
+    want = compiled_detector(keras.models.load_model(folder / "model.keras"), rec.anchors, rec.size)(
+        x.astype(np.float32)
+    )
+    for got, expected in zip(rec._call(x.astype(np.float32)), want, strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-4)
     found = rec.boxes(frame, min_score=0.0)  # every class's best box, however unsure
     assert len(found) == len(classes) - 1
     for _, score, (x, y, w, h) in found:

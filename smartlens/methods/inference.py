@@ -1,28 +1,45 @@
-"""Per-frame inference of the learned methods on the calling thread only.
+"""Per-frame inference of the learned methods, on the calling thread only.
 
-TensorFlow (and a TFLite interpreter) split each operation of a network between a pool of
-threads, one per core. In the lens, several visitors' recognitions, WebRTC's encoders and the
-tracking share those cores: every operation of a MobileNetV3 (about 150 per frame) then waits for
-the slowest of its pool's threads to get a core back, and a 16 ms frame took 1.5 s under load.
-One thread per call avoids that wait; the server's parallelism comes from the visitors' own
-recognition slots instead (:class:`smartlens.lens.processor.FairSlots`). Training keeps
-TensorFlow's default pools (it sets none of this before it starts).
+In the lens a learned recogniser shares the process' cores with WebRTC's decoders and encoders
+and the other visitors. TensorFlow hands every operation of a call to its own thread pool and
+the caller waits for it, spinning; OpenCV's SIFT does the same with its ``parallel_for``. Measured
+in the lens (one browser visitor): a call on a blank frame took 275-310 ms of the calling
+thread's CPU and 1-2 s of wall time, against 2 ms when nothing else ran in the process.
+
+So a trained network is also saved as TFLite (:func:`export_tflite`, ``model.tflite`` beside
+``model.keras``: the same outputs to 1e-9) and run by a TFLite interpreter on one thread
+(:class:`TFLiteModel`), which computes in the caller's own thread (1.5 ms for the classifier
+here); OpenCV runs on one thread too (:func:`single_threaded_inference`). The lens' parallelism
+comes from its visitors' recognition slots (:class:`smartlens.lens.processor.FairSlots`).
+Training keeps TensorFlow's and OpenCV's default pools (it calls none of this before it starts).
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..storage import atomic_write_bytes
 
 log = logging.getLogger("smartlens.methods")
 
-#: Threads of a per-frame TFLite interpreter (the head on frozen features).
-INFERENCE_THREADS = 1
+#: The file a trained network is saved as for inference.
+TFLITE_FILE = "model.tflite"
 
 
 def single_threaded_inference() -> bool:
-    """Make TensorFlow run each operation on the calling thread (once per process, before it
-    starts its pools); whether that took effect (False when TensorFlow had already started, as
-    after a training in the same process: its pools then stay as they are)."""
+    """OpenCV on one thread, and TensorFlow too when it has not started yet (a model without its
+    TFLite file then runs in Keras on one thread); whether TensorFlow's took effect."""
+    import cv2
+
+    cv2.setNumThreads(1)
     import tensorflow as tf
 
     try:
@@ -34,3 +51,50 @@ def single_threaded_inference() -> bool:
         log.debug("TensorFlow has started already: its thread pools stay as they are")
         return False
     return True
+
+
+def export_tflite(model: Any, folder: Path) -> Path | None:
+    """Save the Keras ``model`` as ``folder/model.tflite`` (through a SavedModel); None, with a
+    warning, when the conversion fails (the model then runs in Keras)."""
+    import tensorflow as tf
+
+    tmp = Path(tempfile.mkdtemp(prefix="smartlens-export-"))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.export(str(tmp / "saved"), format="tf_saved_model", verbose=False)
+            data = tf.lite.TFLiteConverter.from_saved_model(str(tmp / "saved")).convert()
+    except Exception as exc:  # a model TFLite cannot hold still runs, in Keras
+        log.warning("could not save the model as TFLite (%s): the lens will run it in Keras", exc)
+        return None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return atomic_write_bytes(Path(folder) / TFLITE_FILE, data)
+
+
+class TFLiteModel:
+    """A network saved by :func:`export_tflite`, called like the Keras model on a float32 batch
+    (N, S, S, 3): one frame at a time, on one thread, in the caller's thread."""
+
+    def __init__(self, path: Path, input_size: int):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+            from tensorflow import lite
+
+            self._interp = lite.Interpreter(model_path=str(path), num_threads=1)
+        inp = self._interp.get_input_details()[0]
+        self._interp.resize_tensor_input(inp["index"], [1, input_size, input_size, 3])
+        self._interp.allocate_tensors()
+        self._in, self._out = inp["index"], self._interp.get_output_details()[0]["index"]
+        # An interpreter serves one call at a time, so this lock serialises all calls of one
+        # model: visitors recognised in parallel threads wait here for each other's frames.
+        self._lock = threading.Lock()
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        out = []
+        with self._lock:
+            for frame in np.asarray(batch, np.float32):
+                self._interp.set_tensor(self._in, frame[None])
+                self._interp.invoke()
+                out.append(self._interp.get_tensor(self._out)[0].copy())
+        return np.stack(out)

@@ -21,7 +21,7 @@ from ...imaging import as_bgr
 from ...model_store import latest_model, open_trained_model, same_pretraining
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import REJECT, BackboneSize, Method
-from ..inference import INFERENCE_THREADS, single_threaded_inference
+from ..inference import TFLITE_FILE, TFLiteModel, single_threaded_inference
 from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose classes together reach this probability is proposed to the open-set gate
@@ -92,9 +92,8 @@ class ClassificationRecognizer:
                 f"model {self.model_dir.name} needs the feature extractor {self.info['embedder']}, "
                 "which is gone: point SMARTLENS_WEIGHTS at it again"
             )
-        self.embedder = TFLiteEmbedder(
-            WeightsInfo(BackboneSize.SMALL, "user-tflite", path, ""), INFERENCE_THREADS
-        )
+        single_threaded_inference()
+        self.embedder = TFLiteEmbedder(WeightsInfo(BackboneSize.SMALL, "user-tflite", path, ""), 1)
         with np.load(self.model_dir / "head.npz") as z:
             self.head = {k: z[k] for k in z.files}
 
@@ -105,7 +104,10 @@ class ClassificationRecognizer:
 
     def _init_network(self) -> None:
         single_threaded_inference()
-        import keras
+        if (self.model_dir / TFLITE_FILE).is_file():
+            self._probs = TFLiteModel(self.model_dir / TFLITE_FILE, self.size)
+            return
+        import keras  # a model saved before its TFLite file existed
 
         self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
         call = compiled_call(self.model, self.size)

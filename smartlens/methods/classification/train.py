@@ -40,6 +40,7 @@ from ...training.model_folder import ModelRecord, after_training_s, model_info
 from ...training.small_views import small_views
 from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import REJECT, Method
+from ..inference import export_tflite
 from ..open_set import complete_model
 from ..spec import TrainResult
 from .params import ClassificationParams
@@ -361,6 +362,8 @@ def train_classifier(
         )
         probs = _probabilities(model, x_val)
         model.save(staging / "model.keras")
+        progress(ProgressEvent("calibrating", 0.905, "saving the network for the lens (TFLite)"))
+        export_tflite(model, staging)
         route = {"route": "fine-tuned", "backbone": f"mobilenet_v3_{params.size}"}
     stopped_early = any(s.stopped for s in stoppers)
     progress(ProgressEvent("calibrating", 0.91, f"calibrating thresholds on {len(y_val)} validation views"))

@@ -23,7 +23,7 @@ from ...imaging import as_bgr
 from ...model_store import damaged_model, latest_model, open_trained_model, same_pretraining
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import BackboneSize, Method
-from ..inference import single_threaded_inference
+from ..inference import TFLITE_FILE, TFLiteModel, single_threaded_inference
 from ..open_set import Proposal, decide, load_gate
 
 #: An artwork whose best box (its own or a detail's) reaches this score is proposed to the
@@ -64,9 +64,8 @@ class DetectionRecognizer:
         self, model_dir: Path, settings: Settings, ref: GuideRef | None = None, use_gate: bool = True
     ):
         single_threaded_inference()
-        import keras
-
         from .ssd.anchors import levels_from_json, make_anchors
+        from .ssd.selection import best_of_outputs
 
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
@@ -85,8 +84,14 @@ class DetectionRecognizer:
             a: [i for i, c in enumerate(self.classes) if c.startswith(self.classes[a] + "/")]
             for a in self._artworks
         }
-        self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
-        self._call = compiled_detector(self.model, self.anchors, self.size)
+        if (self.model_dir / TFLITE_FILE).is_file():
+            net = TFLiteModel(self.model_dir / TFLITE_FILE, self.size)
+            self._call = lambda x: tuple(a[0] for a in best_of_outputs(net(x), self.anchors))
+        else:  # a model saved before its TFLite file existed
+            import keras
+
+            self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
+            self._call = compiled_detector(self.model, self.anchors, self.size)
         self._call(np.zeros((1, self.size, self.size, 3), np.float32))  # trace now, not on a visitor's frame
         if self.gate is not None:
             self.gate.warm_up()

@@ -34,14 +34,15 @@ from ...training.model_folder import ModelRecord, after_training_s, model_info
 from ...training.small_views import small_views
 from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import Method
+from ..inference import export_tflite
 from ..open_set import complete_model
 from ..spec import TrainResult
 from .params import DetectionParams
 from .recognizer import DetectionRecognizer
 from .ssd.anchors import DEFAULT_LEVELS, levels_to_json, make_anchors
-from .ssd.encoding import decode, match
+from .ssd.encoding import match
 from .ssd.metrics import calibrate_thresholds, evaluate, outcomes
-from .ssd.selection import best_per_class
+from .ssd.selection import best_of_outputs
 
 log = logging.getLogger("smartlens.training.detection")
 
@@ -103,19 +104,6 @@ def targets(truths: list[dict[int, np.ndarray]], anchors: np.ndarray) -> np.ndar
             offsets, labels = match(np.stack(list(truth.values())), cls, anchors)
             y[i, :, :4], y[i, :, 4] = offsets, labels
     return y
-
-
-def best_of_outputs(outputs: np.ndarray, anchors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(scores (N, C+1), boxes (N, C+1, 4)): each class's best box in each of the detector's raw
-    outputs (N, anchors, 4 + C + 1)."""
-    scores, boxes = [], []
-    for o in outputs:
-        z = o[:, 4:] - o[:, 4:].max(axis=1, keepdims=True)
-        probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-        s, b = best_per_class(decode(o[:, :4], anchors), probs)
-        scores.append(s)
-        boxes.append(b)
-    return np.array(scores, np.float32), np.array(boxes, np.float32)
 
 
 def detect_batch(
@@ -322,6 +310,8 @@ def train_detector(
 
     staging, final = new_model_dir(ref.guide.name, Method.DETECTION, settings)
     model.save(staging / "model.keras")
+    progress(ProgressEvent("calibrating", 0.915, "saving the network for the lens (TFLite)"))
+    export_tflite(model, staging)
     info = {
         **model_info(Method.DETECTION, ref, clock.elapsed(), stopped_early, weights, params, views),
         "backbone": f"mobilenet_v3_{params.size}",

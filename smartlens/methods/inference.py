@@ -7,7 +7,7 @@ in the lens (one browser visitor): a call on a blank frame took 275-310 ms of th
 thread's CPU and 1-2 s of wall time, against 2 ms when nothing else ran in the process.
 
 So a trained network is also saved as TFLite (:func:`export_tflite`, ``model.tflite`` beside
-``model.keras``: the same outputs to 1e-9) and run by a TFLite interpreter on one thread
+``model.keras``: the same outputs up to float32 rounding) and run by a TFLite interpreter on one thread
 (:class:`TFLiteModel`), which computes in the caller's own thread (1.5 ms for the classifier
 here); OpenCV runs on one thread too (:func:`single_threaded_inference`). The lens' parallelism
 comes from its visitors' recognition slots (:class:`smartlens.lens.processor.FairSlots`).

@@ -40,6 +40,8 @@ class View:
     focus: str | None = None
     H: np.ndarray | None = None  # artwork pixels -> frame pixels
     details: dict[str, DetailTruth] = field(default_factory=dict)
+    #: What makes the view hard, when it is (museum views: "visitors", "glass", "dim").
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

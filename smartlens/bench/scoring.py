@@ -88,7 +88,7 @@ class Score:
         self.views += 1
         ok = r.artwork == view.artwork
         self.correct += ok
-        for c in (view.kind, *view.conditions):
+        for c in (view.kind, *(view.conditions or ("no visitors, glass or dim light",))):
             seen = self.conditions.setdefault(c, [0, 0])
             seen[0] += 1
             seen[1] += ok

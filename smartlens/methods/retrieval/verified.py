@@ -12,23 +12,29 @@ says where the artwork and each detail lie in the frame.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
+from ...backbone import Embedder, load_embedder, resolve_weights
 from ...config import Settings
 from ...geometry import Box, polygon_in_frame, project_quad
 from ...guide import GuideRef
 from ...progress import Progress, ProgressEvent, no_progress
 from ...recognition.result import DetailHit, Pose, Recognition
 from ...synth.camera import Camera, CameraParams
-from ...vocabulary import RetrievalMode
+from ...vocabulary import BackboneSize, RetrievalMode
 from .cache import Arrays
 from .calibration import CALIBRATION_SEED, WHOLE_VIEW_SEEDS, CalibrationParams, artwork_data, check_every
 from .local_features import Features, SiftExtractor
+from .plain_works import PlainIndex, PlainParams, build_plain_index, query_crops
 from .recognizer import RetrievalRecognizer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,9 @@ class GeometricParams:
     min_votes: int = 6
     reproj_px: float = 5.0
     min_inliers: int = 12  # floor of every artwork's threshold
+    #: count inliers again with every neighbour of the artwork under its homography (see
+    #: GeometricMatcher._recount)
+    recount: bool = True
     flann_trees: int = 4
     flann_checks: int = 16  # 32 costs ~6 ms more a frame for no measured gain
     pca_dims: int = 64  # descriptors projected to this many dimensions (0: keep 128)
@@ -73,6 +82,9 @@ class GeometricIndex:
     #: for a small loss of distinctiveness; None keeps the full 128 dimensions.
     mean: np.ndarray | None = None
     basis: np.ndarray | None = None
+    #: Prototypes of the artworks too plain for local features (None: there are none, or no
+    #: pretrained weights to describe them with).
+    plain: PlainIndex | None = None
 
     def project(self, desc: np.ndarray) -> np.ndarray:
         if self.basis is None or self.mean is None:
@@ -102,6 +114,7 @@ class GeometricIndex:
                 if self.basis is not None and self.mean is not None
                 else {}
             ),
+            **(self.plain.arrays() if self.plain is not None else {}),
         }
 
     def meta(self) -> dict:
@@ -121,6 +134,7 @@ class GeometricIndex:
             arrays["g_thresholds"],
             arrays.get("g_mean"),
             arrays.get("g_basis"),
+            PlainIndex.from_arrays(arrays),
         )
 
     @property
@@ -216,8 +230,41 @@ class GeometricMatcher:
                 if H is not None and mask is not None:
                     inl = mask.ravel().astype(bool)
                     cand.H, cand.inliers, cand.src, cand.dst = H, int(inl.sum()), src[inl], dst[inl]
+                    if p.recount:
+                        self._recount(cand, feats, nn, own)
             out.append(cand)
         return sorted(out, key=lambda c: -c.inliers)
+
+    def _recount(self, cand: Candidate, feats: Features, nn: np.ndarray, own: np.ndarray) -> None:
+        """Count again with every neighbour of the artwork, not only those that passed the ratio
+        test: on a busy wall the ratio test drops many right matches (the wall's keypoints crowd
+        the neighbourhood), and a homography only the right artwork fits tells them apart; a wrong
+        homography gains almost nothing (a random point lands within a few pixels of its
+        prediction rarely). The homography is fitted again on what agrees."""
+        p, ix = self.params, self.index
+        assert cand.H is not None
+        q, col = np.nonzero(own == cand.artwork)
+        if len(q) <= cand.inliers:
+            return
+        src = ix.points[nn[q, col]].astype(np.float64)
+        pred = cv2.perspectiveTransform(src[None], cand.H)[0]
+        err = np.linalg.norm(pred - feats.points[q], axis=1)
+        ok = err < p.reproj_px
+        # one match per frame keypoint (its closest prediction) and per artwork keypoint
+        order = np.flatnonzero(ok)[np.argsort(err[ok])]
+        _, first_q = np.unique(q[order], return_index=True)
+        order = order[first_q]
+        _, first_src = np.unique(nn[q[order], col[order]], return_index=True)
+        order = order[first_src]
+        if len(order) <= cand.inliers or len(order) < 4:
+            return
+        src, dst = src[order].astype(np.float32), feats.points[q[order]]
+        H, mask = cv2.findHomography(src, dst, cv2.USAC_MAGSAC, p.reproj_px, maxIters=500, confidence=0.995)
+        if H is None or mask is None:
+            return
+        inl = mask.ravel().astype(bool)
+        if inl.sum() > cand.inliers:
+            cand.H, cand.inliers, cand.src, cand.dst = H, int(inl.sum()), src[inl], dst[inl]
 
     def plausible(self, cand: Candidate, frame_size: tuple[int, int]) -> bool:
         """Reject homographies no camera could produce (mirrored, folded, degenerate).
@@ -269,9 +316,17 @@ class GeometricMatcher:
 
 
 def build_verified_index(
-    ref: GuideRef, params: GeometricParams, calib: CalibrationParams, progress: Progress = no_progress
+    ref: GuideRef,
+    params: GeometricParams,
+    calib: CalibrationParams,
+    progress: Progress = no_progress,
+    plain_params: PlainParams | None = None,
+    embedder: Callable[[], Embedder | None] = lambda: None,
 ) -> tuple[GeometricIndex, dict[str, Any]]:
-    """Describe every artwork, then calibrate each artwork's inlier threshold."""
+    """Describe every artwork, then calibrate each artwork's inlier threshold; artworks too plain
+    for local features get prototypes for the global fallback when ``embedder`` gives one
+    (pretrained: see :mod:`.plain_works`)."""
+    plain_params = plain_params or PlainParams()
 
     def say(fraction: float, message: str) -> None:
         progress(ProgressEvent("indexing", fraction, message))
@@ -279,10 +334,13 @@ def build_verified_index(
     sift = SiftExtractor()
     query = SiftExtractor(params.query_features, params.query_side)  # as frames are described
     pts, desc, owner, ids, sizes, det_ids, det_boxes = [], [], [], [], [], [], []
+    plain: list[int] = []
     n = len(ref.guide.artworks)
     for a, art_id, image, boxes in artwork_data(ref):
         say(0.6 * a / max(1, n), f"describing {art_id}")
         f = describe_artwork(image, list(boxes.values()), params, sift)
+        if len(f) < plain_params.min_keypoints:
+            plain.append(a)
         pts.append(f.points)
         desc.append(f.descriptors)
         owner.append(np.full(len(f), a, np.int32))
@@ -340,18 +398,48 @@ def build_verified_index(
                 if c.artwork == a and matcher.plausible(c, frame_size)
             ]
             pos.append((cands[0].inliers if cands else 0) >= index.thresholds[a])
-    report = {
+    report: dict[str, Any] = {
         "negatives": calib.negatives,
         "worst_negative_inliers": int(worst),
         "threshold_median": float(np.median(index.thresholds)) if len(ids) else 0.0,
         "calibration_views_accepted": float(np.mean(pos)) if pos else None,
     }
+    if plain:
+        say(0.95, "describing plain artworks by their overall look")
+        report.update(_plain_fallback(ref, index, plain, plain_params, embedder()))
     return index, report
+
+
+def _plain_fallback(
+    ref: GuideRef, index: GeometricIndex, plain: list[int], params: PlainParams, embedder: Embedder | None
+) -> dict[str, Any]:
+    """Build ``index.plain`` for the ``plain`` artworks, or say why they cannot be recognised."""
+    names = [index.artwork_ids[a] for a in plain]
+    if embedder is None:
+        log.warning(
+            "%s: too little texture for local features; without pretrained weights (SMARTLENS_WEIGHTS) "
+            "they cannot be recognised",
+            ", ".join(names),
+        )
+        return {"plain_artworks": names, "not_recognisable_without_weights": names}
+    images: dict[int, np.ndarray] = {}
+    others: dict[int, tuple[np.ndarray, dict]] = {}
+    for a, _id, image, boxes in artwork_data(ref):
+        if a in plain:
+            images[a] = image
+        elif len(others) < 24:  # enough views of other artworks to refuse them
+            others[a] = (image, boxes)
+    index.plain, detail = build_plain_index(plain, images, others, len(index.artwork_ids), embedder, params)
+    return {
+        "plain_artworks": names,
+        "plain_checks_accepted": {index.artwork_ids[int(a)]: d["checks_accepted"] for a, d in detail.items()},
+    }
 
 
 class VerifiedRetrieval(RetrievalRecognizer):
     """Retrieval by local features and geometric verification: names the artwork and boxes
-    every visible detail through the homography; needs no pretrained weights."""
+    every visible detail through the homography; needs no pretrained weights (except to name
+    artworks too plain for local features: :mod:`.plain_works`)."""
 
     mode = RetrievalMode.VERIFIED
     index: GeometricIndex
@@ -364,17 +452,38 @@ class VerifiedRetrieval(RetrievalRecognizer):
         calib: CalibrationParams | None = None,
         progress: Progress = no_progress,
         rebuild: bool = False,
+        plain: PlainParams | None = None,
     ):
         self.params = params or GeometricParams()
         self.calib = calib or CalibrationParams()
+        self.plain_params = plain or PlainParams()
         self._sift = SiftExtractor(self.params.query_features, self.params.query_side)
+        self._embedder: Embedder | None = None
         super().__init__(ref, settings, progress, rebuild)
 
+    def _weights(self) -> str:
+        """The pretrained weights plain artworks would be described with ('none' without)."""
+        info = resolve_weights(BackboneSize.SMALL, self.settings, allow_download=False)
+        return str(info.path) if info.pretrained else "none"
+
+    def _load_embedder(self) -> Embedder | None:
+        """The pretrained embedder (loaded once), or None when there are no pretrained weights."""
+        if self._embedder is None and self._weights() != "none":
+            self._embedder = load_embedder(BackboneSize.SMALL, self.settings, allow_download=False)
+        return self._embedder
+
     def key_extra(self) -> dict[str, Any]:
-        return {"params": asdict(self.params), "calib": asdict(self.calib)}
+        return {
+            "params": asdict(self.params),
+            "calib": asdict(self.calib),
+            "plain": asdict(self.plain_params),
+            "weights": self._weights(),
+        }
 
     def build_index(self, progress: Progress) -> tuple[GeometricIndex, dict[str, Any]]:
-        return build_verified_index(self.ref, self.params, self.calib, progress)
+        return build_verified_index(
+            self.ref, self.params, self.calib, progress, self.plain_params, self._load_embedder
+        )
 
     def index_from_arrays(self, arrays: Arrays, meta: dict[str, Any]) -> GeometricIndex:
         return GeometricIndex.from_arrays(arrays, meta)
@@ -396,7 +505,18 @@ class VerifiedRetrieval(RetrievalRecognizer):
             w, h = self.index.sizes[cand.artwork]
             rec.pose = Pose(cand.H, (int(w), int(h)), cand.src, cand.dst)  # type: ignore[arg-type]
             return rec
-        return Recognition(None)
+        return self._by_overall_look(frame)
+
+    def _by_overall_look(self, frame: np.ndarray) -> Recognition:
+        """The global fallback for plain artworks: named, with no outline, details or pose."""
+        plain = self.index.plain
+        if plain is None or not len(plain.prototypes):
+            return Recognition(None)
+        embedder = self._load_embedder()
+        if embedder is None:
+            return Recognition(None)
+        a, score = plain.nearest(embedder.embed(query_crops(frame)))
+        return Recognition(None) if a is None else Recognition(self.index.artwork_ids[a], score)
 
     def at_pose(self, artwork: str, pose: Pose, frame_size: tuple[int, int], score: float) -> Recognition:
         """The artwork's outline and visible details at ``pose`` (a tracked one), by the same rules

@@ -1,14 +1,12 @@
 """Works without texture: black, gold and flat-colour artworks among textured ones.
 
-Local features find nothing on them; verified retrieval names them by the pretrained embedder's
-features of the frame (its own open-set refusal, calibrated on negatives), and nothing else: not
-one of the benchmark's negatives. Without pretrained weights the index says which artworks cannot
-be recognised, and they are not guessed at.
+Local features find nothing on them; verified retrieval names them by their outline and look
+(a global descriptor of the frame's quadrilaterals, with its own open-set refusal calibrated on
+negatives), and nothing else: not one of the benchmark's negatives. No pretrained weights needed.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from smartlens.methods import load_recognizer
 from smartlens.synth.camera import Camera, CameraParams
 from smartlens.synth.pictures import TEXTURELESS_PAINTERS
 
-from conftest import EMBEDDER, needs_embedder
+from conftest import SESSION_SETTINGS
 
 PLAIN = list(TEXTURELESS_PAINTERS)
 
@@ -54,31 +52,30 @@ def _views(ref, ids, per_artwork, seed):
     return out
 
 
-@needs_embedder
 def test_plain_works_are_named_and_nothing_else(mixed_guide, settings):
-    with_weights = dataclasses.replace(settings, weights=EMBEDDER)
-    ref = load_guide(mixed_guide.root, with_weights)
-    rec = load_recognizer(ref, with_weights, "retrieval")
+    ref = load_guide(mixed_guide.root, settings)
+    rec = load_recognizer(ref, settings, "retrieval")
     assert sorted(rec.info.report["plain_artworks"]) == sorted(PLAIN)
     seed, negative_seed = SEEDS[("easy", "test")]
-    # each plain work, seen by the benchmark's camera from its test seeds: named
-    for view in _views(ref, PLAIN, 4, seed):
-        assert rec.recognize(view.image).artwork == view.artwork, view.artwork
-    # the textured ones still by their keypoints (an outline), not by the fallback
+    # each plain work, seen by the benchmark's camera from its test seeds: named in most frames
+    # (a visitor's phone sends several a second), and never as another work
+    for art_id in PLAIN:
+        said = [rec.recognize(v.image).artwork for v in _views(ref, [art_id], 8, seed)]
+        assert said.count(art_id) >= 5 and set(said) <= {art_id, None}, (art_id, said)
+    # the textured ones still by their keypoints (with a pose), not by the fallback
     for view in _views(ref, [a.id for a in ref.guide.artworks if a.id not in PLAIN], 1, seed):
         result = rec.recognize(view.image)
-        assert result.artwork == view.artwork and result.quad is not None
+        assert result.artwork == view.artwork and result.pose is not None
     # the benchmark's negatives, easy and a share of the hard ones: nothing named
     named = [v.kind for v in negative_views(100, negative_seed) if rec.recognize(v.image).artwork]
     museum = museum_camera(ref, with_guide=False)
     hard_seed = SEEDS[("hard", "test")][1]
-    named += [v.kind for v in (museum.negative(hard_seed + i) for i in range(12)) if rec.recognize(v.image).artwork]
+    named += [
+        v.kind for v in (museum.negative(hard_seed + i) for i in range(12)) if rec.recognize(v.image).artwork
+    ]
     assert named == []
 
 
-def test_without_weights_the_plain_works_are_listed_not_guessed(mixed_guide, settings):
-    ref = load_guide(mixed_guide.root, settings)
-    rec = load_recognizer(ref, settings, "retrieval")
-    assert sorted(rec.info.report["not_recognisable_without_weights"]) == sorted(PLAIN)
-    for view in _views(ref, PLAIN, 2, SEEDS[("easy", "test")][0]):
-        assert rec.recognize(view.image).artwork is None
+def test_a_guide_without_plain_works_has_no_fallback(demo_guide):
+    rec = load_recognizer(demo_guide, SESSION_SETTINGS, "retrieval")
+    assert "plain_artworks" not in rec.info.report and rec.index.plain is None

@@ -106,11 +106,18 @@ def _weights_label(settings) -> str:
     return "none" if settings.weights is None else Path(settings.weights).name
 
 
-def make_recognizer(method: str, ref, settings, rebuild: bool = True, model: Path | None = None):
-    """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...)."""
+def make_recognizer(
+    method: str, ref, settings, rebuild: bool = True, model: Path | None = None, retrieval: dict | None = None
+):
+    """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...);
+    ``retrieval``: verified retrieval's parameters that differ from the defaults (to compare)."""
     from ..methods import load_recognizer
 
     name, _, mode = method.partition("/")
+    if retrieval and method_spec(name).name == "retrieval" and mode in ("", "verified"):
+        from ..methods.retrieval import GeometricParams, VerifiedRetrieval
+
+        return VerifiedRetrieval(ref, settings, GeometricParams(**retrieval), rebuild=rebuild)
     if model is not None:
         return load_recognizer(ref, settings, name, mode or None, model=str(model))
     return load_recognizer(ref, settings, name, mode or None, rebuild=rebuild)
@@ -142,6 +149,7 @@ def run(
     train_minutes: float | None = None,
     levels: tuple[str, ...] = LEVELS,
     bench_set: str = "test",
+    retrieval: dict | None = None,
     log=print,
 ) -> dict:
     """Every method on every level (views of ``bench_set``), each level's yardstick beside it."""
@@ -194,7 +202,7 @@ def run(
                 model = None
                 if train_minutes and method_spec(method).training is not None:
                     model, _ = train_method(method.partition("/")[0], ref, settings, train_minutes, log)
-                rec = make_recognizer(method, ref, settings, model=model)
+                rec = make_recognizer(method, ref, settings, model=model, retrieval=retrieval)
                 build_s = time.perf_counter() - t1
             except USER_ERRORS as exc:
                 log(f"{method} [{label}]: unavailable ({exc})")
@@ -296,6 +304,20 @@ def machine() -> str:
     return f"{os.cpu_count()} cores {cpu} ({platform.system()})"
 
 
+def _retrieval_params(text: str | None) -> dict | None:
+    """``--retrieval-params`` read: a JSON object of verified retrieval's parameters."""
+    if not text:
+        return None
+    from ..methods.retrieval import GeometricParams
+
+    try:
+        given = json.loads(text)
+        GeometricParams(**given)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--retrieval-params {text!r}: {exc}") from None
+    return given
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """``bench recognition``: print the tables."""
     levels = tuple(x for x in args.levels.split(",") if x)
@@ -317,6 +339,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         train_minutes=args.train_minutes,
         levels=levels,
         bench_set=args.set,
+        retrieval=_retrieval_params(args.retrieval_params),
     )
     rulers = ", ".join(
         f"{level}: median {r['median_ms']} ms, p95 {r['p95_ms']} ms"

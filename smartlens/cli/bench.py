@@ -51,6 +51,12 @@ def register(sub: Subparsers) -> None:
         choices=("test", "dev"),
         help="test: the views reported; dev: other views of other paintings (mirrored), to tune on",
     )
+    r.add_argument(
+        "--retrieval-params",
+        help="verified retrieval's parameters that differ from the defaults, as JSON (to compare: e.g. "
+        '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "recount": false}\' is the '
+        "method before the hard level)",
+    )
     r.add_argument("--views", type=int, default=10, help="whole views per artwork")
     r.add_argument("--detail-views", type=int, default=3, help="close-ups per detail")
     r.add_argument("--negatives", type=int, default=100)

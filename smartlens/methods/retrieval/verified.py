@@ -13,25 +13,23 @@ says where the artwork and each detail lie in the frame.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-from ...backbone import Embedder, load_embedder, resolve_weights
 from ...config import Settings
 from ...geometry import Box, polygon_in_frame, project_quad
 from ...guide import GuideRef
 from ...progress import Progress, ProgressEvent, no_progress
 from ...recognition.result import DetailHit, Pose, Recognition
 from ...synth.camera import Camera, CameraParams
-from ...vocabulary import BackboneSize, RetrievalMode
+from ...vocabulary import RetrievalMode
 from .cache import Arrays
 from .calibration import CALIBRATION_SEED, WHOLE_VIEW_SEEDS, CalibrationParams, artwork_data, check_every
-from .local_features import Features, SiftExtractor
-from .plain_works import PlainIndex, PlainParams, build_plain_index, query_crops
+from .local_features import Features, SharpSiftExtractor, SiftExtractor
+from .plain_works import PlainIndex, PlainParams, build_plain_index
 from .recognizer import RetrievalRecognizer
 
 log = logging.getLogger(__name__)
@@ -44,12 +42,15 @@ class GeometricParams:
     detail_side: int = 480  # ...and each detail's box again at this one
     detail_features: int = 300
     detail_margin: float = 0.15
-    # 440 px: the accuracy of 560 (the benchmark's, and on small, steep and synthetic views) at
-    # ~0.7x its cost; 400 and below lose some of those views (see the README's profile table)
-    query_side: int = 440
-    # 600: the benchmark's accuracy of 800 (100 / 100 / 100 / 0) at ~0.85x its p95 time (the
-    # nearest-neighbour search scales with it; 500 kept it too, with less margin)
-    query_features: int = 600
+    # Frames are described sharp (local_features.SharpSiftExtractor): keypoints found at half of
+    # query_side, described at query_side, spread over the frame. On the benchmark's hard level
+    # (dev set: small paintings among others on ornate walls) 720 px / 1000 features named 97.4%
+    # where plain SIFT at 440 / 600 named 92% (and 560 / 1200 96%), for the CPU time of plain
+    # SIFT at 440 / 600; 640 / 1200 named as many, with a slower p95.
+    query_side: int = 720
+    query_features: int = 1000
+    #: False: plain SIFT at query_side (the frame doubled inside SIFT), strongest keypoints anywhere
+    query_sharp: bool = True
     neighbours: int = 4
     ratio: float = 0.8
     shortlist: int = 4
@@ -144,6 +145,13 @@ class GeometricIndex:
     @property
     def nbytes(self) -> int:
         return int(sum(a.nbytes for a in (self.points, self.descriptors, self.owner)))
+
+
+def query_extractor(params: GeometricParams) -> SiftExtractor | SharpSiftExtractor:
+    """What describes a frame (calibration views too, so thresholds fit what frames give)."""
+    if params.query_sharp:
+        return SharpSiftExtractor(params.query_features, params.query_side)
+    return SiftExtractor(params.query_features, params.query_side)
 
 
 def fit_pca(
@@ -321,18 +329,16 @@ def build_verified_index(
     calib: CalibrationParams,
     progress: Progress = no_progress,
     plain_params: PlainParams | None = None,
-    embedder: Callable[[], Embedder | None] = lambda: None,
 ) -> tuple[GeometricIndex, dict[str, Any]]:
     """Describe every artwork, then calibrate each artwork's inlier threshold; artworks too plain
-    for local features get prototypes for the global fallback when ``embedder`` gives one
-    (pretrained: see :mod:`.plain_works`)."""
+    for local features get prototypes of their outline and look (:mod:`.plain_works`)."""
     plain_params = plain_params or PlainParams()
 
     def say(fraction: float, message: str) -> None:
         progress(ProgressEvent("indexing", fraction, message))
 
     sift = SiftExtractor()
-    query = SiftExtractor(params.query_features, params.query_side)  # as frames are described
+    query = query_extractor(params)  # as frames are described
     pts, desc, owner, ids, sizes, det_ids, det_boxes = [], [], [], [], [], [], []
     plain: list[int] = []
     n = len(ref.guide.artworks)
@@ -405,23 +411,16 @@ def build_verified_index(
         "calibration_views_accepted": float(np.mean(pos)) if pos else None,
     }
     if plain:
-        say(0.95, "describing plain artworks by their overall look")
-        report.update(_plain_fallback(ref, index, plain, plain_params, embedder()))
+        say(0.95, "describing plain artworks by their outline and look")
+        report.update(_plain_fallback(ref, index, plain, plain_params))
     return index, report
 
 
 def _plain_fallback(
-    ref: GuideRef, index: GeometricIndex, plain: list[int], params: PlainParams, embedder: Embedder | None
+    ref: GuideRef, index: GeometricIndex, plain: list[int], params: PlainParams
 ) -> dict[str, Any]:
-    """Build ``index.plain`` for the ``plain`` artworks, or say why they cannot be recognised."""
+    """Build ``index.plain`` for the ``plain`` artworks; report how well their checks went."""
     names = [index.artwork_ids[a] for a in plain]
-    if embedder is None:
-        log.warning(
-            "%s: too little texture for local features; without pretrained weights (SMARTLENS_WEIGHTS) "
-            "they cannot be recognised",
-            ", ".join(names),
-        )
-        return {"plain_artworks": names, "not_recognisable_without_weights": names}
     images: dict[int, np.ndarray] = {}
     others: dict[int, tuple[np.ndarray, dict]] = {}
     for a, _id, image, boxes in artwork_data(ref):
@@ -429,11 +428,10 @@ def _plain_fallback(
             images[a] = image
         elif len(others) < 24:  # enough views of other artworks to refuse them
             others[a] = (image, boxes)
-    index.plain, detail = build_plain_index(plain, images, others, len(index.artwork_ids), embedder, params)
-    return {
-        "plain_artworks": names,
-        "plain_checks_accepted": {index.artwork_ids[int(a)]: d["checks_accepted"] for a, d in detail.items()},
-    }
+    index.plain, detail = build_plain_index(plain, images, others, len(index.artwork_ids), params)
+    named = {index.artwork_ids[a]: d["checks_named"] for a, d in detail.items()}
+    log.info("plain artworks, named by outline and look (share of check views named): %s", named)
+    return {"plain_artworks": names, "plain_checks_named": named}
 
 
 class VerifiedRetrieval(RetrievalRecognizer):
@@ -457,33 +455,18 @@ class VerifiedRetrieval(RetrievalRecognizer):
         self.params = params or GeometricParams()
         self.calib = calib or CalibrationParams()
         self.plain_params = plain or PlainParams()
-        self._sift = SiftExtractor(self.params.query_features, self.params.query_side)
-        self._embedder: Embedder | None = None
+        self._sift = query_extractor(self.params)
         super().__init__(ref, settings, progress, rebuild)
-
-    def _weights(self) -> str:
-        """The pretrained weights plain artworks would be described with ('none' without)."""
-        info = resolve_weights(BackboneSize.SMALL, self.settings, allow_download=False)
-        return str(info.path) if info.pretrained else "none"
-
-    def _load_embedder(self) -> Embedder | None:
-        """The pretrained embedder (loaded once), or None when there are no pretrained weights."""
-        if self._embedder is None and self._weights() != "none":
-            self._embedder = load_embedder(BackboneSize.SMALL, self.settings, allow_download=False)
-        return self._embedder
 
     def key_extra(self) -> dict[str, Any]:
         return {
             "params": asdict(self.params),
             "calib": asdict(self.calib),
             "plain": asdict(self.plain_params),
-            "weights": self._weights(),
         }
 
     def build_index(self, progress: Progress) -> tuple[GeometricIndex, dict[str, Any]]:
-        return build_verified_index(
-            self.ref, self.params, self.calib, progress, self.plain_params, self._load_embedder
-        )
+        return build_verified_index(self.ref, self.params, self.calib, progress, self.plain_params)
 
     def index_from_arrays(self, arrays: Arrays, meta: dict[str, Any]) -> GeometricIndex:
         return GeometricIndex.from_arrays(arrays, meta)
@@ -508,15 +491,14 @@ class VerifiedRetrieval(RetrievalRecognizer):
         return self._by_overall_look(frame)
 
     def _by_overall_look(self, frame: np.ndarray) -> Recognition:
-        """The global fallback for plain artworks: named, with no outline, details or pose."""
+        """The fallback for plain artworks: named by outline and look, outlined, no details or pose."""
         plain = self.index.plain
         if plain is None or not len(plain.prototypes):
             return Recognition(None)
-        embedder = self._load_embedder()
-        if embedder is None:
+        a, score, quad = plain.nearest(frame)
+        if a is None or quad is None:
             return Recognition(None)
-        a, score = plain.nearest(embedder.embed(query_crops(frame)))
-        return Recognition(None) if a is None else Recognition(self.index.artwork_ids[a], score)
+        return Recognition(self.index.artwork_ids[a], score, quad=[(float(x), float(y)) for x, y in quad])
 
     def at_pose(self, artwork: str, pose: Pose, frame_size: tuple[int, int], score: float) -> Recognition:
         """The artwork's outline and visible details at ``pose`` (a tracked one), by the same rules

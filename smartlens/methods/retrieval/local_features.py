@@ -77,7 +77,8 @@ def spread(
 ) -> np.ndarray:
     """Indices of at most ``n`` keypoints, strongest first, with no cell of a ``cells`` grid over
     an image of ``size`` giving more than ``cap`` times its even share: a busy wall or frame can no
-    longer take the whole budget away from the artwork beside it."""
+    longer take the whole budget away from the artwork beside it (when keypoints crowd a few cells,
+    fewer than ``n`` are kept, which also saves describing them)."""
     if len(points) <= n:
         return np.argsort(-response)
     cx = np.clip((points[:, 0] * cells[0] / size[0]).astype(int), 0, cells[0] - 1)

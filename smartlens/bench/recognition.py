@@ -106,21 +106,21 @@ def _weights_label(settings) -> str:
     return "none" if settings.weights is None else Path(settings.weights).name
 
 
-def make_recognizer(
-    method: str, ref, settings, rebuild: bool = True, model: Path | None = None, retrieval: dict | None = None
-):
-    """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...);
-    ``retrieval``: verified retrieval's parameters that differ from the defaults (to compare)."""
+def make_recognizer(method: str, ref, settings, rebuild: bool = True, model: Path | None = None):
+    """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...)."""
     from ..methods import load_recognizer
 
     name, _, mode = method.partition("/")
-    if retrieval and method_spec(name).name == "retrieval" and mode in ("", "verified"):
-        from ..methods.retrieval import GeometricParams, VerifiedRetrieval
-
-        return VerifiedRetrieval(ref, settings, GeometricParams(**retrieval), rebuild=rebuild)
     if model is not None:
         return load_recognizer(ref, settings, name, mode or None, model=str(model))
     return load_recognizer(ref, settings, name, mode or None, rebuild=rebuild)
+
+
+def verified_with(params: dict, ref, settings):
+    """Verified retrieval with some parameters changed (``--verified-params``), to compare."""
+    from ..methods.retrieval.verified import GeometricParams, VerifiedRetrieval
+
+    return VerifiedRetrieval(ref, settings, GeometricParams(**params), rebuild=True)
 
 
 def train_method(method: str, ref, settings: Settings, minutes: float, log=print) -> tuple[Path, float]:
@@ -149,7 +149,7 @@ def run(
     train_minutes: float | None = None,
     levels: tuple[str, ...] = LEVELS,
     bench_set: str = "test",
-    retrieval: dict | None = None,
+    verified_params: dict | None = None,
     log=print,
 ) -> dict:
     """Every method on every level (views of ``bench_set``), each level's yardstick beside it."""
@@ -193,6 +193,24 @@ def run(
             weight_settings.append(
                 dataclasses.replace(base_settings, weights=None if w == "none" else Path(w))
             )
+
+    def score_levels(rec, method: str, label: str, build_s: float) -> None:
+        info = getattr(rec, "info", None)
+        for lv in material:
+            # the yardstick again, frame by frame beside the method: the same machine speed for both
+            score = evaluate(rec.recognize, lv.views, lv.negatives, ruler=yardstick_extractor().extract)
+            row = {
+                "method": method,
+                "weights": label,
+                "level": lv.level,
+                **score.metrics(),
+                "build_s": round(getattr(info, "seconds", build_s), 1),
+                "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else "",
+            }
+            rows.append(row)
+            failures[f"{method} [{label}] {lv.level}"] = score.failures[:40]
+            log(table([row], COLUMNS).splitlines()[-1])
+
     for method in methods:
         needs_weights = method_spec(method).needs_weights(method.partition("/")[2] or None)
         for settings in weight_settings if needs_weights else weight_settings[:1]:
@@ -202,28 +220,21 @@ def run(
                 model = None
                 if train_minutes and method_spec(method).training is not None:
                     model, _ = train_method(method.partition("/")[0], ref, settings, train_minutes, log)
-                rec = make_recognizer(method, ref, settings, model=model, retrieval=retrieval)
+                rec = make_recognizer(method, ref, settings, model=model)
                 build_s = time.perf_counter() - t1
             except USER_ERRORS as exc:
                 log(f"{method} [{label}]: unavailable ({exc})")
                 continue
-            info = getattr(rec, "info", None)
-            for lv in material:
-                # the yardstick again, frame by frame beside the method: the same machine speed for both
-                score = evaluate(rec.recognize, lv.views, lv.negatives, ruler=yardstick_extractor().extract)
-                row = {
-                    "method": method,
-                    "weights": label,
-                    "level": lv.level,
-                    **score.metrics(),
-                    "build_s": round(getattr(info, "seconds", build_s), 1),
-                    "index_mb": round(info.nbytes / 2**20, 1)
-                    if info and getattr(info, "nbytes", None)
-                    else "",
-                }
-                rows.append(row)
-                failures[f"{method} [{label}] {lv.level}"] = score.failures[:40]
-                log(table([row], COLUMNS).splitlines()[-1])
+            score_levels(rec, method, label, build_s)
+    if verified_params:
+        t1 = time.perf_counter()
+        rec = verified_with(verified_params, ref, base_settings)
+        score_levels(
+            rec,
+            f"retrieval/verified {json.dumps(verified_params)}",
+            "(none needed)",
+            time.perf_counter() - t1,
+        )
     scale_rows = []
     base = material[0]
     for size in scale:
@@ -304,17 +315,17 @@ def machine() -> str:
     return f"{os.cpu_count()} cores {cpu} ({platform.system()})"
 
 
-def _retrieval_params(text: str | None) -> dict | None:
-    """``--retrieval-params`` read: a JSON object of verified retrieval's parameters."""
+def _verified_params(text: str | None) -> dict | None:
+    """``--verified-params`` read: a JSON object of verified retrieval's parameters."""
     if not text:
         return None
-    from ..methods.retrieval import GeometricParams
+    from ..methods.retrieval.verified import GeometricParams
 
     try:
         given = json.loads(text)
         GeometricParams(**given)
     except (ValueError, TypeError) as exc:
-        raise UserError(f"--retrieval-params {text!r}: {exc}") from None
+        raise UserError(f"--verified-params {text!r}: {exc}") from None
     return given
 
 
@@ -327,7 +338,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
     result = run(
         settings,
         paintings=Path(args.paintings) if args.paintings else None,
-        methods=tuple(args.methods.split(",")),
+        methods=tuple(m for m in args.methods.split(",") if m),
         weights=tuple(args.weights.split(",")),
         whole=args.views,
         per_detail=args.detail_views,
@@ -339,7 +350,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         train_minutes=args.train_minutes,
         levels=levels,
         bench_set=args.set,
-        retrieval=_retrieval_params(args.retrieval_params),
+        verified_params=_verified_params(args.verified_params),
     )
     rulers = ", ".join(
         f"{level}: median {r['median_ms']} ms, p95 {r['p95_ms']} ms"

@@ -52,8 +52,8 @@ def register(sub: Subparsers) -> None:
         help="test: the views reported; dev: other views of other paintings (mirrored), to tune on",
     )
     r.add_argument(
-        "--retrieval-params",
-        help="verified retrieval's parameters that differ from the defaults, as JSON (to compare: e.g. "
+        "--verified-params",
+        help="also score verified retrieval with these parameters changed, as JSON (to compare: "
         '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "recount": false}\' is the '
         "method before the hard level)",
     )

@@ -33,7 +33,7 @@ from ..augment.transforms import photometric
 from ..geometry import box_quad, polygon_in_frame, project_quad
 from ..vocabulary import Preset
 from . import ornament, pictures
-from .camera import LANDSCAPE, PORTRAIT, View, details_truth
+from .camera import LANDSCAPE, PORTRAIT, View, detail_target, details_truth, rotation
 
 
 @dataclass(frozen=True)
@@ -77,14 +77,6 @@ class Hanging:
     fresco_sources: list[np.ndarray] = field(default_factory=list)
 
 
-def _rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
-    rx, ry, rz = np.radians([pitch, yaw, roll])
-    Rx = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
-    Ry = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
-    Rz = np.array([[np.cos(rz), -np.sin(rz), 0], [np.sin(rz), np.cos(rz), 0], [0, 0, 1]])
-    return Rz @ Ry @ Rx
-
-
 def phone_homography(
     target: tuple[float, float, float, float],
     frame: tuple[int, int],
@@ -103,7 +95,7 @@ def phone_homography(
     A = np.array([[1 / s, 0, -(tx + tw / 2) / s], [0, 1 / s, -(ty + th / 2) / s], [0, 0, 1]])
     tilt = params.max_tilt * np.sqrt(rng.uniform())
     direction = rng.uniform(0, 2 * np.pi)
-    R = _rotation(tilt * np.cos(direction), tilt * np.sin(direction), rng.normal(0, 4))
+    R = rotation(tilt * np.cos(direction), tilt * np.sin(direction), rng.normal(0, 4))
     want = rng.uniform(*area) * fw * fh
     centre = np.array([fw, fh]) * (0.5 + rng.uniform(-params.offset, params.offset, 2))
     ray = np.linalg.solve(K, [*centre, 1.0])  # the target's centre is seen along this ray
@@ -458,15 +450,7 @@ class MuseumCamera:
         if focus is None:
             target, area, need = whole, self.params.whole_area, 0.9
         else:
-            x, y, w, h = boxes[focus]
-            m = rng.uniform(0.0, 0.3)
-            target = (
-                max(0, x - w * m),
-                max(0, y - h * m),
-                min(aw, w * (1 + 2 * m)),
-                min(ah, h * (1 + 2 * m)),
-            )
-            area, need = self.params.detail_area, 0.95
+            target, area, need = detail_target(boxes[focus], (aw, ah), rng), self.params.detail_area, 0.95
         H = self._placed(rng, size, target, area, need, whole)
         quad = project_quad(H, whole)
         target_area = polygon_in_frame(quad, size)[1] if quad is not None else 0.0

@@ -32,6 +32,8 @@ class Detail:
     audio: Text = field(default_factory=dict)  # language -> relative path of an audio file
     video: Text = field(default_factory=dict)  # language -> relative path of a video file
     concept: str | None = None  # id of one of the guide's concepts (a face, a signature...)
+    captions: Text = field(default_factory=dict)  # language -> relative path of the video's WebVTT
+    transcript: Text = field(default_factory=dict)  # language -> plain text of that language's audio
 
     def to_dict(self) -> dict[str, Any]:
         """The detail as guide.json stores it (new optional keys only when set: older readers and
@@ -47,6 +49,7 @@ class Detail:
         }
         if self.concept:
             out["concept"] = self.concept
+        out.update(_accessible(self))
         return out
 
 
@@ -73,6 +76,8 @@ class Artwork:
     audio: Text = field(default_factory=dict)
     video: Text = field(default_factory=dict)
     details: list[Detail] = field(default_factory=list)
+    captions: Text = field(default_factory=dict)  # language -> relative path of the video's WebVTT
+    transcript: Text = field(default_factory=dict)  # language -> plain text of that language's audio
     #: The picture as uploaded, when ``image`` is a downscaled working copy of a huge one.
     original: str | None = None
 
@@ -168,6 +173,8 @@ class Guide:
                 description=_text(raw, "description", f"{where}.description", problems),
                 audio=_text(raw, "audio", f"{where}.audio", problems),
                 video=_text(raw, "video", f"{where}.video", problems),
+                captions=_text(raw, "captions", f"{where}.captions", problems),
+                transcript=_text(raw, "transcript", f"{where}.transcript", problems),
             )
             for j, rd in objects(raw.get("details"), f"{where}.details", problems):
                 dwhere = f"{where}.details[{rd.get('id', j)}]"
@@ -189,6 +196,8 @@ class Guide:
                         audio=_text(rd, "audio", f"{dwhere}.audio", problems),
                         video=_text(rd, "video", f"{dwhere}.video", problems),
                         concept=_optional_str(rd, "concept", f"{dwhere}.concept", problems),
+                        captions=_text(rd, "captions", f"{dwhere}.captions", problems),
+                        transcript=_text(rd, "transcript", f"{dwhere}.transcript", problems),
                     )
                 )
             original = raw.get("original")
@@ -225,7 +234,13 @@ def _artwork_dict(a: Artwork) -> dict[str, Any]:
     }
     if a.original:
         out["original"] = a.original
+    out.update(_accessible(a))
     return out
+
+
+def _accessible(item: Artwork | Detail) -> dict[str, Any]:
+    """Captions and transcripts, written only when set (older guides keep their fingerprint)."""
+    return {k: v for k, v in (("captions", item.captions), ("transcript", item.transcript)) if v}
 
 
 _SHOW = reprlib.Repr()

@@ -80,7 +80,7 @@ def check_rules(guide: Guide) -> list[str]:
             problems.append(f"{where}.title: missing (give at least the default language)")
         for key, text in _texts(art):
             check_text(text, f"{where}.{key}")
-        for key in ("audio", "video"):
+        for key in ("audio", "video", "captions"):
             for path in getattr(art, key).values():
                 safe(check_relative, path, f"{where}.{key}")
         dseen: set[str] = set()
@@ -106,7 +106,7 @@ def check_rules(guide: Guide) -> list[str]:
                 ("video", d.video),
             ):
                 check_text(text, f"{dwhere}.{key}")
-            for key in ("audio", "video"):
+            for key in ("audio", "video", "captions"):
                 for path in getattr(d, key).values():
                     safe(check_relative, path, f"{dwhere}.{key}")
             if d.icon is not None:
@@ -123,12 +123,12 @@ def media_paths(guide: Guide) -> list[tuple[str, str]]:
         out.append((f"artworks[{art.id}].image", art.image))
         if art.original:
             out.append((f"artworks[{art.id}].original", art.original))
-        for key in ("audio", "video"):
+        for key in ("audio", "video", "captions"):
             out += [(f"artworks[{art.id}].{key}", p) for p in getattr(art, key).values()]
         for d in art.details:
             where = f"artworks[{art.id}].details[{d.id}]"
             if d.icon:
                 out.append((f"{where}.icon", d.icon))
-            for key in ("audio", "video"):
+            for key in ("audio", "video", "captions"):
                 out += [(f"{where}.{key}", p) for p in getattr(d, key).values()]
     return out

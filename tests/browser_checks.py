@@ -82,7 +82,10 @@ def describe(violations: list[dict]) -> str:
     lines = []
     for v in violations:
         for node in v["nodes"][:5]:
-            lines.append(f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}: {node['html'][:160]}")
+            why = "; ".join(c.get("message", "") for c in node.get("any", []) + node.get("all", []))
+            lines.append(
+                f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}: {node['html'][:160]} ({why})"
+            )
     return "\n".join(lines)
 
 
@@ -171,3 +174,130 @@ def wait_events(folder: Path, accept, timeout: float = 10.0) -> list[dict]:
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.5)
+
+
+class Curator:
+    """The few gestures a curator makes, each waiting for the page to answer."""
+
+    def __init__(self, driver, shots: Path) -> None:
+        self.d, self.shots = driver, shots
+
+    def wait(self, condition, timeout: float, what: str):
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        # Streamlit redraws elements while a condition reads them: ask again
+        redrawn = (StaleElementReferenceException, NoSuchElementException)
+        try:
+            return WebDriverWait(self.d, timeout, poll_frequency=0.3, ignored_exceptions=redrawn).until(
+                condition
+            )
+        except Exception:
+            path = self.shots / f"failed-{what.replace(' ', '-')}.png"
+            self.d.save_screenshot(str(path))
+            raise AssertionError(f"timed out waiting for {what} (screenshot {path})") from None
+
+    def text(self) -> str:
+        from selenium.webdriver.common.by import By
+
+        try:
+            return self.d.find_element(By.TAG_NAME, "body").text
+        except Exception:  # the page is being redrawn
+            return ""
+
+    def sees(self, words: str, timeout: float = 60) -> None:
+        self.wait(lambda d: words in self.text(), timeout, repr(words)[:40])
+
+    def field(self, label: str, timeout: float = 30):
+        from selenium.webdriver.common.by import By
+
+        css = f'input[aria-label="{label}"], textarea[aria-label="{label}"]'
+        return self.wait(
+            lambda d: [e for e in d.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()], timeout, label
+        )[0]
+
+    def type(self, label: str, text: str, commit: bool = False) -> None:
+        from selenium.webdriver.common.keys import Keys
+
+        el = self.field(label)
+        el.click()
+        el.send_keys(Keys.CONTROL, "a")
+        el.send_keys(Keys.DELETE)
+        el.send_keys(text)
+        if commit:  # outside a form a widget's value goes to the server when it loses focus
+            el.send_keys(Keys.TAB)
+            time.sleep(1.0)
+
+    def press(self, label: str, timeout: float = 30) -> None:
+        from selenium.webdriver.common.by import By
+
+        def enabled(d):
+            return [
+                b
+                for b in d.find_elements(By.TAG_NAME, "button")
+                if b.text.strip() == label and b.is_enabled()
+            ]
+
+        self.wait(enabled, timeout, f"button {label}")[0].click()
+
+    def page(self, title: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        links = self.wait(
+            lambda d: [
+                a
+                for a in d.find_elements(By.CSS_SELECTOR, "[data-testid='stSidebarNavLink']")
+                if a.text.strip().endswith(title)
+            ],
+            30,
+            f"the {title} page",
+        )
+        links[0].click()
+        self.wait(
+            lambda d: title in [h.text for h in d.find_elements(By.CSS_SELECTOR, "h1, h2")],
+            60,
+            f"{title} header",
+        )
+
+    def shot(self, name: str) -> Path:
+        path = self.shots / f"{name}.png"
+        self.d.save_screenshot(str(path))
+        print(f"screenshot: {path}")
+        return path
+
+    def selectbox(self, label: str, timeout: float = 30):
+        """The select box labelled ``label`` (in the page or the sidebar)."""
+        from selenium.webdriver.common.by import By
+
+        def found(d):
+            return [
+                box
+                for box in d.find_elements(By.CSS_SELECTOR, "[data-testid='stSelectbox']")
+                if box.find_elements(By.TAG_NAME, "label")
+                and box.find_element(By.TAG_NAME, "label").text.strip() == label
+            ]
+
+        return self.wait(found, timeout, f"the {label} menu")[0]
+
+    def selected(self, label: str) -> str:
+        """What the select box labelled ``label`` shows."""
+        from selenium.webdriver.common.by import By
+
+        box = self.selectbox(label)
+        return (
+            box.find_element(By.CSS_SELECTOR, "[role='combobox']").get_attribute("value")
+            or box.text.split("\n")[-1].strip()
+        )
+
+    def choose(self, label: str, option: str) -> None:
+        from selenium.webdriver.common.by import By
+
+        self.selectbox(label).find_element(By.CSS_SELECTOR, "[role='combobox']").click()
+        self.wait(
+            lambda d: [
+                o for o in d.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text.strip() == option
+            ],
+            10,
+            f"{option} in {label}",
+        )[0].click()
+        self.wait(lambda d: self.selected(label) == option, 30, f"{label} set to {option}")

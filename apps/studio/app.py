@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import streamlit as st
-from shared import settings
+from shared import settings, studio_menus
 
 from smartlens.access import HOW_TO_SET, check_password, is_local
 from smartlens.allocator import keep_freed_memory
@@ -79,4 +79,5 @@ pages += [
 ]
 with st.sidebar:
     st.title("SmartLens Studio")
+studio_menus()  # the guide and the editing language, the same on every page
 st.navigation(pages).run()

@@ -24,6 +24,7 @@ from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.timing,  # WebRTC, recognition or a training budget on a shared machine
     needs_paintings,
     needs_embedder,
     pytest.mark.skipif(

@@ -10,6 +10,28 @@ Box = tuple[float, float, float, float]  # x, y, width, height in pixels
 IntBox = tuple[int, int, int, int]  # the same, in whole pixels of an image
 
 
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise intersection over union of corner boxes ``(x0, y0, x1, y1)``: (N, 4) x (M, 4) -> (N, M)."""
+    a, b = np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[None]
+    lo = np.maximum(a[..., :2], b[..., :2])
+    hi = np.minimum(a[..., 2:], b[..., 2:])
+    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
+    area_a = np.prod(np.clip(a[..., 2:] - a[..., :2], 0, None), axis=-1)
+    area_b = np.prod(np.clip(b[..., 2:] - b[..., :2], 0, None), axis=-1)
+    return inter / np.maximum(area_a + area_b - inter, 1e-12)
+
+
+def box_corners(box: Box) -> np.ndarray:
+    """An ``(x, y, w, h)`` box as one row of corners ``[[x0, y0, x1, y1]]``."""
+    x, y, w, h = box
+    return np.array([[x, y, x + w, y + h]], np.float64)
+
+
+def box_iou(a: Box, b: Box) -> float:
+    """Intersection over union of two ``(x, y, w, h)`` boxes."""
+    return float(iou(box_corners(a), box_corners(b))[0, 0])
+
+
 def int_box(values: object) -> IntBox:
     """Four numbers (x, y, width, height) rounded to whole pixels."""
     x, y, w, h = (int(round(float(v))) for v in values)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""One way for long work (indexing, augmentation, training) to say how far it is.
+"""How long work (indexing, augmentation, training) says how far it is, and is asked to stop.
 
 Long jobs take a :data:`Progress` callback and call it with :class:`ProgressEvent` values;
 the CLI prints them on one line, the studio's job runner writes them to disk.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -35,3 +36,10 @@ def within(progress: Progress, lo: float, hi: float, stage: str | None = None) -
         progress(ProgressEvent(stage or event.stage, fraction, event.message, event.metrics))
 
     return report
+
+
+class StopSignal(Protocol):
+    """Anything that says whether to stop (a ``threading.Event``, a job's stop flag): long work
+    ends at its next step when it is set."""
+
+    def is_set(self) -> bool: ...

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import UserError
+from .methods import method_spec
 from .model_store import guide_models_dir, latest_model, read_info
 from .storage import atomic_write_json, check_id
-from .vocabulary import Method, RetrievalMode, parse
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,12 @@ def publish(
     guide: str, settings: Settings, method: str, mode: str | None = None, model: str | None = None
 ) -> Published:
     """Make ``method`` (and ``model``, default the newest of that method) what the lens uses."""
-    method = parse(Method, method, "method")
-    if method == Method.RETRIEVAL:
-        mode = parse(RetrievalMode, mode or RetrievalMode.VERIFIED, "retrieval mode")
+    spec = method_spec(method)
+    method = spec.name
+    if spec.training is None:  # nothing trained: a variant, no model folder
+        mode = mode or spec.default_mode
+        if spec.modes and mode not in spec.modes:
+            raise UserError(f"unknown {method} mode {mode!r}: choose one of {', '.join(spec.modes)}")
         model = None
     else:
         mode = None

@@ -25,8 +25,8 @@ from smartlens.errors import GuideError
 from smartlens.guide import load_guide
 from smartlens.guide.edit import add_artwork
 from smartlens.guide.formats.paintings import import_paintings
-from smartlens.recognition.retrieval import load_retrieval
-from smartlens.recognition.retrieval.cache import load_index
+from smartlens.methods.retrieval import load_retrieval
+from smartlens.methods.retrieval.cache import load_index
 
 from conftest import ROOT, TEST_ENV
 
@@ -338,10 +338,14 @@ def test_bad_images_given_to_recognize_are_reported_one_by_one(museum, tmp_path)
         if data is not None:
             path.write_bytes(data)
         paths.append(str(path))
-    out = cli("recognize", "--guide", "museum", "--json", *paths, data=museum)
-    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
-    lines = [json.loads(x) for x in out.stdout.splitlines()]
-    assert [x["image"] for x in lines] == paths and all("error" in x for x in lines), lines
+    good = tmp_path / "good.jpg"
+    good.write_bytes(_jpeg())
+    out = cli("recognize", "--guide", "museum", "--json", str(good), *paths, data=museum)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    # the good picture's result on stdout; each bad one an error line on stderr, naming it
+    assert [json.loads(x)["image"] for x in out.stdout.splitlines()] == [str(good)]
+    errors = [x for x in out.stderr.splitlines() if x.startswith("error: ")]
+    assert len(errors) == len(paths) and all(p in e for p, e in zip(paths, errors)), out.stderr
 
 
 def test_force_import_keeps_a_backup_and_restore_brings_it_back(museum, tmp_path):

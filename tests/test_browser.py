@@ -49,7 +49,7 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
 
     from smartlens.analytics.events import read_events
     from smartlens.imaging import read_image
-    from smartlens.recognition import load_recognizer
+    from smartlens.methods import load_recognizer
 
     load_recognizer(paintings_guide, SETTINGS, "retrieval")  # the index, built before the server needs it
     y4m = write_y4m(tmp_path / "mona.y4m", read_image(PAINTINGS / "mona-lisa.jpg"))

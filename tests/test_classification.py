@@ -13,10 +13,11 @@ import numpy as np
 import pytest
 
 from smartlens.guide import Artwork, Detail, Guide, save_guide
-from smartlens.recognition import load_recognizer
-from smartlens.recognition.classification import ClassificationRecognizer
+from smartlens.methods import load_recognizer
+from smartlens.methods.classification.params import ClassificationParams
+from smartlens.methods.classification.recognizer import ClassificationRecognizer
+from smartlens.methods.classification.train import calibrate_thresholds, class_names, train_classifier
 from smartlens.synth import pictures
-from smartlens.training.classification import TrainParams, calibrate_thresholds, class_names, train_classifier
 from smartlens.vocabulary import REJECT
 
 from conftest import EMBEDDER, needs_embedder
@@ -56,7 +57,7 @@ HISTORY_KEYS = {"train accuracy", "val accuracy", "train loss"}
 
 def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
     events = []
-    result = train_classifier(toy_guide, settings, TrainParams(**TINY), progress=events.append)
+    result = train_classifier(toy_guide, settings, ClassificationParams(**TINY), progress=events.append)
     n_classes = len(class_names(toy_guide))
     chance = 100.0 / (n_classes - 1)
     assert result.metrics["top1_no_threshold"] > 2 * chance, result.metrics
@@ -77,7 +78,7 @@ def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
     assert info["route"] == "fine-tuned" and info["stopped_early"] is False
     rec = load_recognizer(toy_guide, settings, "classification")
     assert rec.model_dir == result.model_dir
-    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_probs, atol=1e-4)
+    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
     out = rec.recognize(np.full((480, 640, 3), 128, np.uint8))
     assert out.method == "classification" and out.ms > 0
 
@@ -85,13 +86,13 @@ def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
 @needs_embedder
 def test_frozen_features_route(toy_guide, settings):
     settings = dataclasses.replace(settings, weights=EMBEDDER)
-    result = train_classifier(toy_guide, settings, TrainParams(**TINY, frozen_features=True))
+    result = train_classifier(toy_guide, settings, ClassificationParams(**TINY, frozen_features=True))
     assert result.metrics["top1_no_threshold"] > 60, result.metrics
     assert (result.model_dir / "head.npz").is_file()
     history = json.loads((result.model_dir / "metrics.json").read_text())["history"]
     assert set(history) == HISTORY_KEYS and len(history["val accuracy"]) == 60  # a head trains >= 60 epochs
     rec = ClassificationRecognizer(result.model_dir, settings, toy_guide)
-    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_probs, atol=1e-4)
+    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
 
 
 @pytest.mark.parametrize(
@@ -108,7 +109,7 @@ def test_a_stop_request_ends_training_early_and_still_saves(toy_guide, settings,
         settings = dataclasses.replace(settings, weights=EMBEDDER)
     stop = threading.Event()
     stop.set()
-    params = TrainParams(**TINY, frozen_features=route == "frozen-features")
+    params = ClassificationParams(**TINY, frozen_features=route == "frozen-features")
     result = train_classifier(toy_guide, settings, params, stop=stop)
     assert result.stopped_early
     info = json.loads((result.model_dir / "info.json").read_text())
@@ -181,7 +182,7 @@ def test_training_views_use_real_negatives_and_are_reused(toy_guide, settings, t
     for k in range(4):
         _picture(extra / f"p{k}.jpg", colour=(0, 0, 255 - 20 * k))
     small = {"per_image": 2, "val_per_image": 1, "negatives": 8, "val_negatives": 4, "workers": 1}
-    params = TrainParams(**small, negative_dirs=(extra,))
+    params = ClassificationParams(**small, negative_dirs=(extra,))
     train_aug, held_aug = view_params(toy_guide, settings, params)
     assert len(train_aug.negative_pictures) == 3 and len(held_aug.negative_pictures) == 1
     assert not set(train_aug.negative_pictures) & set(held_aug.negative_pictures)
@@ -208,7 +209,7 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
 
     def fake_generate(ref, out, aug, **kw):
         made.append(out)
-        return SimpleNamespace(complete=True)
+        return SimpleNamespace(complete=True, made=0)
 
     monkeypatch.setattr(views_mod, "generate", fake_generate)
     extra = tmp_path / "others"
@@ -224,16 +225,17 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
         "7",
     ]
     args = cli.build_parser().parse_args([*argv, "--negatives-dir", str(extra), "--seed", "3"])
-    assert cli._COMMANDS["augment"](args, settings) == 0
+    assert args.handler(args, settings) == 0
     out = capsys.readouterr().out
     train_aug, held_aug = views_mod.view_params(
-        toy_guide, settings, TrainParams(per_image=5, negatives=7, seed=3, negative_dirs=(extra,))
+        toy_guide, settings, ClassificationParams(per_image=5, negatives=7, seed=3, negative_dirs=(extra,))
     )
     expected = [views_mod.views_dir(toy_guide, a, settings) for a in (held_aug, train_aug)]
     assert made == expected
     assert f"training views: {expected[1]}" in out and f"held-out views: {expected[0]}" in out
     with pytest.raises(Exception, match="--out"):
-        cli._COMMANDS["augment"](cli.build_parser().parse_args(argv[:3]), settings)
+        bare = cli.build_parser().parse_args(argv[:3])
+        bare.handler(bare, settings)
 
 
 def test_real_negative_frames_show_the_pictures(toy_guide, tmp_path):
@@ -267,7 +269,7 @@ def test_budget_is_kept_with_views_included(toy_guide, settings):
     settings = dataclasses.replace(settings, weights=EMBEDDER)
     t0 = time.monotonic()
     result = train_classifier(
-        toy_guide, settings, TrainParams(**MANY, budget_minutes=0.2, frozen_features=True)
+        toy_guide, settings, ClassificationParams(**MANY, budget_minutes=0.2, frozen_features=True)
     )
     elapsed = time.monotonic() - t0
     assert elapsed < 0.2 * 60 + 60, elapsed
@@ -286,7 +288,7 @@ def test_budget_is_kept_with_views_included(toy_guide, settings):
 def test_network_budget_kept_and_a_second_training_in_the_same_process(toy_guide, settings):
     """A training asked for 0.5 min ends within 1.5 min; a second one in the same process, on
     another thread (as a studio job runs), builds and trains too (no clash of layer names)."""
-    params = TrainParams(**MANY, budget_minutes=0.5)
+    params = ClassificationParams(**MANY, budget_minutes=0.5)
     results, errors, times = [], [], []
 
     def run() -> None:

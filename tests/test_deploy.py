@@ -97,7 +97,7 @@ def test_two_replicas_behind_nginx_each_serve_a_visitor(paintings_guide, tmp_pat
     from selenium.webdriver.common.by import By
 
     from smartlens.imaging import read_image
-    from smartlens.recognition import load_recognizer
+    from smartlens.methods import load_recognizer
 
     load_recognizer(paintings_guide, SETTINGS, "retrieval")  # the index, built once for both replicas
     y4m = write_y4m(tmp_path / "mona.y4m", read_image(PAINTINGS / "mona-lisa.jpg"))

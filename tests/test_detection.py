@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from smartlens.detection.anchors import (
+from smartlens.geometry import iou
+from smartlens.methods.detection.ssd.anchors import (
     DEFAULT_LEVELS,
     AnchorLevel,
     levels_from_json,
     levels_to_json,
     make_anchors,
 )
-from smartlens.detection.encoding import IGNORE, centres, corners, decode, encode, iou, match
-from smartlens.detection.metrics import average_precision, calibrate_thresholds, evaluate
-from smartlens.detection.nms import best_per_class, per_class_nms
+from smartlens.methods.detection.ssd.encoding import IGNORE, centres, corners, decode, encode, match
+from smartlens.methods.detection.ssd.metrics import average_precision, calibrate_thresholds, evaluate
+from smartlens.methods.detection.ssd.selection import best_per_class
 
 
 def test_anchors_tile_each_map_with_every_shape():
@@ -56,18 +57,14 @@ def test_iou_and_matching():
     assert (match(np.zeros((0, 4)), np.zeros(0), anchors)[1] == 0).all()
 
 
-def test_nms_keeps_the_best_of_overlapping_boxes():
+def test_each_class_keeps_its_most_probable_box():
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60], [0, 0, 10, 10]], np.float32)
     probs = np.array(
         [[0.1, 0.8, 0.1], [0.05, 0.9, 0.05], [0.3, 0.6, 0.1], [0.2, 0.1, 0.7]], np.float32
     )  # background, class 1, class 2
-    found = per_class_nms(boxes, probs, min_score=0.5, iou=0.5)
-    ones = [d for d in found if d.cls == 1]
-    assert [d.score for d in ones] == pytest.approx([0.9, 0.6])  # box 0 (0.8) overlaps box 1 (0.9)
-    assert ones[0].box == (1, 1, 11, 11)
-    assert [(d.cls, d.score) for d in found if d.cls == 2] == [(2, pytest.approx(0.7))]
     scores, best = best_per_class(boxes, probs)
-    assert scores[1] == pytest.approx(0.9) and tuple(best[2]) == (0, 0, 10, 10)
+    assert scores[1] == pytest.approx(0.9) and tuple(best[1]) == (1, 1, 11, 11)
+    assert scores[2] == pytest.approx(0.7) and tuple(best[2]) == (0, 0, 10, 10)
 
 
 def test_average_precision():
@@ -99,8 +96,8 @@ def test_thresholds_are_calibrated_from_data():
 def test_loss_is_finite_and_falls_on_a_toy_batch():
     import tensorflow as tf
 
-    from smartlens.detection.loss import detection_loss, positive_accuracy
-    from smartlens.training.detection import targets
+    from smartlens.methods.detection.ssd.loss import detection_loss, positive_accuracy
+    from smartlens.methods.detection.train import targets
 
     anchors = make_anchors(96)
     truths = [{1: np.array([0.1, 0.1, 0.6, 0.7])}, {2: np.array([0.3, 0.2, 0.9, 0.9])}, {}]

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -17,8 +18,9 @@ import pytest
 
 from smartlens.guide import load_guide, save_guide
 from smartlens.guide.formats.paintings import import_paintings
-from smartlens.guide.proposals import accept, propose_from_retrieval, read_proposals
+from smartlens.guide.proposals import accept, read_proposals
 from smartlens.imaging import read_image
+from smartlens.preannotate import propose_from_retrieval
 
 from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
 
@@ -41,14 +43,15 @@ def _guide(settings, name: str, n: int, details: bool = True):
 def trained(tmp_path_factory):
     import dataclasses
 
-    from smartlens.training.detection import DetectorParams, train_detector
+    from smartlens.methods.detection.params import DetectionParams
+    from smartlens.methods.detection.train import train_detector
 
     from conftest import SESSION_SETTINGS
 
     tmp = tmp_path_factory.mktemp("det")
     settings = dataclasses.replace(SESSION_SETTINGS, data_dir=tmp / "data", models_dir=tmp / "models")
     ref = _guide(settings, "tiny", 2)
-    params = DetectorParams(
+    params = DetectionParams(
         epochs=1,
         per_image=2,
         val_per_image=1,
@@ -58,12 +61,28 @@ def trained(tmp_path_factory):
         batch_size=8,
         workers=1,
     )
+    # the views made ahead, as the studio's views job does, with the same options as command-line flags
+    from smartlens import cli
+
+    views = "--per-image 2 --val-per-image 1 --negatives 4 --val-negatives 2 --input-size 96 --workers 1"
+    args = cli.build_parser().parse_args(
+        ["augment", "--guide", str(ref.root), "--for-training", "--method", "detection", *views.split()]
+    )
+    assert args.handler(args, settings) == 0
     return ref, settings, train_detector(ref, settings, params)
 
 
+def test_views_made_ahead_are_the_ones_a_detection_training_reads(trained, capsys):
+    """``augment --for-training --method detection`` made every view the training then read."""
+    _, _, result = trained
+    info = json.loads((result.model_dir / "info.json").read_text())
+    assert info["views"]["made_now"] == 0  # the training made none: all were there
+    assert len(list((Path(info["views"]["train"]) / "images").glob("*.jpg"))) > 0
+
+
 def test_tiny_model_trains_saves_reloads_and_predicts_boxes(trained):
-    from smartlens.recognition import load_recognizer
-    from smartlens.training.detection import class_names
+    from smartlens.methods import load_recognizer
+    from smartlens.methods.detection.train import class_names
 
     ref, settings, result = trained
     folder = result.model_dir
@@ -145,14 +164,15 @@ def test_gate_command_adds_an_open_set_gate_to_a_detector(trained, capsys):
     import dataclasses
 
     from smartlens import cli
-    from smartlens.recognition.detection import DetectionRecognizer
+    from smartlens.methods.detection.recognizer import DetectionRecognizer
 
     ref, settings, result = trained
     report = json.loads((result.model_dir / "metrics.json").read_text())["open_set_gate"]
     assert report["available"] is False and "TFLite" in report["why"]
     with_tflite = dataclasses.replace(settings, weights=EMBEDDER)
     argv = ["gate", "--guide", str(ref.root), "--method", "detection", "--model", str(result.model_dir)]
-    assert cli._COMMANDS["gate"](cli.build_parser().parse_args(argv), with_tflite) == 0
+    args = cli.build_parser().parse_args(argv)
+    assert args.handler(args, with_tflite) == 0
     assert "open-set gate saved" in capsys.readouterr().out
     rec = DetectionRecognizer(result.model_dir, with_tflite, ref)
     assert rec.gate is not None and rec.gate.artworks == sorted(a.id for a in ref.guide.artworks)

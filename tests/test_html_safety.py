@@ -79,7 +79,7 @@ def test_hostile_guide_texts_render_as_text_in_chromium(demo_guide, tmp_path):
     from selenium.webdriver.common.by import By
 
     from smartlens.imaging import read_image
-    from smartlens.recognition import load_recognizer
+    from smartlens.methods import load_recognizer
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), _Outside)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from smartlens.recognition.retrieval.baseline import NearestEntry, normalise
-from smartlens.recognition.retrieval.verified import fit_pca
+from smartlens.methods.retrieval.baseline import NearestEntry, normalise
+from smartlens.methods.retrieval.verified import fit_pca
 
 
 def _exact(vectors: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -17,7 +17,7 @@ from smartlens.imaging import read_image
 from smartlens.lens.i18n import STRINGS, pick_language, t
 from smartlens.lens.processor import FairSlots, LensProcessor
 from smartlens.lens.stabilizer import Stabilizer
-from smartlens.recognition import load_recognizer
+from smartlens.methods import load_recognizer
 from smartlens.recognition.result import DetailHit, Recognition
 
 from conftest import SESSION_SETTINGS as SETTINGS

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 from smartlens.bench.views import held_out_views, paintings_dir, split_guide
-from smartlens.recognition.classification import ClassificationRecognizer
+from smartlens.methods.classification.params import ClassificationParams
+from smartlens.methods.classification.recognizer import ClassificationRecognizer
+from smartlens.methods.classification.train import train_classifier
 from smartlens.recognition.open_set import GATE_FILE, OpenSetGate, read_gate
 from smartlens.recognition.result import Recognition
-from smartlens.training.classification import TrainParams, train_classifier
 
 from conftest import EMBEDDER, needs_embedder
 
@@ -51,7 +52,7 @@ def test_a_painting_that_is_not_in_the_guide_is_refused(settings, tmp_path):
 
     settings = dataclasses.replace(settings, weights=EMBEDDER)
     split = split_guide(paintings_dir(settings), settings, 3)
-    params = TrainParams(
+    params = ClassificationParams(
         per_image=10, val_per_image=4, negatives=60, val_negatives=16, workers=1, frozen_features=True
     )
     result = train_classifier(split.ref, settings, params)

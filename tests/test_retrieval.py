@@ -14,8 +14,8 @@ import pytest
 
 from smartlens.errors import ImageError
 from smartlens.imaging import read_image
-from smartlens.recognition import load_recognizer
-from smartlens.recognition.retrieval import load_retrieval
+from smartlens.methods import load_recognizer
+from smartlens.methods.retrieval import load_retrieval
 from smartlens.synth.camera import Camera, CameraParams
 
 from conftest import ROOT
@@ -149,9 +149,9 @@ def test_recognize_cli_prints_json_lines_in_order(demo_guide, tmp_path):
     ]
     out = _cli("recognize", "--guide", str(demo_guide.root), "--json", *paths)
     lines = [json.loads(x) for x in out.stdout.splitlines()]
-    assert [x["image"] for x in lines] == paths
-    assert lines[0]["artwork"] == arts[0].id and lines[2]["artwork"] == arts[1].id
-    assert "not an image" in lines[1]["error"] and out.returncode == 1
+    assert [x["image"] for x in lines] == [paths[0], paths[2]]  # the good ones, in order
+    assert lines[0]["artwork"] == arts[0].id and lines[1]["artwork"] == arts[1].id
+    assert out.returncode == 2 and f"error: {paths[1]}: " in out.stderr and "not an image" in out.stderr
     assert set(lines[0]) == {"image", "artwork", "score", "details", "ms"}
     assert all(set(d) == {"id", "score", "box"} for d in lines[0]["details"])
 

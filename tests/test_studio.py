@@ -144,6 +144,31 @@ def test_publish_from_the_train_page(studio_guide):
     assert entry is not None and entry.method == "retrieval" and entry.mode == "baseline"
 
 
+def test_train_form_shows_each_methods_own_defaults(studio_guide):
+    """The Train page's widgets are generated from the method's parameter class: its defaults."""
+    from smartlens.methods import trainable
+    from smartlens.params import param_infos
+
+    at = studio("train.py", guide=studio_guide.guide.name)
+    for spec in trainable():
+        at.selectbox[0].select(spec.title)
+        at.run()
+        assert not at.exception, at.exception
+        shown = 0
+        for info in param_infos(spec.training.params):
+            if not info.studio:
+                continue
+            key = f"train-{spec.name}-{info.name}"
+            widget = (
+                at.checkbox(key=key)
+                if info.kind == "boolean"
+                else (at.selectbox(key=key) if info.choices else at.number_input(key=key))
+            )
+            assert widget.value == info.default, (spec.name, info.name, widget.value, info.default)
+            shown += 1
+        assert shown >= 10
+
+
 def test_views_job_starts_as_a_process_and_is_listed(studio_guide, monkeypatch):
     name = studio_guide.guide.name
     at = studio("views.py", guide=name)

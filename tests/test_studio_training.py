@@ -39,13 +39,11 @@ def test_train_from_the_page_restart_publish_and_the_lens_loads_it(studio_guide,
 
     name = studio_guide.guide.name
     at = studio("train.py", guide=name)
-    frozen = at.checkbox[0]
-    assert frozen.value and not frozen.disabled  # a .tflite extractor is set: the fast route is offered
-    budget, epochs, per_image, negatives = at.number_input[:4]
-    budget.set_value(BUDGET_MINUTES)
-    epochs.set_value(40)
-    per_image.set_value(6)
-    negatives.set_value(12)
+    at.checkbox(key="train-classification-frozen_features").check()  # the fast route, a .tflite is set
+    values = {"budget_minutes": BUDGET_MINUTES, "epochs": 40, "per_image": 6, "negatives": 12}
+    values |= {"val_per_image": 2, "val_negatives": 4}
+    for field, value in values.items():
+        at.number_input(key=f"train-classification-{field}").set_value(value)
     button(at, "Start training").click()
     at.run()
     assert not at.exception, at.exception

@@ -14,7 +14,7 @@ from smartlens.bench.tracking import blank_wall, camera_path, corner_error
 from smartlens.imaging import read_image
 from smartlens.lens.processor import FairSlots, LensProcessor
 from smartlens.lens.tracker import FEW_POINTS, LEFT_FRAME, REPROJECTION, Tracker
-from smartlens.recognition import load_recognizer
+from smartlens.methods import load_recognizer
 from smartlens.recognition.result import Pose
 
 from conftest import SESSION_SETTINGS as SETTINGS

@@ -132,17 +132,6 @@ def section(label: str, key: str, expanded: bool = False):
     return box
 
 
-def view_counts(per_image: int, negatives: int) -> dict[str, int]:
-    """Training and held-out view counts, the held-out ones in the defaults' proportions
-    (80 -> 8, 400 -> 100): the views page and the train page ask for the same views."""
-    return {
-        "per_image": int(per_image),
-        "negatives": int(negatives),
-        "val_per_image": max(2, round(per_image / 10)),
-        "val_negatives": max(4, round(negatives / 4)) if negatives else 0,
-    }
-
-
 def duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"

@@ -7,13 +7,14 @@ import time
 
 import pandas as pd
 import streamlit as st
-from shared import current_guide, job_panel, settings, show_error, toast, view_counts
+from params_form import params_form
+from shared import current_guide, job_panel, settings, show_error, toast
 
 from smartlens.errors import USER_ERRORS
 from smartlens.jobs import JobSpec, start_job
+from smartlens.methods import METHODS, trainable
 from smartlens.model_store import list_models, read_info, read_model_json
 from smartlens.publish import publish, read_published, unpublish
-from smartlens.vocabulary import BackboneSize, Method, RetrievalMode, choices
 
 ss = st.session_state
 toast()
@@ -22,34 +23,16 @@ ref = current_guide()
 assert ref is not None
 name = ref.guide.name
 
-with st.form("train"):
-    c1, c2, c3, c4 = st.columns(4)
-    method = c1.selectbox("Method", [Method.CLASSIFICATION, Method.DETECTION])
-    budget = c2.number_input("Time budget (minutes, views included)", 0.1, 240.0, 20.0, step=0.5)
-    size = c3.selectbox("Network", choices(BackboneSize))
-    epochs = c4.number_input("Epochs (at most)", 1, 200, 30)
-    c5, c6, c7 = st.columns(3)
-    per_image = c5.number_input("Views per artwork (and per detail)", 1, 500, 80)
-    negatives = c6.number_input("Views with no artwork", 0, 5000, 400)
-    tflite = bool(settings().weights and str(settings().weights).endswith(".tflite"))
-    frozen = c7.checkbox(
-        "Train only a head on the pretrained features (fast)",
-        value=tflite,
-        disabled=not tflite,
-        help="Needs a .tflite feature extractor as the weights setting (SMARTLENS_WEIGHTS).",
-    )
+learned = {spec.title: spec for spec in trainable()}
+picked = learned[st.selectbox("Method", list(learned), help="How the lens will recognise: see the README")]
+st.caption(f"{picked.title}: {picked.experience}.")
+training = picked.training
+assert training is not None
+with st.form(f"train-{picked.name}"):
+    values = params_form(training.params, f"train-{picked.name}")
     if st.form_submit_button("Start training", type="primary"):
-        params: dict[str, object] = {
-            "method": method,
-            "budget_minutes": float(budget),
-            "epochs": int(epochs),
-            **view_counts(int(per_image), int(negatives)),
-        }
-        if method == Method.CLASSIFICATION:
-            params["size"] = size
-            params["frozen_features"] = bool(frozen and tflite)
         try:
-            start_job(JobSpec("train", name, params), settings())
+            start_job(JobSpec("train", name, {"method": picked.name, **values}), settings())
         except USER_ERRORS as exc:
             show_error(exc)
         else:
@@ -61,6 +44,12 @@ job_panel(name, "train", chart=True)
 
 
 # --- models and publishing ------------------------------------------------------------------------
+def figures(method: str, held: dict) -> str:
+    """One line of a model's held-out figures, as its method words them."""
+    spec = METHODS.get(method)
+    return spec.training.figures(held) if spec and spec.training else ""
+
+
 @st.cache_data(ttl=10, show_spinner=False)
 def model_table(guide: str, revision: int) -> pd.DataFrame:
     rows = []
@@ -77,8 +66,7 @@ def model_table(guide: str, revision: int) -> pd.DataFrame:
                 "method": info.get("method"),
                 "trained": time.strftime("%d %b %H:%M", time.localtime(info.get("created", 0))),
                 "minutes": round(info.get("seconds", 0) / 60, 1),
-                "held-out top-1 %": held.get("top1"),
-                "negatives accepted %": held.get("negatives_fp"),
+                "held-out figures": figures(str(info.get("method")), held),
                 # the gate that refuses paintings not in the guide, and what it costs on good frames
                 "refuses other paintings": (
                     f"yes (keeps {100 * gate['held_out_right_kept']:.0f}% of right answers)"
@@ -102,15 +90,20 @@ else:
 st.subheader("What the lens uses")
 current = read_published(name, settings())
 st.write(f"Published: **{current.label if current else 'nothing (the lens uses retrieval)'}**")
-options = [f"{Method.RETRIEVAL} ({m})" for m in choices(RetrievalMode)] + list(
-    table["model"] if not table.empty else []
-)
+# what needs no training, by variant; then every trained model
+untrained = {
+    f"{spec.name} ({mode})" if mode else spec.name: (spec.name, mode)
+    for spec in METHODS.values()
+    if spec.training is None
+    for mode in (spec.modes or (None,))
+}
+options = list(untrained) + list(table["model"] if not table.empty else [])
 choice = st.selectbox("Publish", options, key="publish-choice")
 p1, p2 = st.columns(2)
 if p1.button("Publish", type="primary") and choice:
     try:
-        if choice.startswith(Method.RETRIEVAL):
-            entry = publish(name, settings(), Method.RETRIEVAL, choice.split("(")[1].rstrip(")"))
+        if choice in untrained:
+            entry = publish(name, settings(), *untrained[choice])
         else:
             method_of = str(table.set_index("model").loc[choice, "method"])
             entry = publish(name, settings(), method_of, model=choice)

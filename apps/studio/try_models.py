@@ -12,9 +12,11 @@ from smartlens.errors import USER_ERRORS, ImageError
 from smartlens.escaping import plain
 from smartlens.guide import load_guide
 from smartlens.imaging import decode_image
+from smartlens.methods import METHODS, load_recognizer
 from smartlens.model_store import guide_models_dir, list_models, read_info
-from smartlens.recognition import load_recognizer
-from smartlens.vocabulary import Method, RetrievalMode
+
+#: Recognisers that need no trained model, by variant ('retrieval/verified', ...).
+untrained = [v for spec in METHODS.values() if spec.training is None for v in spec.variants()]
 
 ss = st.session_state
 st.header("Try and compare")
@@ -28,14 +30,13 @@ lang = language(ref)
 def recognizer(root: str, choice: str, fingerprint: str):
     """One recogniser per choice; at most two in memory (the two compared)."""
     at = load_guide(root, settings())  # the guide as it is now (its fingerprint is in the key)
-    if choice.startswith(Method.RETRIEVAL):
-        return load_recognizer(at, settings(), Method.RETRIEVAL, choice.split("/")[1])
+    if choice in untrained:
+        return load_recognizer(at, settings(), choice)
     folder = guide_models_dir(at.guide.name, settings()) / choice
     return load_recognizer(at, settings(), read_info(folder)["method"], model=str(folder))
 
 
-options = [f"{Method.RETRIEVAL}/{m}" for m in (RetrievalMode.VERIFIED, RetrievalMode.BASELINE)]
-options += [m.name for m in reversed(list_models(guide.name, settings()))]
+options = untrained + [m.name for m in reversed(list_models(guide.name, settings()))]
 chosen = st.multiselect(
     "Recognisers (one, or two to compare)", options, default=options[:1], max_selections=2
 )

@@ -4,12 +4,17 @@ read, in the background (a process of SmartLens' own CLI)."""
 from __future__ import annotations
 
 import streamlit as st
-from shared import current_guide, job_panel, settings, show_error, toast, view_counts
+from params_form import params_form
+from shared import current_guide, job_panel, settings, show_error, toast
 
 from smartlens.augment.engine import AugmentParams, preview
 from smartlens.errors import USER_ERRORS
 from smartlens.jobs import JobSpec, start_job
-from smartlens.vocabulary import Preset, choices
+from smartlens.methods import trainable
+from smartlens.vocabulary import Preset
+
+#: The training parameters that decide which views are made.
+VIEW_PARAMS = {"per_image", "negatives", "val_per_image", "val_negatives", "preset", "input_size", "seed"}
 
 ss = st.session_state
 toast()
@@ -20,10 +25,13 @@ st.caption(
     "A classifier learns from many changed views of each artwork and detail (angles, light, blur, "
     "people in front). Make them ahead of training here, or let the training make them."
 )
-c1, c2, c3 = st.columns(3)
-preset = c1.selectbox("Preset", choices(Preset), index=choices(Preset).index(Preset.MEDIUM))
-per_image = int(c2.number_input("Views per artwork (and per detail)", 1, 500, 80))
-negatives = int(c3.number_input("Views with no artwork", 0, 5000, 400))
+learned = {spec.title: spec for spec in trainable()}
+picked = learned[st.selectbox("For a training of", list(learned))]
+training = picked.training
+assert training is not None
+# the parameters that decide the views (the same widgets and defaults as the Train page's)
+values = params_form(training.params, f"views-{picked.name}", VIEW_PARAMS)
+preset = values.get("preset", Preset.MEDIUM)
 if st.button("Preview 8 views"):
     try:
         ss.preview = [im[:, :, ::-1] for im in preview(ref, AugmentParams(per_image=8, preset=preset), n=8)]
@@ -34,7 +42,7 @@ if ss.get("preview"):
 if st.button("Make the training views", type="primary"):
     try:
         start_job(
-            JobSpec("views", ref.guide.name, {**view_counts(per_image, negatives), "preset": preset}),
+            JobSpec("views", ref.guide.name, {"method": picked.name, **values}),
             settings(),
         )
     except USER_ERRORS as exc:

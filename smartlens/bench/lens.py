@@ -73,7 +73,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 def run(settings: Settings, visitors: tuple[int, ...] = (1, 3), seconds: float = 20.0) -> list[dict]:
-    from ..recognition import load_recognizer
+    from ..methods import load_recognizer
     from ..vocabulary import Method
     from . import browser as ts
 

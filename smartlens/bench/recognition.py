@@ -21,10 +21,11 @@ import gc
 import json
 import time
 from pathlib import Path
-from typing import Any
 
 from ..config import Settings
 from ..errors import USER_ERRORS
+from ..methods import method_spec
+from ..progress import no_progress
 from ..storage import atomic_write_json
 from ..synth.camera import View
 from .scoring import evaluate
@@ -40,9 +41,6 @@ from .views import (
     save_samples,
     split_guide,
 )
-
-#: Methods that learn from the guide (trained by ``--train-minutes``).
-LEARNED = ("classification", "detection")
 
 COLUMNS = [
     "method",
@@ -94,7 +92,7 @@ def _weights_label(settings) -> str:
 
 def make_recognizer(method: str, ref, settings, rebuild: bool = True, model: Path | None = None):
     """A recogniser for ``method`` ('retrieval/verified', 'retrieval/baseline', 'classification', ...)."""
-    from ..recognition import load_recognizer
+    from ..methods import load_recognizer
 
     name, _, mode = method.partition("/")
     if model is not None:
@@ -103,23 +101,12 @@ def make_recognizer(method: str, ref, settings, rebuild: bool = True, model: Pat
 
 
 def train_method(method: str, ref, settings: Settings, minutes: float, log=print) -> tuple[Path, float]:
-    """Train ``method`` on ``ref`` within ``minutes`` (views included); (model folder, seconds).
-    Raises NotAvailableError when the method's trainer is not there."""
-    from ..errors import NotAvailableError
+    """Train ``method`` on ``ref`` within ``minutes`` (views included) with its default parameters;
+    (model folder, seconds)."""
+    from ..methods import training_of
 
-    result: Any
-    if method == "classification":
-        from ..training.classification import TrainParams, train_classifier
-
-        result = train_classifier(ref, settings, TrainParams(budget_minutes=minutes))
-    elif method == "detection":
-        try:
-            from ..training.detection import DetectorParams, train_detector
-        except ImportError as exc:
-            raise NotAvailableError(f"detection training is not available ({exc})") from None
-        result = train_detector(ref, settings, DetectorParams(budget_minutes=minutes))
-    else:
-        raise NotAvailableError(f"{method} is not a learned method")
+    training = training_of(method)
+    result = training.train(ref, settings, training.params(budget_minutes=minutes), no_progress)
     log(f"{method} [{_weights_label(settings)}]: trained {result.model_dir} in {result.seconds / 60:.1f} min")
     return result.model_dir, result.seconds
 
@@ -177,13 +164,13 @@ def run(
                 dataclasses.replace(base_settings, weights=None if w == "none" else Path(w))
             )
     for method in methods:
-        needs_weights = method != "retrieval/verified"
+        needs_weights = method_spec(method).needs_weights(method.partition("/")[2] or None)
         for settings in weight_settings if needs_weights else weight_settings[:1]:
             label = _weights_label(settings) if needs_weights else "(none needed)"
             try:
                 t1 = time.perf_counter()
                 model = None
-                if train_minutes and method.partition("/")[0] in LEARNED:
+                if train_minutes and method_spec(method).training is not None:
                     model, _ = train_method(method.partition("/")[0], ref, settings, train_minutes, log)
                 rec = make_recognizer(method, ref, settings, model=model)
                 build_s = time.perf_counter() - t1

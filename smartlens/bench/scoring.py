@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..geometry import Box
+from ..geometry import box_iou
 from ..recognition.result import Recognition
 from ..synth.camera import View
 from .timing import summary
@@ -23,15 +23,6 @@ ABSENT_VISIBLE, ABSENT_AREA = 0.3, 0.002
 DETAIL_IOU = 0.5
 #: Kind prefix of negatives showing a held-out real painting (see bench.views.held_out_views).
 PAINTING_KIND = "painting:"
-
-
-def box_iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x, y, w, h) boxes."""
-    ix = max(0.0, min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def detail_state(view: View, detail_id: str) -> str:

@@ -15,7 +15,7 @@ YARDSTICK_SIDE, YARDSTICK_FEATURES = 560, 800
 
 def yardstick_extractor():
     """The SIFT extractor the yardstick times (see :data:`YARDSTICK_SIDE`)."""
-    from ..recognition.local_features import SiftExtractor
+    from ..methods.retrieval.local_features import SiftExtractor
 
     return SiftExtractor(YARDSTICK_FEATURES, YARDSTICK_SIDE)
 

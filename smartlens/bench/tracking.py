@@ -25,7 +25,7 @@ from ..geometry import project_quad
 from ..guide import GuideRef
 from ..imaging import read_image
 from ..lens.processor import FairSlots, LensProcessor
-from ..recognition import load_recognizer
+from ..methods import load_recognizer
 from ..storage import atomic_write_json
 from ..synth import pictures
 from ..synth.camera import CameraParams, view_homography

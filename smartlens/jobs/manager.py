@@ -20,6 +20,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from ..errors import UserError
 from ..storage import atomic_write_json, check_id
+from .kinds import KINDS, check_params
 from .record import (
     CANCEL,
     LIVE,
@@ -40,7 +41,6 @@ from .record import (
 )
 
 #: The kinds of job, and what a person calls them.
-KINDS = {"views": "training views", "index": "retrieval index", "train": "training"}
 #: How long a job may stay "starting" with no process recorded before it counts as failed.
 START_GRACE_S = 30.0
 
@@ -82,8 +82,7 @@ def start_job(spec: JobSpec, settings: Settings) -> Job:
 
     Raises :class:`JobBusyError` when a job of that kind runs on that guide already.
     """
-    if spec.kind not in KINDS:
-        raise UserError(f"unknown job kind {spec.kind!r} (known: {', '.join(KINDS)})")
+    check_params(spec.kind, dict(spec.params))
     lock = lock_path(settings, spec.kind, spec.guide)
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)

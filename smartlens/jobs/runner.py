@@ -15,13 +15,13 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from ..config import Settings
 from ..errors import USER_ERRORS
 from ..progress import Progress, ProgressEvent
+from .kinds import training_params
 from .manager import cancel_requested
 from .record import PROGRESS, JobSpec, JobStatus, read_spec, read_status, write_status
 
@@ -64,15 +64,6 @@ class ProgressWriter:
         write_status(self.dir, s)
 
 
-def _params(cls: type, raw: dict[str, Any]) -> Any:
-    """A params dataclass from a JSON dict, unknown keys refused (a typo is not silently ignored)."""
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise ValueError(f"unknown parameter(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    return cls(**raw)
-
-
 def _tidy_partial_models(guide: str, settings: Settings) -> None:
     """Remove half-written model folders of the guide: the train lock is held, so no one writes them."""
     from ..model_store import guide_models_dir
@@ -86,11 +77,9 @@ def _tidy_partial_models(guide: str, settings: Settings) -> None:
 def run_views(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
     """Make (or reuse) exactly the views a training with these parameters reads."""
     from ..guide import load_guide
-    from ..training.classification import TrainParams
-    from ..training.views import training_views
 
-    ref = load_guide(spec.guide, settings)
-    views = training_views(ref, settings, _params(TrainParams, dict(spec.params)), progress)
+    training, params = training_params(spec.params)
+    views = training.views(load_guide(spec.guide, settings), settings, params, progress)
     return {
         "views": str(views.train),
         "held_out": str(views.held_out),
@@ -102,7 +91,7 @@ def run_views(spec: JobSpec, settings: Settings, progress: Progress, stop: threa
 def run_index(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
     """Build (or check) a retrieval index."""
     from ..guide import load_guide
-    from ..recognition.retrieval import load_retrieval
+    from ..methods.retrieval import load_retrieval
     from ..vocabulary import RetrievalMode
 
     p = dict(spec.params)
@@ -118,29 +107,19 @@ def run_index(spec: JobSpec, settings: Settings, progress: Progress, stop: threa
 
 
 def run_train(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
-    """Train a recogniser (classification by default; detection when asked and available)."""
+    """Train the recogniser of the job's method (classification by default)."""
     from ..guide import load_guide
-    from ..vocabulary import Method
 
+    training, params = training_params(spec.params)
     ref = load_guide(spec.guide, settings)
-    params = dict(spec.params)
-    method = params.pop("method", Method.CLASSIFICATION)
     _tidy_partial_models(spec.guide, settings)
-    result: Any
-    if method == Method.DETECTION:
-        from ..training.detection import DetectorParams, train_detector
-
-        result = train_detector(ref, settings, _params(DetectorParams, params), progress=progress, stop=stop)
-    else:
-        from ..training.classification import TrainParams, train_classifier
-
-        result = train_classifier(ref, settings, _params(TrainParams, params), progress=progress, stop=stop)
+    result = training.train(ref, settings, params, progress, stop)
     return {
         "model": Path(result.model_dir).name,
         "model_dir": str(result.model_dir),
         "metrics": result.metrics,
         "seconds": round(float(result.seconds), 1),
-        "stopped_early": bool(getattr(result, "stopped_early", False)),
+        "stopped_early": bool(result.stopped_early),
     }
 
 

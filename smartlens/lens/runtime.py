@@ -15,8 +15,8 @@ from ..config import Settings
 from ..guide import GUIDE_FILE, GuideRef, guide_dir, load_guide
 from ..guide.demo import DEMO_NAME, ensure_demo
 from ..imaging import fit_within, read_image
+from ..methods import Recognizer, load_recognizer
 from ..publish import read_published
-from ..recognition import Recognizer, load_recognizer
 from ..vocabulary import Method
 from .processor import FairSlots, LensProcessor
 

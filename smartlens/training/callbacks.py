@@ -13,17 +13,11 @@ so the best weights are restored whoever ended training.
 from __future__ import annotations
 
 import time
-from typing import Any, Protocol
+from typing import Any
 
 import keras
 
-from ..progress import Progress, ProgressEvent, within
-
-
-class StopSignal(Protocol):
-    """Anything that says whether to stop: a ``threading.Event``, a job's stop flag."""
-
-    def is_set(self) -> bool: ...
+from ..progress import Progress, ProgressEvent, StopSignal, within
 
 
 def keep_best(epochs: int) -> keras.callbacks.EarlyStopping:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,20 @@ def model_info(
             "complete": views.complete,
             "seconds": round(views.seconds, 1),
             "negative_pictures": views.negative_pictures,
+            "made_now": views.made,
         },
     }
+
+
+@dataclass
+class ModelRecord:
+    """What a training writes beside its weights: classes, their thresholds, figures, info."""
+
+    classes: list[str]
+    thresholds: np.ndarray
+    metrics: dict
+    history: dict
+    info: dict[str, Any]
 
 
 def save_model(
@@ -61,20 +74,19 @@ def save_model(
     final: Path,
     ref: GuideRef,
     settings: Settings,
-    classes: list[str],
-    thresholds: np.ndarray,
-    metrics: dict,
-    history: dict,
-    info: dict[str, Any],
+    record: ModelRecord,
     views: TrainingViews,
+    open_model: Callable[[Path], Any],
     progress: Progress,
 ) -> None:
-    """Write the model's files beside its weights (already in ``staging``), build its gate, and
-    give the folder its final name."""
-    atomic_write_json(staging / "classes.json", classes)
-    atomic_write_json(staging / "thresholds.json", {c: float(t) for c, t in zip(classes, thresholds)})
-    atomic_write_json(staging / "metrics.json", {"held_out": metrics, "history": history})
-    atomic_write_json(staging / INFO, info)
+    """Write the model's files beside its weights (already in ``staging``), build its gate on the
+    model as ``open_model(folder)`` opens it (without a gate), and give the folder its final name."""
+    atomic_write_json(staging / "classes.json", record.classes)
+    atomic_write_json(
+        staging / "thresholds.json", {c: float(t) for c, t in zip(record.classes, record.thresholds)}
+    )
+    atomic_write_json(staging / "metrics.json", {"held_out": record.metrics, "history": record.history})
+    atomic_write_json(staging / INFO, record.info)
     progress(ProgressEvent("gate", 0.98, "building the open-set gate (refuses paintings not in the guide)"))
-    add_gate(staging, ref, settings, views.train, views.held_out)
+    add_gate(staging, settings, views.train, views.held_out, lambda: open_model(staging))
     os.replace(staging, final)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,14 +15,11 @@ import numpy as np
 from ..augment.engine import read_labels
 from ..backbone import tflite_file
 from ..config import Settings
-from ..guide import GuideRef
 from ..imaging import read_image
 from ..model_store import read_info
 from ..progress import Progress, ProgressEvent, no_progress
 from ..recognition.open_set import MapDescriber, OpenSetGate
 from ..storage import atomic_write_json
-from ..vocabulary import Method
-from .views import training_views
 
 log = logging.getLogger("smartlens.training")
 
@@ -106,14 +104,15 @@ def build_gate(
 
 def add_gate(
     model_dir: Path,
-    ref: GuideRef,
     settings: Settings,
     train_dir: Path,
     held_dir: Path,
+    open_model: Callable[[], Any],
     progress: Progress = no_progress,
 ) -> dict:
-    """Build and save the gate of the model in ``model_dir`` (a staging folder or a finished one),
-    and record its report in the model's ``metrics.json``; what it did, or why there is none."""
+    """Build and save the gate of the model in ``model_dir`` (a staging folder or a finished one)
+    from its training and held-out views, on the model as ``open_model()`` opens it (without a
+    gate), and record its report in the model's ``metrics.json``; what it did, or why there is none."""
     info = read_info(model_dir)
     weights = tflite_file((info.get("weights") or {}).get("path"), settings)
     if weights is None:
@@ -123,41 +122,10 @@ def add_gate(
             "embedder (the weights setting)",
         }
     else:
-        from ..recognition.classification import ClassificationRecognizer
-        from ..recognition.detection import DetectionRecognizer
-
-        make = DetectionRecognizer if info.get("method") == Method.DETECTION else ClassificationRecognizer
-        rec = make(model_dir, settings, ref, use_gate=False)
-        gate = build_gate(rec, train_dir, held_dir, weights, progress)
+        gate = build_gate(open_model(), train_dir, held_dir, weights, progress)
         gate.save(model_dir, weights)
         report = {"available": True, **gate.report}
     metrics_path = Path(model_dir) / "metrics.json"
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     atomic_write_json(metrics_path, {**metrics, "open_set_gate": report})
     return report
-
-
-def model_views(model_dir: Path, ref: GuideRef, settings: Settings, progress: Progress = no_progress):
-    """(training views, held-out views) folders a model was trained on: as recorded, else made
-    again from its recorded parameters (found in the cache when they are still there)."""
-    info = read_info(model_dir)
-    views = info.get("views") or {}
-    if views.get("train") and Path(views["train"]).is_dir() and Path(views.get("held_out", "")).is_dir():
-        return Path(views["train"]), Path(views["held_out"])
-    params = dict(info.get("params") or {})
-    params["negative_dirs"] = tuple(Path(d) for d in params.get("negative_dirs") or ())
-    if info.get("method") == Method.DETECTION:
-        from .detection import DetectorParams, with_outlines
-
-        made = training_views(
-            with_outlines(ref),
-            settings,
-            DetectorParams(**params),
-            progress,
-            max_side=max(320, int(info.get("input_size", 320))),
-        )
-    else:
-        from .classification import TrainParams
-
-        made = training_views(ref, settings, TrainParams(**params), progress)
-    return made.train, made.held_out

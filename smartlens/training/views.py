@@ -33,6 +33,7 @@ class TrainingViews:
     complete: bool
     seconds: float
     negative_pictures: int  # real negative pictures used (training and held-out together)
+    made: int = 0  # views made by this call (0: all were there already, e.g. made ahead)
 
     @property
     def out(self) -> Path:
@@ -108,7 +109,7 @@ def training_views(
     # under a deadline the held-out set gets its share of the time, so both sets get views
     held_deadline = None if deadline is None else t0 + (deadline - t0) * sizes[0] / max(1, sum(sizes))
     share = sizes[0] / max(1, sum(sizes))
-    done = []
+    done, made = [], 0
     for aug, label, lo, hi, until in (
         (held, "held-out views", 0.0, share, held_deadline),
         (train, "training views", share, 1.0, deadline),
@@ -123,12 +124,14 @@ def training_views(
             deadline=until,
         )
         done.append(report.complete)
+        made += report.made
     return TrainingViews(
         views_dir(ref, train, settings),
         views_dir(ref, held, settings),
         all(done),
         time.monotonic() - t0,
         len(set(train.negative_pictures) | set(held.negative_pictures)),
+        made,
     )
 
 

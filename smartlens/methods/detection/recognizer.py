@@ -16,14 +16,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..config import Settings
-from ..geometry import Box
-from ..guide import GuideRef
-from ..imaging import as_bgr
-from ..model_store import damaged_model, latest_model, open_trained_model, same_pretraining
-from ..vocabulary import BackboneSize, Method
-from .open_set import load_gate
-from .result import DetailHit, Recognition
+from ...config import Settings
+from ...geometry import Box
+from ...guide import GuideRef
+from ...imaging import as_bgr
+from ...model_store import damaged_model, latest_model, open_trained_model, same_pretraining
+from ...recognition.open_set import load_gate
+from ...recognition.result import DetailHit, Recognition
+from ...vocabulary import BackboneSize, Method
 
 
 def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Callable:
@@ -31,7 +31,7 @@ def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Ca
     score (C+1,) and box (C+1, 4, normalised corners) out; decoding and softmax run in the graph."""
     import tensorflow as tf
 
-    from ..detection.encoding import decode_tf
+    from .ssd.encoding import decode_tf
 
     anchor_t = tf.constant(anchors, tf.float32)
 
@@ -60,7 +60,7 @@ class DetectionRecognizer:
     ):
         import keras
 
-        from ..detection.anchors import levels_from_json, make_anchors
+        from .ssd.anchors import levels_from_json, make_anchors
 
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
@@ -88,7 +88,7 @@ class DetectionRecognizer:
     def load(cls, ref: GuideRef, settings: Settings, model: str | Path | None = None) -> DetectionRecognizer:
         """The given model folder, or the newest detection model for the guide; among those, one
         trained from the weights now configured (pretrained or not) first."""
-        from ..backbone import resolve_weights
+        from ...backbone import resolve_weights
 
         pretrained = resolve_weights(BackboneSize.SMALL, settings, allow_download=False).pretrained
         path = (

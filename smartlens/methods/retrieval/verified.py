@@ -22,12 +22,12 @@ from ...config import Settings
 from ...geometry import Box, polygon_in_frame, project_quad
 from ...guide import GuideRef
 from ...progress import Progress, ProgressEvent, no_progress
+from ...recognition.result import DetailHit, Pose, Recognition
 from ...synth.camera import Camera, CameraParams
 from ...vocabulary import RetrievalMode
-from ..local_features import Features, SiftExtractor
-from ..result import DetailHit, Pose, Recognition
 from .cache import Arrays
 from .calibration import CALIBRATION_SEED, WHOLE_VIEW_SEEDS, CalibrationParams, artwork_data, check_every
+from .local_features import Features, SiftExtractor
 from .recognizer import RetrievalRecognizer
 
 

@@ -1,6 +1,6 @@
 """Fine-tune MobileNetV3 to classify a guide's artworks and details (plus a reject class).
 
-Two routes, chosen by the weights and ``TrainParams.frozen_features``:
+Two routes, chosen by the weights and ``ClassificationParams.frozen_features``:
 
 - fine-tuned: the whole MobileNetV3 is trained, starting from the weights available: Keras
   ImageNet weights, the TFLite embedder's weights copied into Keras, or none (from scratch);
@@ -20,26 +20,28 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 
-from ..augment.engine import read_labels
-from ..backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, freeze_batch_norm, resolve_weights
-from ..config import Settings
-from ..errors import UserError
-from ..guide import GuideRef
-from ..imaging import read_image
-from ..model_store import new_model_dir
-from ..progress import Progress, ProgressEvent, no_progress
-from ..recognition.classification import head_probabilities
-from ..vocabulary import REJECT, BackboneSize, Method, Preset
-
-if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
-    from .callbacks import StopSignal
+from ...augment.engine import read_labels
+from ...backbone import TFLiteEmbedder, WeightsInfo, build_mobilenet, freeze_batch_norm, resolve_weights
+from ...config import Settings
+from ...errors import UserError
+from ...guide import GuideRef
+from ...imaging import read_image
+from ...model_store import new_model_dir
+from ...progress import Progress, ProgressEvent, StopSignal, no_progress
+from ...training.model_folder import ModelRecord, model_info, save_model
+from ...training.open_set import gate_reserve
+from ...training.views import TrainingViews, training_views
+from ...vocabulary import REJECT, Method
+from ..spec import TrainResult
+from .params import ClassificationParams
+from .recognizer import ClassificationRecognizer, head_probabilities
 
 #: Share of the time budget kept for calibrating and saving once training has stopped...
 SAVE_MARGIN = 0.05
@@ -53,44 +55,6 @@ _BUILD_LOCK = threading.Lock()
 
 #: The curves a classifier keeps (its validation loss is not drawn).
 CLASSIFIER_CURVES = ("accuracy", "val_accuracy", "loss")
-
-
-@dataclass(frozen=True)
-class TrainParams:
-    """What to train and how long."""
-
-    epochs: int = 30
-    size: str = BackboneSize.SMALL  # MobileNetV3 small or large
-    budget_minutes: float | None = None  # stop in time, keeping the best model so far
-    per_image: int = 80  # training views per artwork, and close-ups per detail
-    val_per_image: int = 8
-    negatives: int = 400  # frames with no artwork: the reject class
-    val_negatives: int = 100
-    preset: str = Preset.MEDIUM
-    input_size: int = 224
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    seed: int = 0
-    workers: int | None = None
-    #: Folders of real negative pictures, besides the guide's own ``negatives/`` folder.
-    negative_dirs: tuple[Path, ...] = field(default_factory=tuple)
-    #: With a TFLite feature extractor: train a head on its frozen features instead of
-    #: fine-tuning its weights (copied into Keras).
-    frozen_features: bool = False
-
-
-@dataclass
-class TrainResult:
-    """The saved model folder, its held-out metrics, and how training went."""
-
-    model_dir: Path
-    metrics: dict
-    seconds: float
-    stopped_early: bool
-    #: A few held-out frames (BGR) and the in-memory model's probabilities for them, so a
-    #: reloaded model can be checked against the one that was trained.
-    probe_frames: np.ndarray | None = None
-    probe_probs: np.ndarray | None = None
 
 
 def class_names(ref: GuideRef) -> list[str]:
@@ -169,14 +133,14 @@ def _train_head(
     f_val: np.ndarray,
     y_val: np.ndarray,
     n_classes: int,
-    params: TrainParams,
+    params: ClassificationParams,
     epochs: int,
     callbacks: list,
 ) -> tuple[dict[str, np.ndarray], dict]:
     """A small MLP on frozen features; returns its weights (numpy, the best epoch's) and the history."""
     import keras
 
-    from .callbacks import curves
+    from ...training.callbacks import curves
 
     mean, std = f_train.mean(axis=0), f_train.std(axis=0) + 1e-6
     keras.utils.set_random_seed(params.seed)
@@ -206,7 +170,7 @@ def _train_head(
     return {"mean": mean, "std": std, "w1": w1, "b1": b1, "w2": w2, "b2": b2}, curves(h, CLASSIFIER_CURVES)
 
 
-def build_classifier(n_classes: int, weights: WeightsInfo, params: TrainParams) -> Any:
+def build_classifier(n_classes: int, weights: WeightsInfo, params: ClassificationParams) -> Any:
     """MobileNetV3 backbone + dropout + softmax over the guide's classes (input: RGB 0..255)."""
     import keras
 
@@ -233,7 +197,7 @@ def _train_network(
     y_val: np.ndarray,
     n_classes: int,
     weights: WeightsInfo,
-    params: TrainParams,
+    params: ClassificationParams,
     epochs: int,
     callbacks: list,
 ) -> tuple[Any, dict]:
@@ -273,7 +237,7 @@ def _train_network(
         img = tf.image.random_contrast(img, 0.85, 1.15)
         return tf.clip_by_value(img, 0, 255), label
 
-    from .datasets import fit_datasets
+    from ...training.datasets import fit_datasets
 
     train, val = fit_datasets(x_train, y_train, x_val, y_val, jitter, params.batch_size, 64, params.seed)
     h = model.fit(
@@ -284,7 +248,7 @@ def _train_network(
         validation_data=val,
         callbacks=callbacks,
     )
-    from .callbacks import curves
+    from ...training.callbacks import curves
 
     return model, curves(h, CLASSIFIER_CURVES)
 
@@ -293,17 +257,28 @@ def _training_callbacks(
     epochs: int, deadline: float | None, stop: StopSignal | None, progress: Progress
 ) -> tuple[list, list]:
     """(every callback of a route's ``fit``, those among them that may end training early)."""
-    from .callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
+    from ...training.callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
 
     stoppers = ([TimeBudget(deadline)] if deadline is not None else []) + ([StopFlag(stop)] if stop else [])
     return [keep_best(epochs), ProgressReport(progress, epochs, 0.3, 0.95), *stoppers], stoppers
+
+
+def make_views(
+    ref: GuideRef,
+    settings: Settings,
+    params: ClassificationParams,
+    progress: Progress = no_progress,
+    deadline: float | None = None,
+) -> TrainingViews:
+    """Make (or reuse) exactly the views a classification training with ``params`` reads."""
+    return training_views(ref, settings, params, progress, deadline)
 
 
 # --- the whole job ----------------------------------------------------------------------------
 def train_classifier(
     ref: GuideRef,
     settings: Settings,
-    params: TrainParams = TrainParams(),
+    params: ClassificationParams | None = None,
     progress: Progress = no_progress,
     stop: StopSignal | None = None,
 ) -> TrainResult:
@@ -316,10 +291,7 @@ def train_classifier(
     ``threading.Event``) ends training at the next batch when set; either way the best epoch so
     far is kept and saved.
     """
-    from .model_folder import model_info, save_model
-    from .open_set import gate_reserve
-    from .views import training_views
-
+    params = params or ClassificationParams()
     t_start = time.monotonic()
     budget_s = params.budget_minutes * 60 if params.budget_minutes else None
     margin = min(0.25 * budget_s, max(SAVE_MARGIN * budget_s, SAVE_MARGIN_S)) if budget_s else 0.0
@@ -327,7 +299,7 @@ def train_classifier(
     deadline = t_start + budget_s - margin if budget_s else None
     classes = class_names(ref)
 
-    views = training_views(
+    views = make_views(
         ref,
         settings,
         params,
@@ -386,10 +358,25 @@ def train_classifier(
         "val_samples": int(len(y_val)),
         **route,
     }
-    save_model(staging, final, ref, settings, classes, thresholds, metrics, history, info, views, progress)
+    save_model(
+        staging,
+        final,
+        ref,
+        settings,
+        ModelRecord(classes, thresholds, metrics, history, info),
+        views,
+        lambda folder: ClassificationRecognizer(folder, settings, ref, use_gate=False),
+        progress,
+    )
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", metrics))
     return TrainResult(
-        final, metrics, seconds, stopped_early, np.ascontiguousarray(x_val[:8, :, :, ::-1]), probs[:8]
+        final,
+        metrics,
+        seconds,
+        stopped_early,
+        history,
+        probe_frames=np.ascontiguousarray(x_val[:8, :, :, ::-1]),
+        probe_outputs=probs[:8],
     )
 
 

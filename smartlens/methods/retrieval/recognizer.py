@@ -15,8 +15,8 @@ from ...config import Settings
 from ...guide import GuideRef
 from ...imaging import as_bgr
 from ...progress import Progress, ProgressEvent, no_progress
+from ...recognition.result import Recognition
 from ...vocabulary import Method, RetrievalMode
-from ..result import Recognition
 from .cache import Arrays, IndexInfo, index_key, index_path, load_index, save_index
 
 log = logging.getLogger(__name__)

@@ -14,14 +14,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights, tflite_file
-from ..config import Settings
-from ..guide import GuideRef
-from ..imaging import as_bgr
-from ..model_store import latest_model, open_trained_model, same_pretraining
-from ..vocabulary import REJECT, BackboneSize, Method
-from .open_set import load_gate
-from .result import DetailHit, Recognition
+from ...backbone import TFLiteEmbedder, WeightsInfo, compiled_call, resolve_weights, tflite_file
+from ...config import Settings
+from ...guide import GuideRef
+from ...imaging import as_bgr
+from ...model_store import latest_model, open_trained_model, same_pretraining
+from ...recognition.open_set import load_gate
+from ...recognition.result import DetailHit, Recognition
+from ...vocabulary import REJECT, BackboneSize, Method
 
 
 def head_probabilities(head: dict[str, np.ndarray], features: np.ndarray) -> np.ndarray:

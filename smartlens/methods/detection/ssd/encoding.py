@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ....geometry import iou
+
 #: SSD's variances: centre offsets are divided by 0.1, log-size ratios by 0.2, so both have a
 #: spread near 1 for the loss.
 VARIANCES = (0.1, 0.2)
@@ -24,17 +26,6 @@ def centres(x0y0x1y1: np.ndarray) -> np.ndarray:
     """(x0, y0, x1, y1) -> (cx, cy, w, h)."""
     b = np.asarray(x0y0x1y1, np.float64)
     return np.concatenate([(b[..., :2] + b[..., 2:]) / 2, b[..., 2:] - b[..., :2]], axis=-1)
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of corner boxes: (N, 4) x (M, 4) -> (N, M)."""
-    a, b = np.asarray(a, np.float64)[:, None], np.asarray(b, np.float64)[None]
-    lo = np.maximum(a[..., :2], b[..., :2])
-    hi = np.minimum(a[..., 2:], b[..., 2:])
-    inter = np.prod(np.clip(hi - lo, 0, None), axis=-1)
-    area_a = np.prod(np.clip(a[..., 2:] - a[..., :2], 0, None), axis=-1)
-    area_b = np.prod(np.clip(b[..., 2:] - b[..., :2], 0, None), axis=-1)
-    return inter / np.maximum(area_a + area_b - inter, 1e-12)
 
 
 def encode(boxes: np.ndarray, anchors: np.ndarray, variances: tuple[float, float] = VARIANCES) -> np.ndarray:

@@ -13,32 +13,32 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import cv2
 import numpy as np
 
-from ..augment.engine import read_labels
-from ..backbone import WeightsInfo, resolve_weights
-from ..config import Settings
-from ..detection.anchors import DEFAULT_LEVELS, levels_to_json, make_anchors
-from ..detection.encoding import decode, match
-from ..detection.metrics import calibrate_thresholds, evaluate, outcomes
-from ..detection.nms import best_per_class
-from ..guide import Detail, GuideRef
-from ..imaging import read_image
-from ..model_store import new_model_dir
-from ..progress import Progress, ProgressEvent, no_progress, within
-from ..vocabulary import BackboneSize, Method, Preset
-from .datasets import fit_datasets
-from .model_folder import model_info, save_model
-from .open_set import gate_reserve
-from .views import training_views
-
-if TYPE_CHECKING:  # .callbacks imports Keras, which only training itself should pay for
-    from .callbacks import StopSignal
+from ...augment.engine import read_labels
+from ...backbone import WeightsInfo, resolve_weights
+from ...config import Settings
+from ...guide import Detail, GuideRef
+from ...imaging import read_image
+from ...model_store import new_model_dir
+from ...progress import Progress, ProgressEvent, StopSignal, no_progress, within
+from ...training.datasets import fit_datasets
+from ...training.model_folder import ModelRecord, model_info, save_model
+from ...training.open_set import gate_reserve
+from ...training.views import TrainingViews, training_views
+from ...vocabulary import Method
+from ..spec import TrainResult
+from .params import DetectionParams
+from .recognizer import DetectionRecognizer
+from .ssd.anchors import DEFAULT_LEVELS, levels_to_json, make_anchors
+from .ssd.encoding import decode, match
+from .ssd.metrics import calibrate_thresholds, evaluate, outcomes
+from .ssd.selection import best_per_class
 
 log = logging.getLogger("smartlens.training.detection")
 
@@ -51,40 +51,6 @@ SAVE_MARGIN = 0.06
 VIEWS_SHARE = 0.35
 #: Epochs at least, when only the heads train (an epoch then takes seconds).
 FROZEN_EPOCHS = 40
-
-
-@dataclass(frozen=True)
-class DetectorParams:
-    """What to train and how long."""
-
-    epochs: int = 30
-    size: str = BackboneSize.SMALL
-    budget_minutes: float | None = None  # the whole job (views included) ends in about this time
-    per_image: int = 30  # training views per artwork, close-ups per detail
-    val_per_image: int = 5
-    negatives: int = 300  # frames with no artwork (procedural, and views of the real pictures)
-    val_negatives: int = 80
-    negative_dirs: tuple[Path, ...] = ()  # extra folders of real negative pictures
-    preset: str = Preset.MEDIUM
-    input_size: int = 320
-    #: With pretrained weights, train the heads on the backbone's features computed once (fast on
-    #: a CPU); False fine-tunes the whole network (photometric jitter on every epoch too).
-    frozen_backbone: bool = True
-    batch_size: int = 16
-    learning_rate: float = 2e-3
-    seed: int = 0
-    workers: int | None = None
-
-
-@dataclass
-class DetectorResult:
-    """The saved model folder, its held-out metrics, and how training went."""
-
-    model_dir: Path
-    metrics: dict
-    seconds: float
-    stopped_early: bool
-    history: dict = field(default_factory=dict)
 
 
 def class_names(ref: GuideRef) -> list[str]:
@@ -170,7 +136,7 @@ def _fit(
     x_val: np.ndarray,
     y_val: np.ndarray,
     n_classes: int,
-    params: DetectorParams,
+    params: DetectionParams,
     weights: WeightsInfo,
     epochs: int,
     frozen: bool,
@@ -182,8 +148,8 @@ def _fit(
     import keras
     import tensorflow as tf
 
-    from ..detection.loss import detection_loss, positive_accuracy
-    from ..detection.model import build_detector
+    from .ssd.loss import detection_loss, positive_accuracy
+    from .ssd.model import build_detector
 
     keras.utils.set_random_seed(params.seed)
     model = build_detector(n_classes, params.input_size, weights, params.size)
@@ -222,24 +188,39 @@ def _fit(
         train, val = fit_datasets(x, y, x_val, y_val, jitter, params.batch_size, 32, params.seed)
     # the datasets shuffle themselves: Keras' own shuffle flag does not apply to them
     h = trained.fit(train, epochs=epochs, verbose=0, validation_data=val, callbacks=callbacks, shuffle=False)
-    from .callbacks import curves
+    from ...training.callbacks import curves
 
     return model, curves(h)
+
+
+def make_views(
+    ref: GuideRef,
+    settings: Settings,
+    params: DetectionParams,
+    progress: Progress = no_progress,
+    deadline: float | None = None,
+) -> TrainingViews:
+    """Make (or reuse) exactly the views a detection training with ``params`` reads: the
+    engine's box-aware views with each artwork's outline as one more box."""
+    return training_views(
+        with_outlines(ref), settings, params, progress, deadline, max_side=max(320, params.input_size)
+    )
 
 
 def train_detector(
     ref: GuideRef,
     settings: Settings,
-    params: DetectorParams = DetectorParams(),
+    params: DetectionParams | None = None,
     progress: Progress = no_progress,
     stop: StopSignal | None = None,
-) -> DetectorResult:
+) -> TrainResult:
     """Make views, train, evaluate, calibrate and save a detection model for ``ref``'s guide.
 
     With ``params.budget_minutes`` the whole job (views included) ends in about that time;
     ``stop`` (e.g. a ``threading.Event``) ends training at the next batch. Either way the
     epoch with the best held-out accuracy is kept.
     """
+    params = params or DetectionParams()
     t_start = time.monotonic()
     budget_s = params.budget_minutes * 60 if params.budget_minutes else None
     deadline = (
@@ -247,20 +228,19 @@ def train_detector(
     )
     classes = class_names(ref)
     size = params.input_size
-    views = training_views(
-        with_outlines(ref),
+    views = make_views(
+        ref,
         settings,
         params,
         within(progress, 0.0, 0.25),
         deadline=t_start + budget_s * VIEWS_SHARE if budget_s else None,
-        max_side=max(320, size),
     )
     x, truths = load_views(views.train, classes, size)
     x_val, truths_val = load_views(views.held_out, classes, size)
     anchors = make_anchors(size, DEFAULT_LEVELS)
     y, y_val = targets(truths, anchors), targets(truths_val, anchors)
 
-    from .callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
+    from ...training.callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
 
     weights = resolve_weights(params.size, settings)
     frozen = params.frozen_backbone and weights.pretrained
@@ -290,6 +270,15 @@ def train_detector(
         "train_samples": int(len(x)),
         "val_samples": int(len(x_val)),
     }
-    save_model(staging, final, ref, settings, classes, thresholds, metrics, history, info, views, progress)
+    save_model(
+        staging,
+        final,
+        ref,
+        settings,
+        ModelRecord(classes, thresholds, metrics, history, info),
+        views,
+        lambda folder: DetectionRecognizer(folder, settings, ref, use_gate=False),
+        progress,
+    )
     progress(ProgressEvent("done", 1.0, f"saved {final.name}", {"map50": metrics["map50"] or 0.0}))
-    return DetectorResult(final, metrics, seconds, stopped_early, history)
+    return TrainResult(final, metrics, seconds, stopped_early, history)

@@ -19,9 +19,9 @@ from ...config import Settings
 from ...geometry import Box, float_box
 from ...guide import GuideRef
 from ...progress import Progress, ProgressEvent, no_progress
+from ...recognition.result import DetailHit, Recognition
 from ...synth.camera import Camera, CameraParams
 from ...vocabulary import BackboneSize, RetrievalMode
-from ..result import DetailHit, Recognition
 from .cache import Arrays
 from .calibration import (
     CALIBRATION_SEED,

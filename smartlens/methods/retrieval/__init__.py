@@ -9,30 +9,22 @@ Two modes share the recogniser interface and the cached-index machinery
   good only with pretrained weights.
 
 Both calibrate their acceptance thresholds from data when the index is built. The index is
-cached under ``data/cache/index/`` and rebuilt when the guide's images or boxes change.
+cached under ``data/cache/index/`` and rebuilt when the guide's images or boxes change. This
+module stays light (the registry imports it for every command): the modes load when used.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...config import Settings
 from ...guide import GuideRef
 from ...progress import Progress, no_progress
-from ...vocabulary import RetrievalMode, parse
-from .baseline import BaselineRetrieval
-from .cache import IndexInfo
-from .calibration import CalibrationParams
-from .recognizer import RetrievalRecognizer
-from .verified import GeometricParams, VerifiedRetrieval
+from ...vocabulary import Method, RetrievalMode, choices, parse
+from ..spec import LoadOptions, MethodSpec
 
-__all__ = [
-    "BaselineRetrieval",
-    "CalibrationParams",
-    "GeometricParams",
-    "IndexInfo",
-    "RetrievalRecognizer",
-    "VerifiedRetrieval",
-    "load_retrieval",
-]
+if TYPE_CHECKING:
+    from .recognizer import RetrievalRecognizer
 
 
 def load_retrieval(
@@ -44,5 +36,28 @@ def load_retrieval(
 ) -> RetrievalRecognizer:
     """The retrieval recogniser of ``mode`` for a guide, its index loaded or built."""
     if parse(RetrievalMode, mode, "retrieval mode") == RetrievalMode.BASELINE:
+        from .baseline import BaselineRetrieval
+
         return BaselineRetrieval(ref, settings, progress=progress, rebuild=rebuild)
+    from .verified import VerifiedRetrieval
+
     return VerifiedRetrieval(ref, settings, progress=progress, rebuild=rebuild)
+
+
+def _load(ref: GuideRef, settings: Settings, options: LoadOptions) -> RetrievalRecognizer:
+    return load_retrieval(
+        ref, settings, options.mode or RetrievalMode.VERIFIED, options.progress, options.rebuild
+    )
+
+
+SPEC = MethodSpec(
+    name=Method.RETRIEVAL,
+    title="Retrieval",
+    experience="the artwork outlined and every visible detail boxed; nothing when no artwork is framed; "
+    "no training, the index follows the guide",
+    load=_load,
+    modes=tuple(choices(RetrievalMode)),
+    weightless_modes=(RetrievalMode.VERIFIED,),
+)
+
+__all__ = ["SPEC", "load_retrieval"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .encoding import iou
+from ....geometry import iou
 
 MATCH_IOU = 0.5
 

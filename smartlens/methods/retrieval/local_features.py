@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..imaging import fit_within
+from ...imaging import fit_within
 
 
 @dataclass

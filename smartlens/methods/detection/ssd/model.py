@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..backbone import WeightsInfo, build_mobilenet, freeze_batch_norm
+from ....backbone import WeightsInfo, build_mobilenet, freeze_batch_norm
 from .anchors import DEFAULT_LEVELS, AnchorLevel, grid_size
 
 #: Probability of "some object" each anchor starts with (RetinaNet's pi).

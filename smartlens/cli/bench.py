@@ -1,0 +1,83 @@
+"""``smartlens bench NAME``: the benchmarks, each with its own options (``smartlens/bench/``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+from ..config import Settings
+from .common import Subparsers, handles
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    return int(importlib.import_module(f"..bench.{args.sub}", __package__).main(args, settings))
+
+
+def register(sub: Subparsers) -> None:
+    """``bench recognition|backbone|augment|lens|tracking|load|events``."""
+    b = sub.add_parser(
+        "bench", help="benchmarks (each prints its figures; --json FILE saves them)"
+    ).add_subparsers(dest="sub", required=True)
+
+    def bench(name: str, helptext: str) -> argparse.ArgumentParser:
+        p = handles(b.add_parser(name, help=helptext), _run)
+        p.add_argument("--json", help="write the figures as JSON here")
+        return p
+
+    def paintings(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--paintings", help="folder with artworks.json (default ../shared/data/paintings)")
+
+    r = bench("recognition", "every method on camera views of the shared paintings, easy and hard")
+    paintings(r)
+    r.add_argument(
+        "--methods",
+        default="retrieval/verified,retrieval/baseline,classification",
+        help="comma separated methods[/mode]",
+    )
+    r.add_argument(
+        "--weights",
+        default="setting",
+        help="weights to try for weight-dependent methods, comma separated: 'setting' (SMARTLENS_WEIGHTS), "
+        "'none', or a path",
+    )
+    r.add_argument("--views", type=int, default=10, help="whole views per artwork")
+    r.add_argument("--detail-views", type=int, default=3, help="close-ups per detail")
+    r.add_argument("--negatives", type=int, default=100)
+    r.add_argument(
+        "--guide-split",
+        type=int,
+        help="the first N paintings form the guide, the next one is its curator negative, the rest are "
+        "held-out negatives (never trained or calibrated on)",
+    )
+    r.add_argument("--train-minutes", type=float, help="train each learned method within this budget first")
+    r.add_argument("--scale", default="", help="grown guide sizes, e.g. 100,1000")
+    r.add_argument("--scale-methods", default="retrieval/verified")
+    r.add_argument("--samples", help="write a contact sheet of test views here (PNG)")
+    r.add_argument("--show-failures", action="store_true")
+
+    bench("backbone", "one frame through the MobileNetV3 call paths").add_argument(
+        "--repeat", type=int, default=30, help="calls per measurement"
+    )
+    bench("augment", "augmented views per second on 1 and on all cores").add_argument(
+        "--per-image", type=int, default=20, help="images per source image"
+    )
+    ln = bench("lens", "a real lens server and headless Chromium visitors")
+    ln.add_argument("--visitors", default="1,3", help="simultaneous browser visitors, comma separated")
+    ln.add_argument("--seconds", type=float, default=20.0, help="how long each visitor watches")
+
+    tr = bench("tracking", "a virtual phone over a painting through the lens' frame loop")
+    paintings(tr)
+    tr.add_argument("--frames", type=int, default=90, help="frames of the camera path")
+    tr.add_argument("--fps", type=float, default=10.0, help="the camera's frame rate")
+
+    ld = bench("load", "one visitor's stages, N in-process visitors, N WebRTC phones")
+    paintings(ld)
+    ld.add_argument("--parts", default="stages,inprocess,webrtc", help="stages,inprocess,webrtc")
+    ld.add_argument("--load-visitors", default="10", help="in-process visitors, comma separated")
+    ld.add_argument("--peers", default="3", help="simulated WebRTC phones, comma separated")
+    ld.add_argument("--fps", type=float, default=10.0, help="each visitor's camera frame rate")
+    ld.add_argument("--seconds", type=float, default=20.0, help="how long each run lasts")
+
+    ev = bench("events", "the event writer's rate, dashboard queries at 1M/10M events")
+    ev.add_argument("--events", default="1000000,10000000", help="synthetic store sizes, comma separated")
+    ev.add_argument("--write-seconds", type=float, default=5.0, help="how long the writer test runs")

@@ -134,8 +134,9 @@ def overflowing_text(driver) -> list[str]:
     )
 
 
-def focus_order(driver, presses: int = 80) -> list[str]:
-    """The accessible names of what the Tab key reaches, in order, from the top of the page."""
+def focus_order(driver, presses: int = 80, stop_at: str | None = None) -> list[str]:
+    """The accessible names of what the Tab key reaches, in order, from the top of the page
+    (up to ``stop_at`` when given: the focus is left there)."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
@@ -161,7 +162,14 @@ def focus_order(driver, presses: int = 80) -> list[str]:
                         || e.title || e.tagName).trim();"""
             )
         )
+        if stop_at is not None and names[-1] == stop_at:
+            break
     return names
+
+
+def tab_to(driver, name: str, presses: int = 80) -> bool:
+    """Press Tab from the top of the page until the element named ``name`` has the focus."""
+    return focus_order(driver, presses, stop_at=name)[-1] == name
 
 
 def wait_events(folder: Path, accept, timeout: float = 10.0) -> list[dict]:

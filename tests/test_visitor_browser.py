@@ -23,6 +23,7 @@ from browser_checks import (
     focus_order,
     no_zoom,
     overflowing_text,
+    tab_to,
     wait_events,
     zoom,
 )
@@ -76,7 +77,7 @@ def small_webm(path, seconds: int = 3, fps: int = 10):
 def visitors_guide(paintings_guide, tmp_path_factory):
     """The paintings with media on the Mona Lisa's details: audio with a transcript on the face,
     a video with English captions on the hands, a file no browser can play on the landscape."""
-    from smartlens.recognition import load_recognizer
+    from smartlens.methods import load_recognizer
 
     tmp = tmp_path_factory.mktemp("visitor-media")
     (tmp / "captions.vtt").write_text(f"WEBVTT\n\n00:00.000 --> 00:03.000\n{CAPTION}\n", encoding="utf-8")
@@ -156,17 +157,20 @@ def opened(driver) -> list[str]:
     return [h.text for h in driver.find_elements(By.TAG_NAME, "h4")]
 
 
-def player(driver, label: str):
-    """The lens' media player whose button reads ``label`` (the last one: the open detail's)."""
+def players(driver, label: str):
+    """The lens' media players whose button reads ``label``, as the page is now."""
     from selenium.webdriver.common.by import By
 
-    found = [
+    return [
         p
         for p in driver.find_elements(By.CSS_SELECTOR, ".sl-media")
         if p.find_element(By.CSS_SELECTOR, ".sl-media-button").text.strip() == label
     ]
-    assert found, f"no player labelled {label!r}"
-    return found[-1]
+
+
+def player(driver, label: str):
+    """The player whose button reads ``label`` (the last one: the open detail's), once drawn."""
+    return wait_for(driver, lambda d: players(d, label), 15, f"the {label} player")[-1]
 
 
 def session_events(driver, kind: str, detail: str | None):
@@ -207,13 +211,12 @@ def test_recognised_artwork_is_announced_once(lens, page):
 def test_listen_plays_the_audio_and_counts_it_once_it_plays(lens, page):
     show_card(page, lens, "The smile")
     before = len(wait_events(SETTINGS.events_dir, session_events(page, "audio_played", "face"), timeout=0))
-    assert "Transcript" in body(page)  # the audio's transcript, under its player
-    player(page, "Listen").find_element("css selector", ".sl-media-button").click()
-    page.execute_script("window.slAudio = document.querySelector('.sl-media audio:not([hidden])');")
+    buttons(page, "Listen")[-1].click()  # the open detail's (the card's own is "Read aloud")
     wait_for(
         page,
         lambda d: d.execute_script(
-            "return window.slAudio && !window.slAudio.paused && window.slAudio.currentTime > 0"
+            "window.slAudio = [...document.querySelectorAll('audio')].find(a => !a.paused && a.currentTime > 0);"
+            "return !!window.slAudio;"
         ),
         10,
         "the audio playing",
@@ -227,16 +230,20 @@ def test_listen_plays_the_audio_and_counts_it_once_it_plays(lens, page):
     assert state[2] - t0 >= 1.5, (t0, state)  # and its time went on for 2 s
     played = wait_events(SETTINGS.events_dir, session_events(page, "audio_played", "face"))
     assert len(played) == before + 1, played
-    summary = player(page, "Listen").find_element("css selector", "details summary")
+    summary = player(page, "Listen").find_element("css selector", "details summary")  # the transcript
     summary.click()
     assert TRANSCRIPT in body(page)
 
 
 def test_audio_that_never_plays_is_not_counted(lens, page):
     show_card(page, lens, "The imaginary landscape")
-    p = player(page, "Listen")
-    p.find_element("css selector", ".sl-media-button").click()
-    wait_for(page, lambda d: "could not play" in p.text, 15, "the player saying it could not play")
+    player(page, "Listen").find_element("css selector", ".sl-media-button").click()
+    wait_for(
+        page,
+        lambda d: "could not play" in players(d, "Listen")[-1].text,
+        15,
+        "the player saying it could not play",
+    )
     time.sleep(2.5)  # more than the event log's flush
     assert not wait_events(
         SETTINGS.events_dir, session_events(page, "audio_played", "landscape"), timeout=0
@@ -306,8 +313,7 @@ def test_chips_and_media_are_reached_and_named_by_keyboard(lens, page):
     for name in ("Read aloud", "The smile", "Listen", "Transcript"):
         assert name in order, (name, order)
     # a keyboard alone plays the audio: Tab to "Listen", then Enter
-    focus_order(page, order.index("Listen") + 1)
-    assert active()[0] == "Listen"
+    assert tab_to(page, "Listen")
     ActionChains(page).send_keys(Keys.ENTER).perform()
     wait_for(
         page,
@@ -318,7 +324,7 @@ def test_chips_and_media_are_reached_and_named_by_keyboard(lens, page):
         "the audio played from the keyboard",
     )
     # the chips are a radio group: Tab reaches the chosen one, the arrows the others, Enter opens one
-    focus_order(page, order.index("The smile") + 1)
+    assert tab_to(page, "The smile")
     assert active() == ["The smile", "radio"]
     ActionChains(page).send_keys(Keys.ARROW_RIGHT).perform()
     assert active() == ["The folded hands", "radio"]

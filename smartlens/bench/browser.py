@@ -140,10 +140,14 @@ def browser(y4m: Path, lang: str = "en-US", nice: bool = False):
 
 
 def wait_for(driver, condition, timeout: float, what: str):
+    """``condition``'s first true answer within ``timeout``; a screenshot in artifacts/ when none."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # Streamlit redraws elements while the condition reads them: ask again
+    redrawn = (StaleElementReferenceException, NoSuchElementException)
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+        return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=redrawn).until(condition)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / f"e2e-failed-{what.replace(' ', '-')}.png"))

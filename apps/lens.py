@@ -196,34 +196,24 @@ def card_picture(guide_name: str, version: int, artwork: str, detail: str | None
 def playback(item: Artwork | Detail, name: str, text: str) -> list[Playback]:
     """What a card offers to play for an artwork or a detail: its audio in the visitor's language
     (with the transcript), else its text read aloud; and its video (with captions) when there is one."""
-    out = []
     audio = rt.media(guide.text(item.audio, lang)) if item.audio else None
-    if audio is not None:
-        transcript = guide.text(getattr(item, "transcript", {}), lang)  # Text: language -> transcript
-        out.append(
-            Playback(
-                "audio",
-                t("listen", lang),
-                t("audio_of", lang, name=name),
-                t("cannot_play", lang),
-                src=media_url(audio),
-                transcript=transcript,
-                transcript_label=t("transcript", lang),
-            )
+    spoken = None if audio else speech().prepare(text, lang)  # gTTS when it answered; else the browser
+    sound = audio or spoken
+    out = [
+        Playback(
+            "audio" if sound else "speech",
+            t("listen" if audio else "read_aloud", lang),
+            t("audio_of", lang, name=name),
+            t("cannot_play" if sound else "cannot_speak", lang),
+            src=media_url(sound) if sound else "",
+            text="" if audio else text,
+            lang=lang,
+            transcript=guide.text(getattr(item, "transcript", {}), lang)
+            if audio
+            else "",  # Text: lang -> text
+            transcript_label=t("transcript", lang),
         )
-    else:
-        mp3 = speech().prepare(text, lang)  # gTTS when it answered once; else the browser's voice
-        out.append(
-            Playback(
-                "audio" if mp3 else "speech",
-                t("read_aloud", lang),
-                t("audio_of", lang, name=name),
-                t("cannot_play" if mp3 else "cannot_speak", lang),
-                src=media_url(mp3) if mp3 else "",
-                text=text,
-                lang=lang,
-            )
-        )
+    ]
     video = rt.media(guide.text(item.video, lang)) if item.video else None
     if video is not None:
         # captions: Text, language -> .vtt of that language's video

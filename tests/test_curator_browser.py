@@ -150,7 +150,7 @@ def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
 
         # --- training views, then a small classifier within its budget, then publish -------------
         c.page("Training views")
-        c.type("Views per artwork (and per detail)", "16", commit=True)
+        c.type("Views per artwork", "16", commit=True)
         c.type("Views with no artwork", "32", commit=True)
         c.press("Make the training views")
         c.wait(
@@ -161,8 +161,8 @@ def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
         c.shot("3-views")
 
         c.page("Train and publish")
-        c.type("Time budget (minutes, views included)", str(BUDGET_MINUTES))
-        c.type("Views per artwork (and per detail)", "16")
+        c.type("Time budget (minutes)", str(BUDGET_MINUTES))
+        c.type("Views per artwork", "16")
         c.type("Views with no artwork", "32")
         c.press("Start training")
         c.wait(lambda d: list_jobs(settings, GUIDE, "train"), 30, "the training job")

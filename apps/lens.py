@@ -17,6 +17,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from smartlens.allocator import keep_freed_memory
 from smartlens.analytics.events import EventLog, new_session_id, open_event_log
+from smartlens.assets import LENS_ICON
 from smartlens.blas_threads import single_threaded_blas
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
@@ -45,7 +46,7 @@ def options() -> argparse.Namespace:
 
 st.set_page_config(
     page_title="SmartLens",
-    page_icon=":material/center_focus_strong:",
+    page_icon=str(LENS_ICON),  # served by the lens itself, not fetched from a font host
     layout="centered",
     initial_sidebar_state="collapsed",
 )
@@ -208,16 +209,14 @@ def playback(item: Artwork | Detail, name: str, text: str) -> list[Playback]:
             src=media_url(sound) if sound else "",
             text="" if audio else text,
             lang=lang,
-            transcript=guide.text(getattr(item, "transcript", {}), lang)
-            if audio
-            else "",  # Text: lang -> text
+            transcript=guide.text(item.transcript, lang) if audio else "",  # Text: lang -> text
             transcript_label=t("transcript", lang),
         )
     ]
     video = rt.media(guide.text(item.video, lang)) if item.video else None
     if video is not None:
         # captions: Text, language -> .vtt of that language's video
-        vtt = rt.media((getattr(item, "captions", {}) or {}).get(lang))
+        vtt = rt.media(item.captions.get(lang))
         tracks = (Track(media_url(vtt), lang, LANGUAGE_NAMES.get(lang, lang)),) if vtt else ()
         out.append(
             Playback(

@@ -11,6 +11,10 @@ from .config import PROJECT_ROOT, Settings
 #: The apps' accent colour (buttons, chosen chips, links), readable on white and under white text.
 ACCESSIBLE_PRIMARY = "#1a5fb4"
 
+#: The file ``streamlit run`` is given for each app: an ``st.App`` serving the app's page with
+#: :func:`smartlens.server_guard.middleware` in front (the studio's entry script is both).
+SERVER_FILES = {"lens.py": "lens_app.py", "studio/app.py": "studio/app.py"}
+
 
 def streamlit_command(
     app: str,
@@ -21,7 +25,7 @@ def streamlit_command(
     key: Path | None = None,
     toolbar: str = "viewer",
 ) -> list[str]:
-    """``streamlit run apps/<app>`` with SmartLens' server settings.
+    """``streamlit run`` of ``apps/<app>``'s server file, with SmartLens' server settings.
 
     ``toolbar`` "viewer" (the default) shows visitors and staff no developer menu or deploy button.
     """
@@ -30,7 +34,7 @@ def streamlit_command(
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "apps" / app),
+        str(PROJECT_ROOT / "apps" / SERVER_FILES.get(app, app)),
         "--server.port",
         str(port),
         "--server.address",

@@ -166,10 +166,8 @@ if art.details:
             message=f"{kind.capitalize()} {done}",
         )
 
-    # captions (WebVTT per language, for the video) and transcripts (for the audio) come with the
-    # guide library's accessible media (kind "captions", set_transcript): offered once it has them
-    kinds = [k for k in ("audio", "video", "captions", "picture") if k in guide_edit.MEDIA_TYPES]
-    set_transcript = getattr(guide_edit, "set_transcript", None)
+    # per language: the video's captions (WebVTT) and the audio's transcript, shown in the lens
+    kinds = ("audio", "video", "captions", "picture")
     titles = {"audio": "Audio", "video": "Video", "captions": "Captions of the video", "picture": "Picture"}
     for det in art.details:
         label = guide.text(det.name, lang) or det.id
@@ -177,7 +175,7 @@ if art.details:
         with section(f"{plain(label)} ({det.id})", f"open-media-{art.id}-{det.id}"):
             cols = st.columns(len(kinds))
             for col, kind in zip(cols, kinds):
-                rel = det.icon if kind == "picture" else getattr(det, kind, {}).get(lang)
+                rel = det.icon if kind == "picture" else getattr(det, kind).get(lang)
                 with col:
                     st.markdown(f"**{titles[kind]}**" + ("" if kind == "picture" else f" ({lang})"))
                     where = ref.path(rel) if rel else None
@@ -206,14 +204,14 @@ if art.details:
                         if set_media(det.id, kind, upload.getvalue(), upload.name, "attached"):
                             ss.media_round += 1  # fresh, empty uploaders
                             st.rerun()
-                    if kind == "audio" and set_transcript is not None:
+                    if kind == "audio":
                         with st.form(f"transcript-{art.id}-{det.id}-{lang}", border=False):
                             text = st.text_area(
                                 f"Transcript of the audio ({lang})",
-                                getattr(det, "transcript", {}).get(lang, ""),
+                                det.transcript.get(lang, ""),
                             )
                             if st.form_submit_button("Save the transcript") and saved(
-                                set_transcript,
+                                guide_edit.set_transcript,
                                 edit_base(ref),
                                 art.id,
                                 det.id,

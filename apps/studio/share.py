@@ -4,11 +4,12 @@ the lens was last started on with this data folder, so the code opens the real l
 from __future__ import annotations
 
 import streamlit as st
-from shared import current_guide, settings
+from shared import current_guide, settings, show_error
 
+from smartlens.errors import UserError
 from smartlens.lens.address import lens_url, read_lens_address
 from smartlens.lens.i18n import LANGUAGE_NAMES
-from smartlens.qr import qr_bytes
+from smartlens.qr import check_url, qr_bytes
 from smartlens.tls import lan_addresses
 
 st.header("Share the lens")
@@ -36,6 +37,11 @@ url = st.text_input(
     lens_url(scheme, host, port, name, visitor_lang or None),
     key=f"url-{name}-{host}-{port}-{visitor_lang}",
 )
+try:
+    check_url(url)
+except UserError as exc:  # a mistyped address is said, not a traceback
+    show_error(exc)
+    url = ""
 if url:
     png = qr_bytes(url, "png", 8)
     st.image(png, width=260, alt=f"QR code of {url}")  # the address is in the field above

@@ -76,12 +76,11 @@ def small_webm(path, seconds: int = 3, fps: int = 10):
 @pytest.fixture(scope="module")
 def visitors_guide(paintings_guide, tmp_path_factory):
     """The paintings with media on the Mona Lisa's details: audio with a transcript on the face,
-    a video with English captions on the hands, a file no browser can play on the landscape."""
+    a video with English captions on the hands, a file damaged on disk on the landscape."""
     from smartlens.methods import load_recognizer
 
     tmp = tmp_path_factory.mktemp("visitor-media")
     (tmp / "captions.vtt").write_text(f"WEBVTT\n\n00:00.000 --> 00:03.000\n{CAPTION}\n", encoding="utf-8")
-    (tmp / "broken.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
     guide = copy.deepcopy(paintings_guide.guide)
     guide.name = GUIDE
     mona = guide.artwork("mona-lisa")
@@ -95,8 +94,10 @@ def visitors_guide(paintings_guide, tmp_path_factory):
     files["media/tone.wav"] = tone_wav(tmp / "tone.wav")
     files["media/hands.webm"] = small_webm(tmp / "hands.webm")
     files["media/hands.en.vtt"] = tmp / "captions.vtt"
-    files["media/broken.wav"] = tmp / "broken.wav"
+    files["media/broken.wav"] = tone_wav(tmp / "broken.wav", seconds=1)
     ref = save_guide(guide, SETTINGS.guides / GUIDE, files=files, replace=True)
+    # damaged on disk after it was checked and saved: no browser can decode it
+    ref.path("media/broken.wav").write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(256)) * 8)
     load_recognizer(ref, SETTINGS, "retrieval")  # the index, built before the server needs it
     return ref
 

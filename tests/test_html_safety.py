@@ -88,10 +88,11 @@ def test_hostile_guide_texts_render_as_text_in_chromium(demo_guide, tmp_path):
 
     guide = copy.deepcopy(demo_guide.guide)
     guide.name = "hostile"
-    guide.title = {"en": hostile(outside, "GUIDE-TITLE")}
+    line = 500  # the guide schema's longest title or name: a hostile one is cut there, as saved
+    guide.title = {"en": hostile(outside, "GUIDE-TITLE")[:line]}
     for art in guide.artworks:
-        art.title = {"en": hostile(outside, f"TITLE-{art.id}")}
-        art.author = {"en": hostile(outside, "AUTHOR")}
+        art.title = {"en": hostile(outside, f"TITLE-{art.id}")[:line]}
+        art.author = {"en": hostile(outside, "AUTHOR")[:line]}
         art.description = {"en": hostile(outside, "DESCRIPTION")}
         for d in art.details:
             d.name = {"en": f"<b>{d.id}</b> ![i]({outside}/chip.png)"}

@@ -24,6 +24,7 @@ from conftest import SESSION_SETTINGS as SETTINGS
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.timing,  # WebRTC, recognition or a training budget on a shared machine
     needs_paintings,
     pytest.mark.skipif(
         not (shutil.which("chromium") and shutil.which("chromedriver")),

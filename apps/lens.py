@@ -152,6 +152,8 @@ with lang_col:
     if chosen != ss.language:
         ss.language = chosen
         proc.language = chosen
+        # the dashboard counts every language a visit used, not only the one it opened in
+        event_log().log("language_changed", ss.session, guide=guide.name, language=chosen, method=rt.method)
         st.query_params["lang"] = chosen  # a reload, or the address shared, keeps it
         st.rerun()
 lang = ss.language

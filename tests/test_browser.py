@@ -132,3 +132,5 @@ def test_lens_end_to_end(paintings_guide, tmp_path):
         t == "session_start" for t, _, _ in types
     )
     assert {e["language"] for e in events} >= {"en", "it"}
+    # the switch itself is an event: the dashboard counts the visit in Italian too
+    assert any(e["type"] == "language_changed" and e["language"] == "it" for e in events)

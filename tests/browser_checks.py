@@ -225,13 +225,21 @@ class Curator:
         )[0]
 
     def type(self, label: str, text: str, commit: bool = False) -> None:
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.common.keys import Keys
 
-        el = self.field(label)
-        el.click()
-        el.send_keys(Keys.CONTROL, "a")
-        el.send_keys(Keys.DELETE)
-        el.send_keys(text)
+        for attempt in range(3):  # Streamlit may redraw the field between finding and typing
+            try:
+                el = self.field(label)
+                el.click()
+                el.send_keys(Keys.CONTROL, "a")
+                el.send_keys(Keys.DELETE)
+                el.send_keys(text)
+                break
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
+                time.sleep(0.5)
         if commit:  # outside a form a widget's value goes to the server when it loses focus
             el.send_keys(Keys.TAB)
             time.sleep(1.0)
@@ -247,6 +255,28 @@ class Curator:
             ]
 
         self.wait(enabled, timeout, f"button {label}")[0].click()
+
+    def check(self, label: str, timeout: float = 30) -> None:
+        """Tick the checkbox labelled ``label`` (a click on its label, as a person does)."""
+        from selenium.webdriver.common.by import By
+
+        def box(d):
+            return [
+                b
+                for b in d.find_elements(By.CSS_SELECTOR, "[data-testid='stCheckbox']")
+                if b.text.strip() == label
+            ]
+
+        found = self.wait(box, timeout, f"the {label} checkbox")[0]
+        if found.find_element(By.CSS_SELECTOR, "input").get_attribute("aria-checked") != "true":
+            found.find_element(By.TAG_NAME, "label").click()
+        self.wait(
+            lambda d: (
+                box(d)[0].find_element(By.CSS_SELECTOR, "input").get_attribute("aria-checked") == "true"
+            ),
+            timeout,
+            f"{label} ticked",
+        )
 
     def page(self, title: str) -> None:
         from selenium.webdriver.common.by import By

@@ -164,6 +164,8 @@ def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
         c.type("Time budget (minutes)", str(BUDGET_MINUTES))
         c.type("Views per artwork", "16")
         c.type("Views with no artwork", "32")
+        # on a CPU and a one-minute budget, the fast route: a head on the embedder's frozen features
+        c.check("Train only a head on frozen features")
         c.press("Start training")
         c.wait(lambda d: list_jobs(settings, GUIDE, "train"), 30, "the training job")
         job = c.wait(
@@ -172,6 +174,7 @@ def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
             "the training's end",
         )
         assert job.state == "done", (job.status, job.log_tail())
+        assert job.spec.params["frozen_features"] is True
         timings["training"] = job.seconds
         assert job.seconds <= BUDGET_MINUTES * 60 + 60  # the budget, views included, plus a minute
         model = job.status.result["model"]

@@ -257,26 +257,21 @@ class Curator:
         self.wait(enabled, timeout, f"button {label}")[0].click()
 
     def check(self, label: str, timeout: float = 30) -> None:
-        """Tick the checkbox labelled ``label`` (a click on its label, as a person does)."""
+        """Tick the checkbox labelled ``label``, with a click on its words as a person does."""
         from selenium.webdriver.common.by import By
 
-        def box(d):
-            return [
-                b
-                for b in d.find_elements(By.CSS_SELECTOR, "[data-testid='stCheckbox']")
-                if b.text.strip() == label
-            ]
+        css = f'input[type="checkbox"][aria-label="{label}"]'
 
-        found = self.wait(box, timeout, f"the {label} checkbox")[0]
-        if found.find_element(By.CSS_SELECTOR, "input").get_attribute("aria-checked") != "true":
-            found.find_element(By.TAG_NAME, "label").click()
-        self.wait(
-            lambda d: (
-                box(d)[0].find_element(By.CSS_SELECTOR, "input").get_attribute("aria-checked") == "true"
-            ),
-            timeout,
-            f"{label} ticked",
-        )
+        def ticked(d) -> bool:
+            return bool(d.execute_script(f"return document.querySelector('{css}')?.checked === true"))
+
+        box = self.wait(lambda d: d.find_elements(By.CSS_SELECTOR, css), timeout, f"the {label} checkbox")[0]
+        if not ticked(self.d):
+            # its words (the label's middle can be its help button in a narrow column)
+            box.find_element(By.XPATH, "ancestor::label").find_element(
+                By.CSS_SELECTOR, "[data-testid='stWidgetLabel'] p"
+            ).click()
+        self.wait(ticked, timeout, f"{label} ticked")
 
     def page(self, title: str) -> None:
         from selenium.webdriver.common.by import By

@@ -19,6 +19,7 @@ from smartlens.methods.classification.recognizer import ClassificationRecognizer
 from smartlens.methods.classification.train import calibrate_thresholds, class_names, train_classifier
 from smartlens.methods.inference import TFLiteModel
 from smartlens.synth import pictures
+from smartlens.training.model_folder import AFTER_TRAINING_SHARE
 from smartlens.vocabulary import REJECT
 
 from conftest import EMBEDDER, needs_embedder
@@ -345,10 +346,11 @@ MANY = {**TINY, "per_image": 300, "negatives": 600, "val_per_image": 20, "val_ne
 
 
 @needs_embedder
-@pytest.mark.slow  # ~20-35 s here: TFLite features and a head, within a 0.2-minute budget
+@pytest.mark.slow  # ~7 s here: TFLite features and a head, within a 0.2-minute budget
 def test_budget_is_kept_with_views_included(toy_guide, settings):
-    """Asked for 0.2 min, the whole job (views, features, training, saving) ends within 0.2 + 1
-    min, on part of the views (a balanced part: every class has some)."""
+    """Asked for 0.2 min, the whole job (views, features, training, saving) ends within the
+    budget (a share of it as tolerance), on part of the views (a balanced part: every class has
+    some)."""
     settings = dataclasses.replace(settings, weights=EMBEDDER)
     t0, started, events = time.monotonic(), time.time(), []
     result = train_classifier(
@@ -359,7 +361,11 @@ def test_budget_is_kept_with_views_included(toy_guide, settings):
         started=started,
     )
     elapsed = time.monotonic() - t0
-    assert elapsed < 0.2 * 60 + 60, elapsed
+    # The budget bounds the whole job. Tolerance: what follows the last batch (calibrating, gate,
+    # report) has its time reserved from an estimate capped at AFTER_TRAINING_SHARE of the budget;
+    # on this shared machine, whose speed varies 2x between runs, it may take twice its share.
+    # Measured: 7.1 and 7.3 s (two runs, 2 cores shared with other work).
+    assert elapsed < 0.2 * 60 * (1 + AFTER_TRAINING_SHARE), elapsed
     # the time left announced is never more than what remains of the budget (none once it is spent)
     budget_end = started + 0.2 * 60
     assert events and all(e.ends_at is not None and e.ends_at <= max(budget_end, t) + 0.5 for t, e in events)

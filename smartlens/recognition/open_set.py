@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -52,40 +53,51 @@ class MapDescriber:
 
     The interpreter runs without its default (XNNPACK) delegate so intermediate tensors can be
     read, on one thread: measured, 5 ms a frame here, and more with two threads on a busy machine.
+    An interpreter serves one call at a time, so each thread that describes gets its own (made on
+    its first call): the lens' recognition slots check their frames in parallel.
     """
 
     def __init__(self, tflite: Path):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-            from tensorflow import lite
-
-            self._interp = lite.Interpreter(
-                model_path=str(tflite),
-                num_threads=1,
-                experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-                experimental_preserve_all_tensors=True,
-            )
-        self._interp.allocate_tensors()
-        inp = self._interp.get_input_details()[0]
+        self._path = Path(tflite)
+        self._local = threading.local()
+        interp = self._interpreter()
+        inp = interp.get_input_details()[0]
         self._in, self.size = inp["index"], int(inp["shape"][1])
-        found = [t["index"] for t in self._interp.get_tensor_details() if t["name"].startswith(MAP_TENSOR)]
+        found = [t["index"] for t in interp.get_tensor_details() if t["name"].startswith(MAP_TENSOR)]
         if len(found) != 1:
             raise NotAvailableError(
-                f"{Path(tflite).name} is not the MobileNetV3 embedder the open-set gate reads "
+                f"{self._path.name} is not the MobileNetV3 embedder the open-set gate reads "
                 f"(no tensor {MAP_TENSOR})"
             )
         self._map = found[0]
-        self._lock = threading.Lock()
+
+    def _interpreter(self) -> Any:
+        """This thread's interpreter."""
+        interp = getattr(self._local, "interp", None)
+        if interp is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+                from tensorflow import lite
+
+                interp = lite.Interpreter(
+                    model_path=str(self._path),
+                    num_threads=1,
+                    experimental_op_resolver_type=lite.experimental.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+                    experimental_preserve_all_tensors=True,
+                )
+            interp.allocate_tensors()
+            self._local.interp = interp
+        return interp
 
     def describe(self, images_bgr: Sequence[np.ndarray]) -> np.ndarray:
         """(N, C) descriptors of BGR images of any size (squashed to the input, as frames are)."""
         out = []
-        with self._lock:  # an interpreter serves one call at a time
-            for im in images_bgr:
-                x = cv2.resize(im, (self.size, self.size), interpolation=cv2.INTER_AREA)[:, :, ::-1]
-                self._interp.set_tensor(self._in, x[None].astype(np.float32) * (1 / 255.0))
-                self._interp.invoke()
-                out.append(self._interp.get_tensor(self._map)[0].max(axis=(0, 1)))
+        interp = self._interpreter()
+        for im in images_bgr:
+            x = cv2.resize(im, (self.size, self.size), interpolation=cv2.INTER_AREA)[:, :, ::-1]
+            interp.set_tensor(self._in, x[None].astype(np.float32) * (1 / 255.0))
+            interp.invoke()
+            out.append(interp.get_tensor(self._map)[0].max(axis=(0, 1)))
         return _unit(np.array(out, np.float32).reshape(len(out), -1))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -34,13 +35,15 @@ def root_sift(desc: np.ndarray) -> np.ndarray:
 
 
 class SiftExtractor:
-    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution."""
+    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution.
+
+    Safe to call from several threads at once: each thread gets its own OpenCV detectors."""
 
     def __init__(self, max_features: int = 1000, max_side: int = 640, contrast: float = 0.02):
         self.max_features = max_features
         self.max_side = max_side
         self.contrast = contrast
-        self._sifts: dict[int, cv2.SIFT] = {}
+        self._local = threading.local()  # per thread: {feature budget: detector}
 
     def extract(
         self, image_bgr: np.ndarray, max_side: int | None = None, max_features: int | None = None
@@ -49,9 +52,10 @@ class SiftExtractor:
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         small, scale = fit_within(gray, max_side or self.max_side)
         n = max_features or self.max_features
-        if n not in self._sifts:  # one detector per feature budget, all with the same settings
-            self._sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
-        sift = self._sifts[n]
+        sifts: dict[int, cv2.SIFT] = self._local.__dict__.setdefault("sifts", {})
+        if n not in sifts:  # one detector per feature budget, all with the same settings
+            sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
+        sift = sifts[n]
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()

@@ -179,6 +179,9 @@ class GeometricMatcher:
 
     def __init__(self, index: GeometricIndex, params: GeometricParams):
         self.index, self.params = index, params
+        # one k-d forest shared by every thread: a search only reads it and keeps its own state per
+        # thread (OpenCV's kd-tree takes its search heap per thread id), while a copy per thread
+        # would cost memory and seconds of building per recognition slot on a large guide
         self._flann = (
             cv2.flann.Index(index.descriptors, {"algorithm": 1, "trees": params.flann_trees})
             if len(index.descriptors)

@@ -67,14 +67,16 @@ def held() -> Held:
 
 
 def thread_cpu() -> dict[int, tuple[str, float]]:
-    """CPU seconds (user + system) so far of every live thread: native id -> (name, seconds)."""
+    """CPU seconds (user + system) so far of every live thread: native id -> (name, seconds). The
+    name is the Python thread's (``Thread.name``), else the kernel's (a native thread's)."""
+    python_names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
     out: dict[int, tuple[str, float]] = {}
     for tid in os.listdir("/proc/self/task"):
         try:
             stat = Path(f"/proc/self/task/{tid}/stat").read_text()
         except OSError:  # the thread ended meanwhile
             continue
-        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        name = python_names.get(int(tid)) or stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / _TICKS)
     return out
@@ -82,9 +84,8 @@ def thread_cpu() -> dict[int, tuple[str, float]]:
 
 class StageClock:
     """CPU seconds per stage between :meth:`start` and :meth:`stop`, a stage being the threads whose
-    name a ``stage_of`` function maps to it. Threads are named by the kernel's 15-character ``comm``
-    (Python sets it from ``Thread.name``); a thread that ended in between is counted until its last
-    sample, so call :meth:`sample` now and then during a long run."""
+    name a ``stage_of`` function maps to it (:func:`thread_cpu`'s names). A thread that ended in
+    between is counted until its last sample, so call :meth:`sample` now and then in a long run."""
 
     def __init__(self, stage_of: Callable[[str], str]):
         self.stage_of = stage_of

@@ -70,9 +70,19 @@ def register(sub: Subparsers) -> None:
     tr.add_argument("--frames", type=int, default=90, help="frames of the camera path")
     tr.add_argument("--fps", type=float, default=10.0, help="the camera's frame rate")
 
-    ld = bench("load", "one visitor's stages, N in-process visitors, N WebRTC phones")
+    ld = bench(
+        "load", "one visitor's stages, recognitions in parallel, N in-process visitors, N WebRTC phones"
+    )
     paintings(ld)
-    ld.add_argument("--parts", default="stages,inprocess,webrtc", help="stages,inprocess,webrtc")
+    ld.add_argument(
+        "--parts", default="stages,inprocess,webrtc", help="comma separated: stages,parallel,inprocess,webrtc"
+    )
+    ld.add_argument(
+        "--callers", default="1,2", help="parallel: visitors recognising at once, comma separated"
+    )
+    ld.add_argument(
+        "--repeats", type=int, default=3, help="parallel: alternating repeats of each measurement"
+    )
     ld.add_argument("--load-visitors", default="10", help="in-process visitors, comma separated")
     ld.add_argument("--peers", default="3", help="simulated WebRTC phones, comma separated")
     ld.add_argument("--fps", type=float, default=10.0, help="each visitor's camera frame rate")

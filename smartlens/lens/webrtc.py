@@ -121,11 +121,21 @@ def _reorder(section: list[str], codec: str) -> list[str]:
     return [" ".join(head[:3] + order)] + rest[:at] + block + rest[at:]
 
 
+def answered_codec(sdp: str) -> str | None:
+    """The video codec an SDP answer chose (the first payload type of its m=video line)."""
+    m = re.search(r"^m=video \S+ \S+ (\d+)", sdp, re.M)
+    if not m:
+        return None
+    name = re.search(rf"^a=rtpmap:{m[1]} ([^/\s]+)", sdp, re.M)
+    return name[1].upper() if name else None
+
+
 def negotiated_codec(pc: Any) -> str | None:
-    """The video codec an aiortc peer connection sends with (``None`` before negotiation)."""
-    for t in pc.getTransceivers():
-        if t.kind == "video" and getattr(t, "_codecs", None):
-            return str(t._codecs[0].mimeType.split("/")[-1])
+    """The video codec an aiortc peer connection sends with (``None`` before negotiation): the
+    one its answer, given or received, chose."""
+    for desc in (pc.localDescription, pc.remoteDescription):
+        if desc is not None and desc.type == "answer":
+            return answered_codec(desc.sdp)
     return None
 
 

@@ -1,0 +1,97 @@
+"""``bench load --parts parallel``: full recognitions per second with 1, 2, ... visitors at once,
+through the lens' own slots (:class:`~smartlens.lens.slots.FairSlots`, one per visitor): each
+visitor asks for its next recognition as soon as its last one is done, on the clip's frames.
+
+Printed per number of visitors: recognitions per second (median and range over the repeats), the
+speed-up over one visitor measured in the same repeat, and the process' CPU seconds per wall
+second (2.0 = both cores of a 2-core machine busy). Repeats alternate 1, 2, ... visitors, so a
+machine whose speed drifts affects them alike; the yardstick is timed in every repeat too. Each
+row is measured with OpenCV's own thread pool at its default size and at one thread
+(``cv2.setNumThreads``): SIFT spreads over the cores by itself, which helps one visitor alone and
+may only add contention when every core already runs a recognition.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from typing import Any
+
+import cv2
+
+from ..methods import Recognizer
+from ..synth.camera import View
+from .clip import Clip
+from .recognition import yardstick
+
+
+def rate(recognizer: Recognizer, clip: Clip, visitors: int, seconds: float) -> tuple[float, float]:
+    """(recognitions per second, process CPU seconds per wall second) with ``visitors`` at once."""
+    from ..lens.slots import FairSlots
+
+    slots = FairSlots(visitors, idle_s=1.0, name="bench-slot")
+    done = [0] * visitors
+    stop = time.monotonic() + seconds
+    finished = threading.Semaphore(0)
+    frames = clip.frames
+    step = max(1, len(frames) // 40)
+
+    def ask(v: int, k: int) -> None:
+        def job() -> None:
+            recognizer.recognize(frames[(k * step + v * 7) % len(frames)])
+            done[v] += 1
+            if time.monotonic() < stop:
+                ask(v, k + 1)  # the visitor's next frame, as soon as this one is done
+            else:
+                finished.release()
+
+        slots.submit(f"visitor-{v}", job)
+
+    c0, w0 = time.process_time(), time.monotonic()
+    for v in range(visitors):
+        ask(v, 0)
+    for _ in range(visitors):
+        finished.acquire()
+    wall = time.monotonic() - w0
+    return sum(done) / wall, (time.process_time() - c0) / wall
+
+
+def parallel(
+    recognizer: Recognizer,
+    clip: Clip,
+    visitors: tuple[int, ...] = (1, 2),
+    seconds: float = 8.0,
+    repeats: int = 3,
+) -> list[dict[str, Any]]:
+    """One row per (OpenCV threads, visitors): the figures over ``repeats`` alternating repeats."""
+    default_threads = cv2.getNumThreads()
+    views = [View(clip.frames[i]) for i in range(0, len(clip.frames), max(1, len(clip.frames) // 10))]
+    rows: list[dict[str, Any]] = []
+    for cv_threads in dict.fromkeys((default_threads, 1)):
+        cv2.setNumThreads(cv_threads)
+        for f in clip.frames[:3]:  # warm up this thread pool size
+            recognizer.recognize(f)
+        runs: dict[int, list[tuple[float, float]]] = {n: [] for n in visitors}
+        yard: list[float] = []
+        for _ in range(repeats):
+            yard.append(yardstick(views)["median_ms"])
+            for n in visitors:
+                runs[n].append(rate(recognizer, clip, n, seconds))
+        for n in visitors:
+            per_s = [r for r, _ in runs[n]]
+            speedup = [r / one for (r, _), (one, _) in zip(runs[n], runs[visitors[0]])]
+            rows.append(
+                {
+                    "opencv_threads": cv_threads,
+                    "visitors": n,
+                    "recognitions_per_s": round(statistics.median(per_s), 2),
+                    "range": f"{min(per_s):.2f}-{max(per_s):.2f}",
+                    f"speedup_vs_{visitors[0]}": round(statistics.median(speedup), 2),
+                    "speedup_range": f"{min(speedup):.2f}-{max(speedup):.2f}",
+                    "cpu_per_wall_s": round(statistics.median(c for _, c in runs[n]), 2),
+                    "yardstick_ms": f"{statistics.median(yard):.1f} ({min(yard):.1f}-{max(yard):.1f})",
+                }
+            )
+    cv2.setNumThreads(default_threads)
+    return rows

@@ -32,4 +32,6 @@ def test_visitors_come_and_go_and_leave_nothing_behind(demo_guide, base_settings
     # every session that began a visit logged its end (on a busy machine, a visitor of a few
     # seconds may leave before the first recognition lands: such a session has no visit)
     assert r["event_sessions"] == r["sessions_with_warmup"]
-    assert r["sessions_with_every_visit_left"] == r["sessions_that_saw_an_artwork"] >= r["event_sessions"] // 2
+    assert (
+        r["sessions_with_every_visit_left"] == r["sessions_that_saw_an_artwork"] >= r["event_sessions"] // 2
+    )

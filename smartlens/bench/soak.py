@@ -201,6 +201,11 @@ def run(
     for th in warm:
         th.join()
     soak.expire_pages(everything=True)
+    # the event store's reader (one DuckDB database per process, with its own threads and memory)
+    # opens once for good, at the first segment converted or the first read: open it now, as the
+    # lens process does within its first 15 minutes, so the baseline holds it
+    events.flush()
+    read_events(folder)
     _wait_idle(slots, idle_s)
     baseline = soak.look(t0)
     print("baseline (after a warm-up, nobody here):", json.dumps(baseline), flush=True)

@@ -3,8 +3,10 @@ through the lens' own slots (:class:`~smartlens.lens.slots.FairSlots`, one per v
 visitor asks for its next recognition as soon as its last one is done, on the clip's frames.
 
 Printed per number of visitors: recognitions per second (median and range over the repeats), the
-speed-up over one visitor measured in the same repeat, and the process' CPU seconds per wall
-second (2.0 = both cores of a 2-core machine busy). Repeats alternate 1, 2, ... visitors, so a
+speed-up over one visitor measured in the same repeat, the process' CPU seconds per wall second
+(2.0 = both cores of a 2-core machine busy) and the CPU milliseconds one recognition cost (on a
+machine shared with other work, the wall-clock figures follow what the scheduler gives; this one
+says whether running side by side made recognitions dearer). Repeats alternate 1, 2, ... visitors, so a
 machine whose speed drifts affects them alike; the yardstick is timed in every repeat too. Each
 row is measured with OpenCV's own thread pool at its default size and at one thread
 (``cv2.setNumThreads``): SIFT spreads over the cores by itself, which helps one visitor alone and
@@ -90,6 +92,8 @@ def parallel(
                     f"speedup_vs_{visitors[0]}": round(statistics.median(speedup), 2),
                     "speedup_range": f"{min(speedup):.2f}-{max(speedup):.2f}",
                     "cpu_per_wall_s": round(statistics.median(c for _, c in runs[n]), 2),
+                    # CPU a recognition costs: the same with more visitors when nothing contends
+                    "cpu_ms_per_recognition": round(statistics.median(1000 * c / r for r, c in runs[n]), 1),
                     "yardstick_ms": f"{statistics.median(yard):.1f} ({min(yard):.1f}-{max(yard):.1f})",
                 }
             )

@@ -344,3 +344,12 @@ def test_ice_configuration(settings):
     cfg = rtc_configuration(settings)["iceServers"]
     assert cfg[0] == {"urls": ["stun:stun.example.org:3478"]}
     assert cfg[1] == {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}
+
+
+def test_the_lens_has_one_inference_slot_per_core(demo_guide, base_settings):
+    from smartlens.lens.runtime import cores, load_runtime, shared_slots
+
+    rt = load_runtime(str(demo_guide.root), base_settings)
+    again = load_runtime(str(demo_guide.root), base_settings)
+    assert rt.slots is again.slots is shared_slots()  # a reloaded guide or model does not add slots
+    assert rt.slots.slots == cores() >= 1

@@ -18,6 +18,7 @@ from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from smartlens.allocator import keep_freed_memory
 from smartlens.analytics.events import EventLog, new_session_id, open_event_log
+from smartlens.assets import LENS_ICON
 from smartlens.blas_threads import single_threaded_blas
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
@@ -44,7 +45,7 @@ def options() -> argparse.Namespace:
 
 st.set_page_config(
     page_title="SmartLens",
-    page_icon=":material/center_focus_strong:",
+    page_icon=str(LENS_ICON),  # served by the lens itself, not fetched from a font host
     layout="centered",
     initial_sidebar_state="collapsed",
 )

@@ -19,6 +19,10 @@ class ImageError(UserError):
     """An image that cannot be used, with the reason."""
 
 
+class MediaError(UserError):
+    """An audio, video or captions file that is not what it must be, with the reason."""
+
+
 class NotAvailableError(UserError):
     """A method or feature that is not built, or not available with the current set-up."""
 

@@ -35,6 +35,8 @@ __all__ = [
     "fit_within",
     "encode_jpeg",
     "decode_for_work",
+    "picture_type",
+    "PICTURE_FORMATS",
     "MAX_SOURCE_PIXELS",
 ]
 
@@ -51,6 +53,12 @@ class ImageLimits:
 
 
 DEFAULT_LIMITS = ImageLimits()
+
+#: The picture formats a guide keeps (what the lens and every browser read), by Pillow's name ->
+#: the extension they are stored under. Others (GIF, TIFF, HEIC...) are refused with a message.
+PICTURE_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "BMP": "bmp"}
+#: File name extensions of each stored extension (``.jpeg`` is a JPEG too).
+SAME_EXTENSION = {"jpeg": "jpg", "jpg": "jpg", "png": "png", "webp": "webp", "bmp": "bmp"}
 
 
 def _check_header(data: bytes | Path, source: str, max_pixels: int) -> tuple[int, int]:
@@ -74,6 +82,21 @@ def _check_header(data: bytes | Path, source: str, max_pixels: int) -> tuple[int
             f"the limit is {max_pixels / 1e6:.0f} Mpx)"
         )
     return width, height
+
+
+def picture_type(data: bytes | Path, source: str = "image", max_pixels: int = MAX_SOURCE_PIXELS) -> str:
+    """The extension a picture is stored under, from what its bytes are (its name is only a claim):
+    ``jpg``, ``png``, ``webp`` or ``bmp``; an :class:`ImageError` for anything else."""
+    from PIL import Image
+
+    with warnings.catch_warnings():  # Pillow warns of big pictures; the limit is ours
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        _check_header(data, source, max_pixels)  # an image at all, and not a bomb
+        with Image.open(io.BytesIO(data) if isinstance(data, bytes) else data) as im:
+            found = str(im.format or "unknown")
+    if found not in PICTURE_FORMATS:
+        raise ImageError(f"{source}: a {found} image; use JPEG, PNG, WebP or BMP")
+    return PICTURE_FORMATS[found]
 
 
 def _check_bytes(size: int, source: str, limits: ImageLimits) -> None:

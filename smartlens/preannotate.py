@@ -16,11 +16,13 @@ import numpy as np
 
 from .config import Settings
 from .errors import UserError
-from .geometry import Box, box_corners, iou
+from .geometry import Box, box_corners, float_box, iou
 from .guide import GuideRef
 from .guide.proposals import DUPLICATE_IOU, IMAGE_SUFFIXES, Proposal, add_proposals
 from .imaging import fit_within, read_image
+from .methods import load_recognizer
 from .methods.detection.recognizer import DetectionRecognizer
+from .vocabulary import Method
 
 
 def _pictures(
@@ -91,11 +93,11 @@ def propose_from_detector(
     made: list[Proposal] = []
     for artwork, picture, scale in _pictures(ref, images, settings):
         found = [
-            (name.split("/", 1)[1], name, score, tuple(v * scale for v in box))
+            (name.split("/", 1)[1], name, score, float_box([v * scale for v in box]))
             for name, score, box in rec.boxes(picture, min_score)
             if "/" in name  # an artwork's own box is its whole image here
         ]
-        made += _new(ref, artwork, found, source)  # type: ignore[arg-type]
+        made += _new(ref, artwork, found, source)
     return add_proposals(ref, made)
 
 
@@ -104,16 +106,14 @@ def propose_from_retrieval(
 ) -> list[Proposal]:
     """The details of ``other`` guide that its verified retrieval finds on ``ref``'s artwork images
     (the same work, photographed for another guide), their boxes projected onto them."""
-    from ..recognition import load_recognizer
-
-    rec = load_recognizer(other, settings, "retrieval")
+    rec = load_recognizer(other, settings, Method.RETRIEVAL)
     source = f"retrieval:{other.guide.name}"
     made: list[Proposal] = []
     for artwork, picture, scale in _pictures(ref, images, settings):
         small, k = fit_within(picture, 1280)  # the size frames are recognised at, about
         result = rec.recognize(small)
         found = [
-            (d.id, f"{result.artwork}/{d.id}", d.score, tuple(v * scale / k for v in d.box))
+            (d.id, f"{result.artwork}/{d.id}", d.score, float_box([v * scale / k for v in d.box]))
             for d in result.details
             if d.box is not None
         ]

@@ -8,6 +8,10 @@ from pathlib import Path
 
 from .config import PROJECT_ROOT, Settings
 
+#: The file ``streamlit run`` is given for each app: an ``st.App`` serving the app's page with
+#: :func:`smartlens.server_guard.middleware` in front (the studio's entry script is both).
+SERVER_FILES = {"lens.py": "lens_app.py", "studio/app.py": "studio/app.py"}
+
 
 def streamlit_command(
     app: str,
@@ -18,7 +22,7 @@ def streamlit_command(
     key: Path | None = None,
     toolbar: str = "viewer",
 ) -> list[str]:
-    """``streamlit run apps/<app>`` with SmartLens' server settings.
+    """``streamlit run`` of ``apps/<app>``'s server file, with SmartLens' server settings.
 
     ``toolbar`` "viewer" (the default) shows visitors and staff no developer menu or deploy button.
     """
@@ -27,7 +31,7 @@ def streamlit_command(
         "-m",
         "streamlit",
         "run",
-        str(PROJECT_ROOT / "apps" / app),
+        str(PROJECT_ROOT / "apps" / SERVER_FILES.get(app, app)),
         "--server.port",
         str(port),
         "--server.address",

@@ -20,8 +20,12 @@ from typing import Any
 
 from .errors import UnsafeNameError
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
-_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,119}$")
+#: A safe identifier (guide, artwork, detail and concept ids), as a regular expression.
+ID_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,79}$"
+#: One plain file name (no folder, not hidden), as an unanchored regular expression.
+FILE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}"
+_NAME = re.compile(ID_PATTERN)
+_FILE = re.compile(f"^{FILE_PATTERN}$")
 
 
 def check_id(value: object, what: str = "id") -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import cv2
+import media_samples
 import numpy as np
 import pytest
 from PIL import Image
@@ -172,12 +173,47 @@ IMPORTS: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         ["details[d].box", "outside the image (160x120)"],
     ),
     "top level a string": (lambda d: paintings(d, "artworks"), ["artworks: expected a list"]),
+    # wrong types are refused, never turned into text
+    "title a list": (lambda d: paintings(d, _with(title=[1, 2])), ["artworks[0].title", "[1, 2]"]),
+    "author an object in an object": (
+        lambda d: paintings(d, _with(author={"en": {"a": 1}})),
+        ["artworks[0].author.en: expected a text", "{'a': 1}"],
+    ),
+    "detail name a number": (
+        lambda d: paintings(
+            d, [{**_good_art(), "details": [{"id": "d", "box_xywh": [1, 1, 5, 5], "name": 5}]}]
+        ),
+        ["artworks[0].details[0].name", "5"],
+    ),
+    "language code EN": (
+        lambda d: paintings(d, _with(title={"EN": "A"})),
+        ["'EN' is not a language code like 'en' or 'pt-BR'"],
+    ),
+    "description of 1 MB": (
+        lambda d: paintings(d, _with(description="x" * 2**20)),
+        ["artworks[a].description.en: too long (1,048,576 characters; at most 20,000)"],
+    ),
+    # pictures are what their bytes are: refused when not one the lens reads, whatever their name
+    "GIF named .png": (
+        lambda d: paintings(d, [_good_art("a.png")], {"a.png": media_samples.picture("GIF", (160, 120))}),
+        ["artworks[a].image", "a GIF image; use JPEG, PNG, WebP or BMP"],
+    ),
+    "TIFF named .jpg": (
+        lambda d: paintings(d, [_good_art()], {"a.jpg": media_samples.picture("TIFF", (160, 120))}),
+        ["artworks[a].image", "a TIFF image"],
+    ),
+    "AVIF named .jpg": (
+        lambda d: paintings(d, [_good_art()], {"a.jpg": media_samples.picture("AVIF", (160, 120))}),
+        ["artworks[a].image", "a AVIF image"],
+    ),
 }
 
 
-def coco(folder: Path, data: object, raw: str | None = None) -> Path:
+def coco(folder: Path, data: object, raw: str | None = None, files: dict[str, bytes] | None = None) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "a.jpg").write_bytes(_jpeg())
+    for name, content in (files or {}).items():
+        (folder / name).write_bytes(content)
     path = folder / "coco.json"
     path.write_text(raw if raw is not None else json.dumps(data))
     return path
@@ -191,6 +227,10 @@ def _coco(**changes) -> dict:
     }
     data.update(changes)
     return data
+
+
+def _with_media(kind: str, rel: str) -> dict:
+    return _coco(images=[{"id": 1, "file_name": "a.jpg", "smartlens": {"id": "a", kind: {"en": rel}}}])
 
 
 COCO: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
@@ -215,15 +255,49 @@ COCO: dict[str, tuple[Callable[[Path], Path], list[str]]] = {
         ["images[0].smartlens", "expected an object"],
     ),
     "no images": (lambda d: coco(d, _coco(images=[])), ["images", "empty"]),
+    "title a list": (
+        lambda d: coco(d, _coco(images=[{"id": 1, "file_name": "a.jpg", "smartlens": {"title": [1, 2]}}])),
+        ["images[0].smartlens.title", "[1, 2]"],
+    ),
+    # media files are read for what they are: first bytes alone prove nothing
+    **{
+        f"audio: {name} as .mp3": (
+            lambda d, data=data: coco(d, _with_media("audio", "a.mp3"), files={"a.mp3": data}),
+            ["artworks[a].audio", "a.mp3: not an audio file the lens plays"],
+        )
+        for name, data in media_samples.FAKES.items()
+    },
+    "video: an AVIF still picture as .mp4": (
+        lambda d: coco(d, _with_media("video", "a.mp4"), files={"a.mp4": media_samples.picture("AVIF")}),
+        ["artworks[a].video", "a.mp4: its video has no duration"],
+    ),
+    "audio: an Ogg named .mp3": (
+        lambda d: coco(d, _with_media("audio", "a.mp3"), files={"a.mp3": media_samples.ogg()}),
+        ["artworks[a].audio", "a.mp3 is a .ogg file under another name; name it .ogg"],
+    ),
+    "captions: SRT named .vtt": (
+        lambda d: coco(
+            d, _with_media("captions", "a.vtt"), files={"a.vtt": b"1\n00:00:00,000 --> 00:00:01,000\nHi\n"}
+        ),
+        ["artworks[a].captions", "the first line must be WEBVTT"],
+    ),
+    "icon: a web page named .png": (
+        lambda d: coco(
+            d,
+            _coco(annotations=[{**_coco()["annotations"][0], "smartlens": {"icon": "i.png"}}]),
+            files={"i.png": b"<html>not a picture</html>"},
+        ),
+        ["details[face].icon", "not an image"],
+    ),
 }
 
 
-def cli(*args: str, data: Path) -> subprocess.CompletedProcess:
+def cli(*args: str, data: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "smartlens", *args],
         capture_output=True,
         text=True,
-        cwd=ROOT,
+        cwd=cwd,
         timeout=300,
         env={**os.environ, **TEST_ENV, "SMARTLENS_DATA": str(data)},
     )
@@ -291,7 +365,7 @@ GUIDE_JSON: dict[str, tuple[Callable[[dict], str], list[str]]] = {
     ),
     "width 160.0": (
         lambda g: json.dumps(g).replace('"width": 160', '"width": 160.0', 1),
-        ["artworks[a].width", "positive integer"],
+        ["artworks[a].width", "expected a whole number", "160.0"],
     ),
     "artworks an object": (lambda g: json.dumps({**g, "artworks": {}}), ["artworks: expected a list"]),
     "details 5": (
@@ -307,6 +381,32 @@ GUIDE_JSON: dict[str, tuple[Callable[[dict], str], list[str]]] = {
         ["artworks[a].image", "no such image"],
     ),
     "not UTF-8": (lambda g: "\udcff[]", ["guide.json", "not valid JSON"]),
+    "title [1, 2]": (
+        lambda g: json.dumps({**g, "artworks": [{**g["artworks"][0], "title": [1, 2]}]}),
+        ["artworks[a].title: expected an object, got [1, 2]"],
+    ),
+    "author {en: {a: 1}}": (
+        lambda g: json.dumps({**g, "artworks": [{**g["artworks"][0], "author": {"en": {"a": 1}}}]}),
+        ["artworks[a].author.en: expected a text, got {'a': 1}"],
+    ),
+    "width true": (
+        lambda g: json.dumps({**g, "artworks": [{**g["artworks"][0], "width": True}]}),
+        ["artworks[a].width: expected a whole number, got True"],
+    ),
+    "a typo in a key": (
+        lambda g: json.dumps({**g, "artworks": [{**g["artworks"][0], "descripton": {"en": "x"}}]}),
+        ["artworks[a].descripton: not a field of guide.json"],
+    ),
+    "box of floats": (
+        lambda g: json.dumps(g).replace("[10, 10, 40, 30]", "[10.5, 10, 40, 30]", 1),
+        ["artworks[a].details[d].box: expected [x, y, width, height] as 4 whole numbers of pixels"],
+    ),
+    "no languages": (lambda g: json.dumps({**g, "languages": []}), ["languages: expected at least 1 item"]),
+    "format 2": (lambda g: json.dumps({**g, "format": "smartlens-guide/2"}), ["format: 'smartlens-guide/2'"]),
+    "transcript too long": (
+        lambda g: json.dumps({**g, "artworks": [{**g["artworks"][0], "transcript": {"en": "x" * 200_001}}]}),
+        ["artworks[a].transcript.en: too long (200,001 characters; at most 200,000)"],
+    ),
 }
 
 
@@ -363,6 +463,84 @@ def test_force_import_keeps_a_backup_and_restore_brings_it_back(museum, tmp_path
     _assert_refused(
         cli("guide", "restore", "--guide", "museum", "--backup", "../x", data=museum), ["not allowed"]
     )
+
+
+def test_a_folder_here_named_like_a_guide_is_never_taken_for_it(museum, tmp_path):
+    here = tmp_path / "here"
+    mydocs = here / "mydocs"
+    mydocs.mkdir(parents=True)
+    (mydocs / "letter.txt").write_text("the user's own files")
+    paintings(here / "museum", [_good_art()])  # a folder named like the guide 'museum'
+    before = {"mydocs": _snapshot(mydocs), "museum": _snapshot(here / "museum")}
+    src = paintings(tmp_path / "src", [_good_art()])
+    out = cli("guide", "import", str(src), "--name", "mydocs", data=museum, cwd=here)
+    assert out.returncode == 0, out.stderr
+    assert (museum / "guides" / "mydocs" / "guide.json").is_file()  # the name is a guide under data/
+    assert before == {"mydocs": _snapshot(mydocs), "museum": _snapshot(here / "museum")}
+    assert sorted(p.name for p in here.iterdir()) == ["museum", "mydocs"]  # nothing moved or added
+    # --guide museum is the guide under data/, never ./museum (which holds no guide.json)
+    out = cli("guide", "check", "--guide", "museum", data=museum, cwd=here)
+    assert out.returncode == 0 and "guide 'museum' is valid" in out.stdout, out.stderr
+    _assert_refused(cli("guide", "check", "--guide", "nosuch", data=museum, cwd=here), ["no guide 'nosuch'"])
+    # a folder is given as a path; a name that only a folder here has gets a hint
+    _assert_refused(
+        cli("guide", "check", "--guide", "./museum", data=museum, cwd=here), ["no guide at museum"]
+    )
+    (here / "mydocs2").mkdir()
+    _assert_refused(
+        cli("guide", "check", "--guide", "mydocs2", data=museum, cwd=here),
+        ["no guide 'mydocs2'", "./mydocs2"],
+    )
+    _assert_refused(cli("guide", "check", "--guide", "My Docs", data=museum, cwd=here), ["./NAME"])
+    assert cli("guide", "check", "--guide", str(museum / "guides" / "museum"), data=museum).returncode == 0
+    guide_json = museum / "guides" / "museum" / "guide.json"
+    assert cli("guide", "check", "--guide", str(guide_json), data=museum).returncode == 0
+
+
+def test_imported_pictures_are_stored_under_what_they_are(tmp_path, settings):
+    png = cv2.imencode(".png", _picture(7))[1].tobytes()
+    src = paintings(
+        tmp_path / "src",
+        [_good_art("a.txt"), {**_good_art("b.jpg"), "id": "b"}],
+        {"a.txt": _jpeg(6), "b.jpg": png},
+    )
+    out = cli("guide", "import", str(src), "--name", "renamed", data=settings.data)
+    assert out.returncode == 0, out.stderr
+    ref = load_guide("renamed", settings)
+    assert [a.image for a in ref.guide.artworks] == ["images/a.jpg", "images/b.png"]
+    assert ref.path("images/a.jpg").read_bytes() == _jpeg(6) and ref.path("images/b.png").read_bytes() == png
+
+
+def test_guide_check_reads_every_file_for_what_it_is(museum, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(museum / "guides" / "museum", broken)
+    data = json.loads((broken / "guide.json").read_text())
+    art = data["artworks"][0]
+    art["audio"] = {"en": "media/a.mp3"}
+    art["video"] = {"en": "media/a.mp4"}
+    art["captions"] = {"en": "media/a.vtt"}
+    art["details"][0]["icon"] = "media/icon.png"
+    (broken / "media").mkdir()
+    (broken / "media" / "a.mp3").write_bytes(media_samples.FAKES["ID3 then a web page"])
+    (broken / "media" / "a.mp4").write_bytes(media_samples.FAKES["HEIC header"])
+    (broken / "media" / "a.vtt").write_bytes(b"<html>captions?</html>")
+    (broken / "media" / "icon.png").write_bytes(media_samples.picture("GIF"))
+    (broken / "guide.json").write_text(json.dumps(data))
+    words = [
+        "artworks[a].audio: media/a.mp3: not an audio file",
+        "artworks[a].video: media/a.mp4: not a video file",
+        "artworks[a].captions: media/a.vtt: not a WebVTT captions file",
+        "artworks[a].details[d].icon: media/icon.png: a GIF image",
+    ]
+    _assert_refused(cli("guide", "check", "--guide", str(broken), data=museum), words)
+    (broken / "media" / "a.mp3").write_bytes(media_samples.mp3())
+    (broken / "media" / "a.mp4").write_bytes(media_samples.mp4())
+    (broken / "media" / "a.vtt").write_bytes(media_samples.VTT)
+    (broken / "media" / "icon.png").write_bytes(media_samples.picture("PNG"))
+    out = cli("guide", "check", "--guide", str(broken), data=museum)
+    assert out.returncode == 0 and "is valid" in out.stdout, out.stderr
 
 
 def test_unicode_names_import(tmp_path, settings):

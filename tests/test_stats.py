@@ -16,7 +16,7 @@ from smartlens.cli import main
 @pytest.fixture
 def data(tmp_path, monkeypatch):
     log = EventLog(tmp_path / "events", flush_every=0.05)
-    for s, lang in (("a1", "en"), ("a2", "it"), ("a3", "it")):
+    for s, lang in (("a1", "en"), ("a2", "it"), ("a3", "it"), ("a4", "it"), ("a5", "it"), ("a6", "it")):
         log.log("session_start", s, guide="g", language=lang, method="retrieval")
         log.log("artwork_recognised", s, guide="g", language=lang, method="retrieval", artwork="mona-lisa")
     log.log("session_start", "b1", guide="h", language="en", method="classification")
@@ -28,16 +28,19 @@ def data(tmp_path, monkeypatch):
 def test_stats_command_prints_the_figures(data, capsys):
     assert main(["stats", "--guide", "g", "--format", "json"]) == 0
     figs = json.loads(capsys.readouterr().out)
-    assert figs["summary"][0]["visits"] == 3
+    assert figs["summary"][0]["visits"] == 6
     assert figs["artworks"][0] == {
+        "title": "mona-lisa",  # no guide "g" to take a title from
+        "guide": "g",
         "artwork": "mona-lisa",
-        "views": 3,
-        "visitors": 3,
+        "views": 6,
+        "visitors": 6,
         "details_opened": 0,
         "median_dwell_s": None,
     }
-    assert {r["language"]: r["visits"] for r in figs["languages"]} == {"it": 2, "en": 1}
-    assert [r["sessions"] for r in figs["funnel"]] == [3, 3, 0, 0]
+    # an export: the one English visit is a group under 5, hidden
+    assert {r["language"]: r["visits"] for r in figs["languages"]} == {"it": 5, "en": None}
+    assert [r["sessions"] for r in figs["funnel"]] == [6, 6, 0, 0]
     assert main(["stats"]) == 0
     table = capsys.readouterr().out
     assert "Most viewed artworks" in table and "mona-lisa" in table and "Funnel" in table
@@ -57,7 +60,7 @@ def test_events_commands(data, capsys):
     assert main(["events", "prune", "--retention-days", "1"]) == 0
     assert "0 events older than 1 days deleted" in capsys.readouterr().out
     assert main(["stats", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["summary"][0]["events"] == 7
+    assert json.loads(capsys.readouterr().out)["summary"][0]["events"] == 13
     # an event from the far past goes at the next prune
     old = EventLog(data / "events", flush_every=60)
     old.log("session_start", "old1", guide="g")
@@ -94,3 +97,18 @@ def test_heat_map_warms_the_watched_detail(demo_guide, base_settings):
     assert plain.shape == hot.shape
     with pytest.raises(KeyError):
         attention_map(demo_guide, "no-such-artwork", {}, base_settings)
+
+
+def test_bench_events_times_every_query(tmp_path, capsys):
+    """``bench events`` on a small store: every figure is timed, the export too, nothing lost."""
+    out = tmp_path / "bench.json"
+    assert main(["bench", "events", "--events", "24000", "--write-seconds", "0.2", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["store_24000"]["counted"] == 24000 and result["write"]["dropped"] == 0
+    timed = result["queries_s"]["24000"]
+    from smartlens.analytics.stats import QUERIES
+
+    assert set(QUERIES) < set(timed) and "export of the figures, k = 5 (all, one guide)" in timed
+    assert all(t > 0 for t in timed.values())
+    assert "paths" in printed and "yardstick" in printed

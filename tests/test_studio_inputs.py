@@ -10,12 +10,13 @@ import wave
 from pathlib import Path
 
 import cv2
+import media_samples
 import numpy as np
 import pytest
 from PIL import Image
 from test_studio import button, studio, studio_guide  # noqa: F401  (a fixture, used by name)
 
-from smartlens.errors import GuideError, ImageError
+from smartlens.errors import GuideError, UserError
 from smartlens.guide import edit as guide_edit
 from smartlens.guide import load_guide
 from smartlens.imaging import encode_jpeg, fit_within, read_image
@@ -228,7 +229,7 @@ def test_detail_audio_video_and_picture_on_the_annotate_page(studio_guide, tmp_p
     # a file that is not what its name says is refused, and what was attached stays
     before = snapshot(ref.root)
     attach("video", "film.mp4", b"<html>not a film</html>", "video/mp4")
-    assert any("not the video file its name says" in e for e in shown(at.error)), shown(at.error)
+    assert any("not a video file the lens plays" in e for e in shown(at.error)), shown(at.error)
     assert snapshot(ref.root) == before
     # replacing the audio removes the old file once the guide is saved
     attach("audio", "voice2.wav", _wav(0.3), "audio/wav")
@@ -247,15 +248,171 @@ def test_detail_media_refused_cleanly(studio_guide):  # noqa: F811
     before = snapshot(ref.root)
     cases = [
         ("audio", "en", b"", "empty.mp3", "empty"),
-        ("audio", "en", b"MZ\x90\x00 an executable", "song.mp3", "not the audio file"),
-        ("audio", "en", _wav(), "voice.exe", "is not one of"),
+        ("audio", "en", b"MZ\x90\x00 an executable", "song.mp3", "not an audio file"),
         ("audio", "fr", _wav(), "voice.wav", "unknown language 'fr'"),
         ("picture", None, b"GIF89a not really", "face.png", "not an image"),
+        ("picture", None, media_samples.picture("GIF"), "face.png", "a GIF image; use JPEG"),
+        ("picture", None, media_samples.picture("TIFF"), "face.jpg", "a TIFF image; use JPEG"),
+        ("captions", "en", b"1\n00:00:00,000 --> 00:00:01,000\nSRT, not WebVTT\n", "a.vtt", "must be WEBVTT"),
+        ("captions", "en", b"WEBVTT\n\n\xff\xfe not UTF-8", "a.vtt", "not UTF-8"),
+        ("captions", "en", b"WEBVTT\n" + b"x" * (2**20), "big.vtt", "file too large"),
+        ("hologram", "en", _wav(), "a.wav", "media kind 'hologram'"),
     ]
     for kind, lang, data, filename, words in cases:
-        with pytest.raises((GuideError, ImageError), match=words):
+        with pytest.raises(UserError, match=words):
             guide_edit.set_detail_media(ref, art.id, det.id, kind, lang, data, filename)
     with pytest.raises(GuideError, match="has no detail 'nope'"):
         guide_edit.set_detail_media(ref, art.id, "nope", "audio", "en", _wav(), "a.wav")
+    with pytest.raises(GuideError, match="media kind 'picture'"):  # an artwork's picture is its image
+        guide_edit.set_media(ref, art.id, None, "picture", None, media_samples.picture("JPEG"), "a.jpg")
     assert snapshot(ref.root) == before
     assert not list((ref.root / "media").rglob("*")) if (ref.root / "media").exists() else True
+
+
+#: name -> (kind, file name claimed, bytes): files that start like media and are not
+FAKE_MEDIA = {
+    **{f"{name} as .mp3": ("audio", "a.mp3", data) for name, data in media_samples.FAKES.items()},
+    **{f"{name} as .mp4": ("video", "a.mp4", data) for name, data in media_samples.FAKES.items()},
+    "AVIF still picture as .mp4": ("video", "photo.mp4", media_samples.picture("AVIF")),
+    "a video as audio": ("audio", "a.mp3", media_samples.mp4()),
+    "audio as a video": ("video", "a.mp4", media_samples.m4a()),
+    "an mp3 cut to 300 bytes": ("audio", "a.mp3", media_samples.mp3()[:300]),
+}
+
+
+@pytest.mark.parametrize("case", list(FAKE_MEDIA))
+def test_fake_media_are_refused_by_what_they_are(studio_guide, case):  # noqa: F811
+    kind, filename, data = FAKE_MEDIA[case]
+    ref = studio_guide
+    art, det = ref.guide.artworks[0], ref.guide.artworks[0].details[0]
+    before = snapshot(ref.root)
+    with pytest.raises(UserError) as err:
+        guide_edit.set_detail_media(ref, art.id, det.id, kind, "en", data, filename)
+    message = str(err.value)
+    assert f"detail '{det.id}', {kind}: '{filename}'" in message, message  # names what was refused
+    assert any(w in message for w in ("not an audio file", "not a video file", "holds no", "no duration")), (
+        message
+    )
+    assert snapshot(ref.root) == before
+
+
+#: file name claimed -> (kind, bytes, extension it is stored under): the bytes decide, not the name
+REAL_MEDIA = {
+    "voice.mp3 (an Ogg Opus)": ("audio", media_samples.ogg, "ogg"),
+    "voice.wav (an MP3)": ("audio", media_samples.mp3, "mp3"),
+    "voice.exe (a WAV)": ("audio", media_samples.wav, "wav"),
+    "voice.mp3 (an AAC in MP4)": ("audio", media_samples.m4a, "m4a"),
+    "clip.webm (an H.264 MP4)": ("video", media_samples.mp4, "mp4"),
+    "clip.mp4 (a VP8 WebM)": ("video", media_samples.webm, "webm"),
+    "subs.txt (WebVTT)": ("captions", lambda: media_samples.VTT, "vtt"),
+    "close-up.txt (a JPEG)": ("picture", lambda: media_samples.picture("JPEG", (200, 160)), "jpg"),
+    "close-up.jpg (a PNG)": ("picture", lambda: media_samples.picture("PNG", (200, 160)), "jpg"),
+}
+
+
+@pytest.mark.parametrize("case", list(REAL_MEDIA))
+def test_media_are_stored_under_what_they_really_are(studio_guide, case):  # noqa: F811
+    kind, make, ext = REAL_MEDIA[case]
+    data = make()
+    ref = studio_guide
+    art, det = ref.guide.artworks[0], ref.guide.artworks[0].details[0]
+    ref = guide_edit.set_detail_media(ref, art.id, det.id, kind, "en", data, case.split(" ")[0])
+    saved = load_guide(ref.root, SETTINGS).guide.artwork(art.id).detail(det.id)
+    rel = saved.icon if kind == "picture" else getattr(saved, kind)["en"]
+    assert rel and rel.endswith(f".{ext}") and rel.startswith(f"media/{art.id}/"), rel
+    stored = ref.path(rel).read_bytes()
+    assert stored == data if kind != "picture" else read_image(ref.path(rel)).shape[:2] == (160, 200)
+
+
+def test_artwork_captions_and_transcripts(studio_guide):  # noqa: F811
+    ref = studio_guide
+    art = ref.guide.artworks[0]
+    det = art.details[0]
+    ref = guide_edit.set_media(ref, art.id, None, "video", "en", media_samples.mp4(), "film.mp4")
+    ref = guide_edit.set_media(ref, art.id, None, "captions", "en", media_samples.VTT, "film.vtt")
+    ref = guide_edit.set_media(ref, art.id, det.id, "captions", "it", media_samples.VTT, "film.vtt")
+    ref = guide_edit.set_transcript(ref, art.id, None, "en", "  The harbour at dawn.  ")
+    ref = guide_edit.set_transcript(ref, art.id, det.id, "it", "Il sole.")
+    saved = load_guide(ref.root, SETTINGS).guide.artwork(art.id)
+    assert (
+        saved.captions.keys() == {"en"} and ref.path(saved.captions["en"]).read_bytes() == media_samples.VTT
+    )
+    assert saved.video["en"].endswith(".mp4") and saved.transcript == {"en": "The harbour at dawn."}
+    assert saved.detail(det.id).captions["it"].endswith(".vtt") and saved.detail(det.id).transcript == {
+        "it": "Il sole."
+    }
+    # the guide's file says so (and drops the keys again when they are emptied)
+    data = (ref.root / "guide.json").read_text()
+    assert '"captions"' in data and '"transcript"' in data
+    old = ref.path(saved.captions["en"])
+    ref = guide_edit.set_media(ref, art.id, None, "captions", "en", None)
+    ref = guide_edit.set_transcript(ref, art.id, None, "en", "")
+    assert not old.exists()  # the file it used went with it
+    assert "captions" not in load_guide(ref.root, SETTINGS).guide.to_dict()["artworks"][0]
+    before = snapshot(ref.root)
+    with pytest.raises(
+        GuideError, match=r"artworks\[harbour-at-dawn\]\.transcript\.en: too long \(200,001 characters"
+    ):
+        guide_edit.set_transcript(ref, art.id, None, "en", "x" * 200_001)
+    with pytest.raises(GuideError, match="unknown language 'fr'"):
+        guide_edit.set_transcript(ref, art.id, None, "fr", "Le port.")
+    assert snapshot(ref.root) == before
+
+
+def test_a_50_mb_description_and_a_nan_box_get_a_message(studio_guide):  # noqa: F811
+    ref = studio_guide
+    art = ref.guide.artworks[0]
+    before = snapshot(ref.root)
+    with pytest.raises(
+        GuideError, match=r"description\.en: too long \(52,428,800 characters; at most 20,000\)"
+    ):
+        guide_edit.set_texts(ref, art.id, "en", "Title", "", "", "x" * (50 * 2**20))
+    with pytest.raises(GuideError, match=r"title\.en: too long"):
+        guide_edit.set_texts(ref, art.id, "en", "T" * 501, "", "", "")
+    for box in ((float("nan"), 1, 10, 10), (1, 1, float("inf"), 10), (1, 1, 10), ("a", 1, 2, 3)):
+        with pytest.raises(GuideError, match="is not \\[x, y, width, height\\] as 4 finite numbers"):
+            guide_edit.set_details(ref, art.id, [("face", box, "Face", "")], "en")  # type: ignore[list-item]
+    assert snapshot(ref.root) == before
+
+
+def test_a_stale_languages_form_keeps_what_another_curator_added(studio_guide):  # noqa: F811
+    name = studio_guide.guide.name
+    art_id = studio_guide.guide.artworks[0].id
+    page_a = studio(guide=name)  # curator A's page, drawn before B's changes
+    # curator B adds French and writes a French title
+    ref = guide_edit.set_languages(load_guide(name, SETTINGS), ["en", "it", "fr"], "en")
+    guide_edit.set_texts(ref, art_id, "fr", "Le port à l'aube", "", "", "")
+    # A changes the default language on the form drawn before: told, and French kept
+    next(t for t in page_a.text_input if t.label == "Default language").input("it")
+    button(page_a, "Save").click()
+    page_a.run()
+    assert not page_a.exception, page_a.exception
+    errors = shown(page_a.error)
+    told = "languages and default language were changed by someone else"
+    assert any(told in e and "nothing was saved" in e for e in errors), errors
+    guide = load_guide(name, SETTINGS).guide
+    assert guide.languages == ["en", "it", "fr"] and guide.default_language == "en"
+    assert guide.artwork(art_id).title["fr"] == "Le port à l'aube"
+    # the page now shows French: the same change from it is saved, French still there
+    assert (
+        next(t for t in page_a.text_input if t.label == "Languages (comma separated)").value == "en, it, fr"
+    )
+    next(t for t in page_a.text_input if t.label == "Default language").input("it")
+    button(page_a, "Save").click()
+    page_a.run()
+    assert not page_a.error, shown(page_a.error)
+    guide = load_guide(name, SETTINGS).guide
+    assert guide.default_language == "it" and guide.artwork(art_id).title["fr"] == "Le port à l'aube"
+
+
+def test_uploaded_pictures_are_what_their_bytes_say(studio_guide):  # noqa: F811
+    ref = studio_guide
+    before = snapshot(ref.root)
+    for fmt, name in (("GIF", "painting.png"), ("TIFF", "scan.jpg"), ("AVIF", "photo.jpg")):
+        with pytest.raises(UserError, match=f"{name}: a {fmt} image; use JPEG, PNG, WebP or BMP"):
+            guide_edit.add_artwork(ref, media_samples.picture(fmt, (400, 300)), name, "", "en")
+    assert snapshot(ref.root) == before
+    jpeg = media_samples.picture("JPEG", (400, 300))
+    ref = guide_edit.add_artwork(ref, jpeg, "notes.txt", "A JPEG named .txt", "en")
+    art = ref.guide.artwork("a-jpeg-named-txt")
+    assert art.image == "images/a-jpeg-named-txt.jpg" and (art.width, art.height) == (400, 300)

@@ -55,9 +55,10 @@ with st.expander("Languages and title"), st.form("languages"):
     default = st.text_input("Default language", guide.default_language)
     title = st.text_input(f"Guide title ({lang})", guide.title.get(lang, ""))
     if st.form_submit_button("Save"):
-        ok = saved(guide_edit.set_languages, ref, langs_text.split(","), default.strip())
+        # edits against the page as drawn: what another curator saved since is kept, or the edit refused
+        ok = saved(guide_edit.set_languages, edit_base(ref), langs_text.split(","), default.strip())
         if ok and title != guide.title.get(lang, ""):
-            ok = saved(guide_edit.set_guide_title, current_guide(), lang, title)
+            ok = saved(guide_edit.set_guide_title, edit_base(ref), lang, title)
         if ok:
             st.rerun()
 
@@ -158,6 +159,6 @@ with st.form("concept"):
     cid = cols[0].text_input("Concept id", placeholder="face")
     cnames = {x: cols[i + 1].text_input(f"Name ({x})") for i, x in enumerate(guide.languages)}
     if st.form_submit_button("Add or rename the concept") and saved(
-        guide_edit.set_concept, ref, cid.strip(), cnames
+        guide_edit.set_concept, edit_base(ref), cid.strip(), cnames
     ):
         st.rerun()

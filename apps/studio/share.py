@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import streamlit as st
-from shared import current_guide
+from shared import current_guide, show_error
 
-from smartlens.qr import qr_bytes
+from smartlens.errors import UserError
+from smartlens.qr import check_url, qr_bytes
 from smartlens.tls import lan_addresses
 
 st.header("Share the lens")
@@ -17,6 +18,11 @@ c1, c2 = st.columns(2)
 host = c1.selectbox("This machine's address", hosts)
 port = int(c2.number_input("Lens port", 1, 65535, 8501))
 url = st.text_input("Lens address", f"https://{host}:{port}/?guide={name}", key=f"url-{name}-{host}-{port}")
+try:
+    check_url(url)
+except UserError as exc:  # a mistyped address is said, not a traceback
+    show_error(exc)
+    url = ""
 if url:
     png = qr_bytes(url, "png", 8)
     st.image(png, width=260, caption=url)

@@ -22,7 +22,9 @@ def attention_map(
 ) -> np.ndarray:
     """The artwork's picture (BGR, at most ``max_side`` px) with each detail's box warmed by its
     share of ``attention`` (detail id -> count), through OpenCV's TURBO colour map; details
-    nobody looked at keep the picture as it is. KeyError if the guide has no such artwork."""
+    nobody looked at keep the picture as it is. Boxes are numbered 1, 2... in the guide's order of
+    the details (a legend beside the picture names them: OpenCV draws ASCII only, and names are
+    in any language). KeyError if the guide has no such artwork."""
     art = ref.guide.artwork(artwork_id)
     picture, _ = fit_within(read_image(ref.root / art.image, settings.image_limits), max_side)
     h, w = picture.shape[:2]
@@ -48,22 +50,21 @@ def attention_map(
     base = 0.55 * (0.7 * grey + 0.3 * picture.astype(np.float32))
     weight = (alpha * np.clip(soft * 2.0, 0, 1))[..., None]  # none where nobody looked
     out = np.clip(base * (1 - weight) + colours * weight, 0, 255).astype(np.uint8)
-    for d in art.details:
-        value = attention.get(d.id, 0) or 0
+    for n, d in enumerate(art.details, 1):
         x, y, bw, bh = d.box
         p0 = (int(x * sx), int(y * sy))
         p1 = (int((x + bw) * sx), int((y + bh) * sy))
         cv2.rectangle(out, p0, p1, (255, 255, 255), 1, cv2.LINE_AA)
-        label = f"{d.id} {int(value)}"
+        label = str(n)
         cv2.putText(
-            out, label, (p0[0] + 4, p0[1] + 18), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (0, 0, 0), 3, cv2.LINE_AA
+            out, label, (p0[0] + 4, p0[1] + 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (0, 0, 0), 4, cv2.LINE_AA
         )
         cv2.putText(
             out,
             label,
-            (p0[0] + 4, p0[1] + 18),
+            (p0[0] + 4, p0[1] + 22),
             cv2.FONT_HERSHEY_SIMPLEX,
-            0.55,
+            0.7,
             (255, 255, 255),
             1,
             cv2.LINE_AA,

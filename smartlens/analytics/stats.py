@@ -1,8 +1,10 @@
 """Questions curators ask of the visitor events, as DuckDB SQL over the whole store.
 
-Every figure is computed by DuckDB over one listing of the store (:func:`.store.snapshot`), in
-the museum's local time (events are stored in UTC), narrowed to a guide and a date range. The
-studio's dashboard and ``python -m smartlens stats`` show the same :func:`figures`.
+Every figure (:data:`.queries.QUERIES`) is computed by DuckDB over one listing of the store
+(:func:`.store.snapshot`), in the museum's local time (events are stored in UTC), narrowed to a
+guide and a date range, with the guides' titles in place of ids. The studio's dashboard and
+``python -m smartlens stats`` show the same :func:`figures`; exports hide small groups
+(:mod:`.privacy`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import store
-from .schema import COLUMNS, PLAYED
+from . import privacy, store
+from .queries import QUERIES, WORKS_TABLE, uses_works
+from .schema import COLUMNS
+from .titles import Title
+
+__all__ = ["QUERIES", "TITLES", "Filters", "Options", "day_span", "export", "figures", "guides", "render"]
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -32,78 +38,21 @@ class Filters:
     timezone: str | None = None
 
 
-_PLAYED = "(" + ", ".join(f"'{t}'" for t in PLAYED) + ")"
+#: The classic median time in front of a painting (the Metropolitan Museum of Art): the default
+#: reference of holding power.
+REFERENCE_S = 17.0
 
-#: name -> SQL over the view ``events`` (the store's columns; ``ts`` in UTC).
-QUERIES: dict[str, str] = {
-    "summary": f"""
-        SELECT count(DISTINCT session) AS visits,
-               count(*) FILTER (WHERE type = 'artwork_recognised') AS artworks_recognised,
-               count(*) FILTER (WHERE type = 'detail_opened') AS details_opened,
-               count(*) FILTER (WHERE type IN {_PLAYED}) AS media_played,
-               median(dwell_s) FILTER (WHERE type = 'artwork_left') AS median_dwell_s,
-               count(*) AS events
-        FROM events""",
-    "artworks": """
-        WITH e AS (
-            SELECT artwork, session, type, dwell_s FROM events
-            WHERE artwork IS NOT NULL AND type IN ('artwork_recognised', 'artwork_left', 'detail_opened')),
-        v AS (
-            SELECT artwork, sum(n) AS views, count(*) AS visitors FROM (
-                SELECT artwork, session, count(*) AS n FROM e WHERE type = 'artwork_recognised' GROUP BY ALL
-            ) GROUP BY artwork),
-        o AS (SELECT artwork, count(*) AS details_opened FROM e WHERE type = 'detail_opened' GROUP BY artwork),
-        w AS (SELECT artwork, median(dwell_s) AS median_dwell_s FROM e WHERE type = 'artwork_left' GROUP BY artwork)
-        SELECT v.artwork, CAST(views AS BIGINT) AS views, visitors, coalesce(details_opened, 0) AS details_opened,
-               round(median_dwell_s, 1) AS median_dwell_s
-        FROM v LEFT JOIN o USING (artwork) LEFT JOIN w USING (artwork) ORDER BY views DESC, artwork""",
-    "details": f"""
-        SELECT artwork, detail,
-               count(*) FILTER (WHERE type = 'detail_recognised') AS recognised,
-               count(*) FILTER (WHERE type = 'detail_opened') AS opened,
-               count(*) FILTER (WHERE type IN {_PLAYED}) AS played
-        FROM events WHERE detail IS NOT NULL AND artwork IS NOT NULL
-        GROUP BY artwork, detail ORDER BY opened DESC, recognised DESC, artwork, detail""",
-    # a visit is counted once, when it starts; local time is worked out per quarter of an hour, not
-    # per event (time-zone rules are slow)
-    "by_hour": """
-        WITH q AS (
-            SELECT time_bucket(INTERVAL 15 MINUTE, ts) AS q, count(*) AS visits
-            FROM events WHERE type = 'session_start' GROUP BY 1)
-        SELECT h.hour, CAST(coalesce(v.visits, 0) AS BIGINT) AS visits
-        FROM range(24) h(hour) LEFT JOIN (
-            SELECT hour(CAST(q AT TIME ZONE 'UTC' AS TIMESTAMP)) AS hour, sum(visits) AS visits FROM q GROUP BY 1
-        ) v USING (hour) ORDER BY h.hour""",
-    "by_day": """
-        WITH q AS (
-            SELECT time_bucket(INTERVAL 15 MINUTE, ts) AS q,
-                   count(*) FILTER (WHERE type = 'session_start') AS visits,
-                   count(*) FILTER (WHERE type = 'artwork_recognised') AS recognised
-            FROM events WHERE type IN ('session_start', 'artwork_recognised') GROUP BY 1)
-        SELECT CAST(CAST(q AT TIME ZONE 'UTC' AS TIMESTAMP) AS DATE) AS day, CAST(sum(visits) AS BIGINT) AS visits,
-               CAST(sum(recognised) AS BIGINT) AS artworks_recognised
-        FROM q GROUP BY day ORDER BY day""",
-    "languages": """
-        SELECT coalesce(language, '?') AS language, count(*) AS visits
-        FROM events WHERE type = 'session_start' GROUP BY 1 ORDER BY visits DESC, language""",
-    "methods": """
-        SELECT coalesce(method, '?') AS method, count(*) AS visits
-        FROM events WHERE type = 'session_start' GROUP BY 1 ORDER BY visits DESC, method""",
-    "media": f"""
-        SELECT type AS medium, count(*) AS times, count(DISTINCT session) AS visitors
-        FROM events WHERE type IN {_PLAYED} GROUP BY type ORDER BY times DESC, medium""",
-    "funnel": f"""
-        WITH s AS (
-            SELECT bool_or(type = 'artwork_recognised') AS r, bool_or(type = 'detail_opened') AS o,
-                   bool_or(type IN {_PLAYED}) AS p
-            FROM events GROUP BY session)
-        SELECT * FROM (
-            SELECT 1 AS step, 'visits' AS stage, count(*) AS sessions FROM s
-            UNION ALL SELECT 2, 'recognised an artwork', count(*) FILTER (WHERE r) FROM s
-            UNION ALL SELECT 3, 'opened a detail', count(*) FILTER (WHERE r AND o) FROM s
-            UNION ALL SELECT 4, 'played audio, video or read-aloud', count(*) FILTER (WHERE r AND o AND p) FROM s
-        ) ORDER BY step""",
-}
+
+@dataclass(frozen=True)
+class Options:
+    """How the figures are made: ``titles`` of the guides' works (:mod:`.titles`; ids where none),
+    ``reference_s`` the time in front of a work that holding power is measured against, and
+    ``min_group`` the smallest group of visits shown (1: everything, for the staff's own screen;
+    exports use :data:`.privacy.MIN_GROUP`)."""
+
+    titles: tuple[Title, ...] = ()
+    reference_s: float = REFERENCE_S
+    min_group: int = 1
 
 
 def _literal(value: object) -> str:
@@ -127,21 +76,44 @@ def view_sql(snap: store.Snapshot, filters: Filters) -> str:
     return f"SELECT * FROM ({base}) WHERE {' AND '.join(where)}" if where else f"SELECT * FROM ({base})"
 
 
-def _prepare(con: Any, snap: store.Snapshot, filters: Filters) -> None:
+def _prepare(
+    con: Any, snap: store.Snapshot, filters: Filters, options: Options = Options(), works: bool = False
+) -> None:
     if filters.timezone:
         con.execute(f"SET SESSION TimeZone = {_literal(filters.timezone)}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW events AS {view_sql(snap, filters)}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE catalogue "
+        "(guide VARCHAR, artwork VARCHAR, detail VARCHAR, title VARCHAR, position INTEGER)"
+    )
+    if options.titles:
+        con.executemany(
+            "INSERT INTO catalogue VALUES (?, ?, ?, ?, ?)",
+            [(t.guide, t.artwork, t.detail, t.title, t.position) for t in options.titles],
+        )
+    if works:
+        con.execute(WORKS_TABLE)
+    con.execute(f"SET VARIABLE reference_s = CAST({float(options.reference_s)!r} AS DOUBLE)")
 
 
 def figures(
-    folder: Path, filters: Filters = Filters(), names: Iterable[str] | None = None
+    folder: Path,
+    filters: Filters = Filters(),
+    names: Iterable[str] | None = None,
+    options: Options = Options(),
 ) -> dict[str, pd.DataFrame]:
-    """Each of :data:`QUERIES` (or ``names``) as a pandas DataFrame, all from one listing."""
+    """Each of :data:`QUERIES` (or ``names``) as a pandas DataFrame, all from one listing, with
+    groups under ``options.min_group`` visits hidden (:func:`.privacy.suppress`)."""
     wanted = list(QUERIES if names is None else names)
+    if not options.reference_s > 0:
+        raise ValueError("the holding-power reference must be more than 0 seconds")
 
     def work(con, snap):
-        _prepare(con, snap, filters)
-        return {name: con.execute(QUERIES[name]).df() for name in wanted}
+        _prepare(con, snap, filters, options, works=any(uses_works(QUERIES[n]) for n in wanted))
+        return {
+            name: privacy.suppress(con, name, con.execute(QUERIES[name]).df(), options.min_group)
+            for name in wanted
+        }
 
     return store.with_snapshot(Path(folder), work)
 
@@ -185,37 +157,50 @@ def export_bytes(folder: Path, filters: Filters = Filters(), fmt: str = "csv") -
 TITLES = {
     "summary": "Summary",
     "funnel": "Funnel (sessions)",
+    "attraction": "Attraction power (share of visits that framed each work)",
+    "holding": "Holding power (seconds each visit spent at a work)",
+    "diligent": "Diligent visits (framed more than half of the guide's works)",
+    "coverage": "Works framed per visit",
+    "paths": "Paths (which work after which)",
     "artworks": "Most viewed artworks",
     "details": "Details",
     "by_day": "Visits per day",
     "by_hour": "Visits per hour of day",
-    "languages": "Languages",
+    "languages": "Languages (visits that used each; a visit that switched counts in both)",
     "methods": "Recognition methods",
     "media": "Audio, video, read-aloud",
 }
 
 
-def render(figs: dict[str, pd.DataFrame], fmt: str = "table") -> str:
-    """The figures as text: ``table`` (titled tables), ``csv`` (``# name`` then CSV) or ``json``."""
+def render(figs: dict[str, pd.DataFrame], fmt: str = "table", min_group: int = 1) -> str:
+    """The figures as text: ``table`` (titled tables), ``csv`` (``# name`` then CSV) or ``json``;
+    with the privacy note when groups under ``min_group`` visits were hidden."""
     import json
 
     names = [n for n in TITLES if n in figs]
+    note = privacy.note(min_group) if min_group > 1 else None
     if fmt == "json":
-        out = {n: json.loads(figs[n].to_json(orient="records", date_format="iso")) for n in names}
-        return json.dumps(out, indent=2)
-    parts = []
+        out: dict[str, object] = {"privacy": note} if note else {}
+        out |= {n: json.loads(figs[n].to_json(orient="records", date_format="iso")) for n in names}
+        return json.dumps(out, indent=2, ensure_ascii=False)
+    parts = [f"# privacy: {note}" if fmt == "csv" else f"Privacy: {note}."] if note else []
     for n in names:
         df = figs[n]
         if fmt == "csv":
             parts.append(f"# {n}\n{df.to_csv(index=False).rstrip()}")
         else:
-            body = (
-                "(none)"
-                if df.empty
-                else df.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.1f}")
-            )
+            body = "(none)" if df.empty else _table(df)
             parts.append(f"{TITLES[n]}\n{'-' * len(TITLES[n])}\n{body}")
     return "\n\n".join(parts)
+
+
+def _table(df: pd.DataFrame) -> str:
+    """A figure as aligned text: empty cells as '-', seconds to 0.1, shares to 0.001."""
+    shown = df.astype(object).where(df.notna(), "-")
+    for col in df.columns:
+        if df[col].dtype.kind == "f":
+            shown[col] = [v if v == "-" else (f"{v:.1f}" if abs(v) >= 1 else f"{v:.3f}") for v in shown[col]]
+    return shown.to_string(index=False)
 
 
 def day_span(folder: Path, guide: str | None = None, timezone: str | None = None) -> tuple[date, date] | None:

@@ -7,6 +7,8 @@ Layout of ``settings.events_dir``::
     c-<time>-<rand>.parquet  the merge of older files by :func:`compact`
     writers/<writer>.lock    held (flock) by a live writer; free once it exits or is killed
     writers/<writer>.json    that writer's counts (written, dropped, failed, last error)
+    .<file>.<rand>.part      a Parquet file being written (a conversion's or a merge's), renamed
+                             into place when complete; one whose maker was killed is a leftover
 
 Nobody takes a lock a writer waits on. Each writer appends only to its own segments. A Parquet
 file that replaces other files (a conversion or a merge) lists them in its key-value metadata
@@ -15,7 +17,8 @@ sees the new file ignores the files it replaces, a reader that does not still re
 so every event is read exactly once; a reader whose files vanish under it (deleted inputs) lists
 the folder again and retries. Only one compaction runs at a time (a non-blocking flock on
 ``.compact.lock``), so two merges never copy the same event; it takes Parquet files and the
-segments of dead writers only (a free writer lock), never a live writer's.
+segments of dead writers only (a free writer lock), never a live writer's. It also deletes what
+killed conversions and merges left (:func:`leftovers`), which ``events status`` reports.
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ log = logging.getLogger("smartlens.events")
 
 _SEGMENT = re.compile(r"^(?P<writer>w[0-9a-f]+)-(?P<seq>\d+)\.(?P<ext>jsonl|parquet)$")
 _MERGED = re.compile(r"^c-[0-9]+-[0-9a-f]+\.parquet$")
+#: ``.<name>.<rand>.part``: :func:`write_parquet`'s file before its rename (``<name>`` a merge's
+#: ``c-...parquet`` or a writer's ``w...-<seq>.parquet``), or a writer's counts in ``writers/``
+_PART = re.compile(r"^\.(?P<name>.+?)(\.[0-9a-f]+)?\.part$")
 WRITERS = "writers"
 COMPACT_LOCK = ".compact.lock"
 RETRIES = 8
@@ -269,6 +275,8 @@ class CompactResult:
     removed: int = 0  # files deleted
     output: Path | None = None
     busy: bool = False  # another compaction was running: nothing done
+    read_only: bool = False  # the folder cannot be written: nothing done
+    leftovers: int = 0  # files of killed conversions or merges deleted (also counted in ``removed``)
     seconds: float = 0.0
 
 
@@ -290,10 +298,17 @@ def compact(
     result = CompactResult()
     if not folder.is_dir():
         return result
+    if not os.access(folder, os.W_OK | os.X_OK):  # also EROFS for root, whom modes do not stop
+        result.read_only = True
+        return result
     with try_flock(folder / COMPACT_LOCK) as got:
         if not got:
             result.busy = True
             return result
+        for p in leftovers(folder, compacting=True):
+            p.unlink(missing_ok=True)
+            result.leftovers += 1
+            result.removed += 1
         con = _connect()
         try:
             _compact_locked(con, folder, retention_days, max_file_bytes, now, min_files, result)
@@ -355,6 +370,43 @@ def _compact_locked(con, folder, retention_days, max_file_bytes, now, min_files,
         result.removed += 1
 
 
+def leftovers(folder: Path, compacting: bool = False) -> list[Path]:
+    """Half-written files whose maker is gone: a merge's ``.part`` (no compaction holds the lock,
+    or this process does: ``compacting``) and a conversion's or a counts file's ``.part`` of a
+    dead writer. A superseded input (see :class:`Snapshot`) is not listed: readers skip it and
+    the next compaction deletes it."""
+    folder = Path(folder)
+    found: list[Path] = []
+    merging: bool | None = None if not compacting else False
+    live: dict[str, bool] = {}
+    for place in (folder, folder / WRITERS):
+        try:
+            names = sorted(os.listdir(place))
+        except OSError:
+            continue
+        for name in names:
+            m = _PART.match(name)
+            if m is None:
+                continue
+            made_by = m["name"]
+            if _MERGED.match(made_by):
+                if merging is None:
+                    with try_flock(folder / COMPACT_LOCK) as got:
+                        merging = not got
+                if merging:
+                    continue
+            else:
+                writer = re.match(r"w[0-9a-f]+", made_by)
+                if writer is None:
+                    continue  # not a name this store makes: not ours to delete
+                if writer[0] not in live:
+                    live[writer[0]] = writer_is_live(folder, writer[0])
+                if live[writer[0]]:
+                    continue
+            found.append(place / name)
+    return found
+
+
 def _forget_dead_writers(folder: Path) -> None:
     """Remove the lock and counts of crashed writers whose segments are all merged."""
     for writer in sorted({p.stem for p in (folder / WRITERS).glob("w*.*")}):
@@ -377,6 +429,12 @@ class StoreHealth:
     bytes: int
     free_bytes: int | None
     writers: list[dict] = field(default_factory=list)  # each live or crashed writer's counts
+    #: files killed conversions or merges left (:func:`leftovers`), and superseded inputs
+    leftovers: list[Path] = field(default_factory=list)
+
+    @property
+    def leftover_bytes(self) -> int:
+        return sum(_size(p) for p in self.leftovers)
 
     @property
     def dropped(self) -> int:
@@ -412,7 +470,10 @@ def health(folder: Path) -> StoreHealth:
         writers.append(info)
         if info.get("error") and info["live"] and problem is None:
             problem = f"a lens cannot store its events: {info['error']}"
-    return StoreHealth(folder, writable, problem, len(files), sum(_size(p) for p in files), free, writers)
+    left = leftovers(folder) + snapshot(folder).superseded if folder.is_dir() else []
+    return StoreHealth(
+        folder, writable, problem, len(files), sum(_size(p) for p in files), free, writers, left
+    )
 
 
 def _size(p: Path) -> int:

@@ -23,6 +23,7 @@ from ..allocator import keep_freed_memory
 from ..blas_threads import single_threaded_blas
 from ..config import load_settings
 from ..errors import USER_ERRORS
+from ..escaping import TerminalSafe, terminal_lines
 from . import bench, guides, jobs, recognition, serve, training, visitors
 
 GROUPS = (guides, recognition, training, jobs, visitors, serve, bench)
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter hides the messages people need; users can still raise it
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
+    if not isinstance(sys.stdout, TerminalSafe):
+        sys.stdout = TerminalSafe(sys.stdout)  # nothing printed acts on the terminal
     keep_freed_memory()  # before the first frame: per-frame buffers then stay mapped (see allocator)
     single_threaded_blas()  # no idle BLAS thread spinning on a core between frames (see blas_threads)
     logging.basicConfig(
@@ -54,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.handler(args, load_settings()))
     except USER_ERRORS as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {terminal_lines(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -53,13 +53,22 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _check(args: argparse.Namespace, settings: Settings) -> int:
-    from ..guide import load_guide
+    from ..guide import load_guide, validate
 
     ref = load_guide(args.guide, settings)
+    # every file read for what it is (pictures decoded, audio and video probed, captions read)
+    validate(ref.guide, ref.root, str(ref.root / "guide.json"), settings.image_limits, deep=True)
     print(
         f"guide '{ref.guide.name}' is valid: {len(ref.guide.artworks)} artworks, "
         f"{sum(len(a.details) for a in ref.guide.artworks)} details, languages {', '.join(ref.guide.languages)}"
     )
+    return 0
+
+
+def _schema(args: argparse.Namespace, settings: Settings) -> int:
+    from ..guide.model import guide_schema
+
+    print(json.dumps(guide_schema(), indent=2, ensure_ascii=False))
     return 0
 
 
@@ -117,7 +126,7 @@ def _info(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    """``guide`` (import, export, check, list, backups, restore), ``demo``, ``info``."""
+    """``guide`` (import, export, check, schema, list, backups, restore), ``demo``, ``info``."""
     g = sub.add_parser("guide", help="import, export, check and list guides").add_subparsers(
         dest="sub", required=True
     )
@@ -125,7 +134,7 @@ def register(sub: Subparsers) -> None:
         g.add_parser("import", help="import artworks.json (folder) or COCO JSON (with --images)"), _import
     )
     gi.add_argument("src", help="folder holding artworks.json, or a COCO .json file")
-    gi.add_argument("--name", required=True, help="guide name (folder under data/guides/)")
+    gi.add_argument("--name", required=True, help="guide name (always a folder under data/guides/)")
     gi.add_argument("--images", help="COCO only: folder the file_name values are relative to")
     gi.add_argument("--language", default="en", help="language of plain-string texts and default language")
     gi.add_argument(
@@ -137,7 +146,13 @@ def register(sub: Subparsers) -> None:
     ge.add_argument("--guide", required=True)
     ge.add_argument("--out", required=True, help="output .json path")
     ge.add_argument("--no-media", action="store_true", help="write the JSON only")
-    handles(g.add_parser("check", help="validate a guide"), _check).add_argument("--guide", required=True)
+    handles(
+        g.add_parser("check", help="validate a guide (every field, every file read for what it is)"), _check
+    ).add_argument("--guide", required=True)
+    handles(
+        g.add_parser("schema", help="print the JSON Schema of guide.json (as in docs/guide.schema.json)"),
+        _schema,
+    )
     handles(g.add_parser("list", help="list the guides under data/guides/"), _list)
     gb = handles(
         g.add_parser("backups", help="list the backups of a guide (kept when an import replaces it)"),

@@ -51,6 +51,7 @@ def _start(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _list(args: argparse.Namespace, settings: Settings) -> int:
+    from ..escaping import terminal
     from ..jobs import list_jobs
 
     for job in list_jobs(settings, args.guide):
@@ -58,16 +59,22 @@ def _list(args: argparse.Namespace, settings: Settings) -> int:
             f"{k}={v}" for k, v in job.status.metrics.items() if not isinstance(v, (dict, list))
         )
         print(
-            f"{job.id}  {job.state:<9} {job.spec.guide}  {job.status.fraction:4.0%}  {job.status.message}  {metrics}"
+            terminal(f"{job.id}  {job.state:<9} {job.spec.guide}  ")
+            + f"{job.status.fraction:4.0%}  "
+            + terminal(f"{job.status.message}  {metrics}")
         )
     return 0
 
 
 def _cancel(args: argparse.Namespace, settings: Settings) -> int:
-    from ..jobs import cancel_job
+    from ..escaping import terminal
+    from ..jobs import cancel_job, get_job
 
-    job = cancel_job(args.id, settings, args.grace)
-    print(f"job {job.id}: {job.state}")
+    was_running = get_job(args.id, settings).running
+    job = cancel_job(args.id, settings, args.grace)  # refuses to signal a process it cannot verify
+    print(
+        terminal(f"job {job.id}: {job.state}" + ("" if was_running else " (not running: nothing to cancel)"))
+    )
     return 0
 
 

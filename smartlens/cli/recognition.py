@@ -48,13 +48,16 @@ def _recognize(args: argparse.Namespace, settings: Settings) -> int:
         model=args.model,
         progress=progress_printer("loading"),
     )
+    from ..escaping import terminal
+
     status = 0
     for path in args.images:
         try:
             result = rec.recognize(read_image(path, settings.image_limits))
         except ImageError as exc:
             # the results stay on stdout, one per good image; each bad one is an error line
-            print(f"error: {path}: {exc}", file=sys.stderr)
+            where = "" if str(exc).startswith(str(path)) else f"{path}: "  # read_image names the file
+            print(f"error: {terminal(where)}{terminal(exc)}", file=sys.stderr)
             status = 2
             continue
         if args.json:
@@ -62,7 +65,7 @@ def _recognize(args: argparse.Namespace, settings: Settings) -> int:
         else:
             details = ", ".join(f"{d.id} ({d.score:.2f})" for d in result.details) or "-"
             print(
-                f"{path}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; "
+                f"{terminal(path)}: {result.artwork or 'nothing'} (score {result.score:.2f}; details: {details}; "
                 f"{result.ms:.0f} ms)"
             )
     return status

@@ -58,9 +58,10 @@ def _studio(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _qr(args: argparse.Namespace, settings: Settings) -> int:
+    from ..escaping import terminal
     from ..qr import write_qr
 
-    print(f"wrote {write_qr(args.url, Path(args.out), args.scale)}")
+    print(f"wrote {terminal(write_qr(args.url, Path(args.out), args.scale))}")
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..augment.transforms import BLOCKS
 from ..config import Settings
 from ..errors import UserError
 from ..methods import trainable, training_of
@@ -129,7 +128,10 @@ def register(sub: Subparsers) -> None:
         "and print where they are",
     )
     au.add_argument("--method", default=default, choices=names, help="--for-training: the training's method")
-    au.add_argument("--transforms", help=f"custom comma separated blocks ({', '.join(BLOCKS)})")
+    au.add_argument(
+        "--transforms",
+        help="custom comma separated transform blocks (BLOCKS in smartlens/augment/transforms.py)",
+    )
     au.add_argument(
         "--max-side", type=int, default=640, help="longer side of the saved views (not --for-training)"
     )

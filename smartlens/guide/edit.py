@@ -10,21 +10,35 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import GuideError, StaleEditError
 from ..geometry import int_box
-from ..imaging import DEFAULT_LIMITS, ImageLimits, decode_for_work, encode_jpeg
+from ..imaging import DEFAULT_LIMITS, ImageLimits, decode_for_work, encode_jpeg, picture_type
+from ..media import EXTENSIONS, identify
 from ..storage import check_id, slugify
 from .lock import DEFAULT_TIMEOUT, guide_lock
-from .model import Artwork, Concept, Detail, Guide, Text
+from .model import Artwork, Concept, Detail, Guide, Text, show
+from .rules import texts
 from .store import GuideRef, read_guide, update_locked
 
 Change = Callable[[Guide], "dict[str, Path] | None"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """The part of the guide an edit changes, as a page shows it: ``state`` reads it from a guide.
+    The edit is refused when it differs on disk from the page's copy (someone saved it since)."""
+
+    name: str  # "artwork 'mona-lisa'", "the guide's default language"
+    state: Callable[[Guide], object]
+    plural: bool = False  # "the guide's languages were changed"
 
 
 def _artwork_state(guide: Guide, artwork_id: str) -> dict | None:
@@ -34,27 +48,36 @@ def _artwork_state(guide: Guide, artwork_id: str) -> dict | None:
     return None
 
 
+def artwork_part(artwork_id: str) -> Part:
+    """One artwork, whole (its texts, details and media)."""
+    return Part(f"artwork '{artwork_id}'", lambda g: _artwork_state(g, artwork_id))
+
+
 def edit_guide(
     ref: GuideRef,
     change: Change,
     artwork_id: str | None = None,
     limits: ImageLimits = DEFAULT_LIMITS,
     timeout: float = DEFAULT_TIMEOUT,
+    part: Part | None = None,
 ) -> GuideRef:
     """Apply ``change`` to the guide as it is on disk now, under its lock, and save it.
 
     ``change`` edits the guide it is given and returns the new media files (relative path ->
-    file) or None. With ``artwork_id``, the edit is refused if that artwork differs on disk from
-    the caller's copy (``ref``): someone else changed it since the caller's page was drawn.
+    file) or None. With ``part`` (or ``artwork_id``, that artwork's part), the edit is refused if
+    that part differs on disk from the caller's copy (``ref``): someone else changed it since the
+    caller's page was drawn. Edits of other parts made meanwhile are kept (merged).
     """
+    if part is None and artwork_id is not None:
+        part = artwork_part(artwork_id)
     with guide_lock(ref.root, timeout):
         current = read_guide(ref.root, limits, check=False)
-        if artwork_id is not None and current.revision != ref.revision:
-            mine, theirs = _artwork_state(ref.guide, artwork_id), _artwork_state(current.guide, artwork_id)
+        if part is not None and current.revision != ref.revision:
+            mine, theirs = part.state(ref.guide), part.state(current.guide)
             if mine != theirs:
-                what = "removed" if theirs is None else "changed"
+                what = ("were " if part.plural else "was ") + ("removed" if theirs is None else "changed")
                 raise StaleEditError(
-                    f"artwork '{artwork_id}' was {what} by someone else since this page was loaded; "
+                    f"{part.name} {what} by someone else since this page was loaded; "
                     "reload the guide and make your change again (nothing was saved)"
                 )
         guide = copy.deepcopy(current.guide)
@@ -62,7 +85,7 @@ def edit_guide(
         return update_locked(ref.root, guide, current.guide, files, limits)
 
 
-#: Picture formats an upload may be in.
+#: Picture formats the studio's uploader offers (any picture is taken for what its bytes are).
 UPLOAD_TYPES = ("jpg", "jpeg", "png", "webp")
 
 
@@ -79,15 +102,13 @@ def add_artwork(
 
     The working picture is upright (EXIF orientation applied) and at most ``max_side`` a side; a
     picture over the pixel limit (a museum scan) is downscaled for work, and the upload is kept
-    as the artwork's ``original``.
+    as the artwork's ``original``, under the extension of what it is (its name is not trusted).
     """
+    kind = picture_type(data, filename) if data else ""  # a GIF, TIFF or HEIC is refused here
     image, (w0, h0) = decode_for_work(data, filename, max_side, limits)
     h, w = image.shape[:2]
     base = slugify(title or Path(filename).stem, "artwork")
-    suffix = Path(filename).suffix.lower().lstrip(".")
     keep_original = w0 * h0 > limits.max_pixels
-    if keep_original and suffix not in UPLOAD_TYPES:
-        suffix = "jpg"
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "image.jpg"
         path.write_bytes(encode_jpeg(image, 92))
@@ -104,7 +125,7 @@ def add_artwork(
             art = Artwork(art_id, rel, w, h, title={language: title or art_id})
             files = {rel: path}
             if keep_original:
-                art.original = f"originals/{art_id}.{suffix}"
+                art.original = f"originals/{art_id}.{kind}"
                 files[art.original] = original
             guide.artworks.append(art)
             return files
@@ -153,6 +174,15 @@ def set_texts(
 DetailRow = tuple[str, tuple[float, float, float, float], str, str]
 
 
+def _is_box(box: object) -> bool:
+    """Four finite numbers (not bools)."""
+    return (
+        isinstance(box, (list, tuple))
+        and len(box) == 4
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in box)
+    )
+
+
 def set_details(
     ref: GuideRef,
     artwork_id: str,
@@ -162,15 +192,18 @@ def set_details(
     """Replace an artwork's details by (id, box, name, description[, concept]) in ``language``;
     texts in other languages are kept for details that keep their id. A detail with a concept and
     no name of its own is named after the concept (in every language the concept has)."""
+    problems = []
     for row in details:
         check_id(row[0], "detail id")
+        if not _is_box(row[1]):
+            problems.append(
+                f"detail {row[0]!r}: box {show(row[1])} is not [x, y, width, height] as 4 finite numbers"
+            )
     ids = [row[0] for row in details]
     twice = sorted({i for i in ids if ids.count(i) > 1})
-    if twice:
-        raise GuideError(
-            [f"detail id {i!r} is used by two boxes: give each box its own id" for i in twice],
-            f"artwork {artwork_id!r}",
-        )
+    problems += [f"detail id {i!r} is used by two boxes: give each box its own id" for i in twice]
+    if problems:
+        raise GuideError(problems, f"artwork {artwork_id!r}")
 
     def change(guide: Guide) -> None:
         art = guide.artwork(artwork_id)
@@ -198,110 +231,69 @@ def set_details(
     return edit_guide(ref, change, artwork_id)
 
 
-#: Media a detail may have, and the file types each kind accepts.
+#: Media an artwork or a detail may have, and the file types the studio's uploaders offer for each.
 MEDIA_TYPES = {
-    "audio": ("mp3", "m4a", "ogg", "wav"),
-    "video": ("mp4", "webm"),
+    "audio": EXTENSIONS["audio"],
+    "video": EXTENSIONS["video"],
+    "captions": EXTENSIONS["captions"],
     "picture": UPLOAD_TYPES,
 }
-#: Largest audio or video file accepted (the studio's upload limit is 200 MB).
-MAX_MEDIA_BYTES = 150 * 2**20
 #: Longest side of a detail's picture as stored (the lens shows it on a phone).
 PICTURE_SIDE = 720
 
 
-def _media_format(data: bytes) -> str | None:
-    """What a media file's first bytes say it is (its extension is only a claim)."""
-    if data[:4] == b"OggS":
-        return "ogg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
-        return "wav"
-    if data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
-        return "mp3"
-    if data[4:8] == b"ftyp":
-        return "mp4"  # an ISO media file: mp4 video or m4a audio
-    if data[:4] == b"\x1a\x45\xdf\xa3":
-        return "webm"
-    return None
-
-
-def set_detail_media(
+def set_media(
     ref: GuideRef,
     artwork_id: str,
-    detail_id: str,
+    detail_id: str | None,
     kind: str,
     language: str | None,
     data: bytes | None,
     filename: str = "",
     limits: ImageLimits = DEFAULT_LIMITS,
 ) -> GuideRef:
-    """Attach a detail's audio or video in ``language``, or its picture (one for all languages);
-    ``data`` None removes it.
+    """Attach an artwork's (``detail_id`` None) or a detail's audio, video or captions in
+    ``language``, or a detail's picture (one for all languages); ``data`` None removes it.
 
-    The upload's name is read only for its extension: the file is stored under
-    ``media/<artwork>/`` with a name made of the ids and a hash of its content, after checking
-    that its bytes are of the kind claimed (a picture is decoded, turned upright and re-encoded).
+    What the file is comes from its bytes, never its name (:func:`smartlens.media.identify`):
+    audio and video are probed with PyAV, captions must be WebVTT, a picture is decoded, turned
+    upright and re-encoded; anything else is refused. It is stored under ``media/<artwork>/``
+    with a name made of the ids and a hash of its content, under the extension of what it is.
     The file it replaces is deleted once the guide is saved.
     """
-    if kind not in MEDIA_TYPES:
-        raise GuideError([f"media kind {kind!r}: expected one of {', '.join(MEDIA_TYPES)}"], "upload")
-    where = f"artwork '{artwork_id}', detail '{detail_id}', {kind}"
+    owner = f"artwork '{artwork_id}'" + (f", detail '{detail_id}'" if detail_id else "")
+    where = f"{owner}, {kind}"
+    if kind not in MEDIA_TYPES or (kind == "picture" and detail_id is None):
+        kinds = ", ".join(k for k in MEDIA_TYPES if detail_id or k != "picture")
+        raise GuideError([f"{owner}: media kind {kind!r}: expected one of {kinds}"], "upload")
     if kind != "picture" and not language:
         raise GuideError([f"{where}: say which language it is in"], "upload")
-    suffix = Path(filename).suffix.lower().lstrip(".")
     with tempfile.TemporaryDirectory() as tmp:
         rel: str | None = None
         files: dict[str, Path] = {}
         if data is not None:
-            if suffix not in MEDIA_TYPES[kind]:
-                raise GuideError(
-                    [f"{where}: {Path(filename).name[:80]!r} is not one of {', '.join(MEDIA_TYPES[kind])}"],
-                    "upload",
-                )
+            source = f"{where}: {Path(filename).name[:80]!r}"
             token = hashlib.sha256(data).hexdigest()[:10]
             if kind == "picture":
-                image, _ = decode_for_work(data, filename, PICTURE_SIDE, limits)
+                picture_type(data, source)  # a GIF, TIFF or HEIC is refused, not converted
+                image, _ = decode_for_work(data, source, PICTURE_SIDE, limits)
                 payload, ext = encode_jpeg(image, 90), "jpg"
             else:
-                if not data:
-                    raise GuideError([f"{where}: the file is empty"], "upload")
-                if len(data) > MAX_MEDIA_BYTES:
-                    raise GuideError(
-                        [
-                            f"{where}: file too large ({len(data) / 2**20:.0f} MiB; the limit is "
-                            f"{MAX_MEDIA_BYTES / 2**20:.0f} MiB)"
-                        ],
-                        "upload",
-                    )
-                found = _media_format(data)
-                # what each kind accepts, by what the bytes are -> the extension stored
-                stored = (
-                    {"mp3": "mp3", "ogg": "ogg", "wav": "wav", "mp4": "m4a"}
-                    if kind == "audio"
-                    else {"mp4": "mp4", "webm": "webm"}
-                )
-                if found not in stored:
-                    raise GuideError(
-                        [
-                            f"{where}: {Path(filename).name[:80]!r} is not the {kind} file its name "
-                            f"says (expected {', '.join(MEDIA_TYPES[kind])})"
-                        ],
-                        "upload",
-                    )
-                payload, ext = data, stored[found]
+                payload, ext = data, identify(kind, data, source)
             lang_part = f"-{slugify(language or '', 'all')}" if kind != "picture" else ""
-            name = f"{check_id(detail_id, 'detail id')[:60]}-{kind}{lang_part}-{token}.{ext}"
-            rel = f"media/{check_id(artwork_id, 'artwork id')}/{name}"
+            stem = check_id(detail_id or artwork_id, "detail id")[:60]
+            rel = f"media/{check_id(artwork_id, 'artwork id')}/{stem}-{kind}{lang_part}-{token}.{ext}"
             path = Path(tmp) / "media"
             path.write_bytes(payload)
             files[rel] = path
 
         def change(guide: Guide) -> dict[str, Path]:
-            det = guide.artwork(artwork_id).detail(detail_id)
-            if kind == "picture":
-                det.icon = rel
+            art = guide.artwork(artwork_id)
+            item: Artwork | Detail = art.detail(detail_id) if detail_id else art
+            if isinstance(item, Detail) and kind == "picture":
+                item.icon = rel
             else:
-                text = getattr(det, kind)
+                text = getattr(item, kind)
                 if rel is None:
                     text.pop(language or "", None)
                 else:
@@ -312,6 +304,32 @@ def set_detail_media(
             return edit_guide(ref, change, artwork_id, limits)
         except KeyError as exc:
             raise GuideError([f"{where}: {exc.args[0]} (save the details first)"], "upload") from None
+
+
+#: The annotate page's name for :func:`set_media` (a detail's media).
+set_detail_media = set_media
+
+
+def set_transcript(
+    ref: GuideRef, artwork_id: str, detail_id: str | None, language: str, transcript: str
+) -> GuideRef:
+    """The plain-text transcript of an artwork's (``detail_id`` None) or a detail's audio in
+    ``language`` (empty: removed). Its length is limited by the guide's schema."""
+
+    def change(guide: Guide) -> None:
+        art = guide.artwork(artwork_id)
+        item: Artwork | Detail = art.detail(detail_id) if detail_id else art
+        if transcript.strip():
+            item.transcript[language] = transcript.strip()
+        else:
+            item.transcript.pop(language, None)
+
+    try:
+        return edit_guide(ref, change, artwork_id)
+    except KeyError as exc:
+        raise GuideError(
+            [f"artwork '{artwork_id}': {exc.args[0]} (save the details first)"], "transcript"
+        ) from None
 
 
 def boxes_from_canvas(
@@ -340,13 +358,57 @@ def next_detail_id(existing: list[str], base: str) -> str:
     return name
 
 
+def _parts_of(art: Artwork) -> list[Artwork | Detail]:
+    return [art, *art.details]
+
+
+def _texts_in(guide: Guide, languages: list[str]) -> list:
+    """Every text (and media path) of the guide in ``languages``, by where it is."""
+    out: list = [("title", {k: v for k, v in guide.title.items() if k in languages})]
+    out += [(f"concept {c.id}", {k: v for k, v in c.name.items() if k in languages}) for c in guide.concepts]
+    for art in guide.artworks:
+        for item in _parts_of(art):
+            out += [
+                (f"{art.id} {item.id} {key}", {k: v for k, v in text.items() if k in languages})
+                for key, text in texts(item)
+            ]
+    return out
+
+
 def set_languages(ref: GuideRef, languages: list[str], default: str) -> GuideRef:
-    """The guide's languages and default language (texts in a dropped language are removed)."""
+    """The guide's languages and default language (texts in a dropped language are removed).
+
+    Only what differs from the page's copy (``ref``) is changed, field by field: a default language
+    changed on a page drawn before someone added a language keeps that language. A change of the
+    list is refused when the list, or any text in a language it drops, changed since the page was
+    drawn (nothing another curator saved is deleted unseen).
+    """
     langs = [x.strip() for x in languages if x.strip()]
+    default = default.strip()
+    shown = ref.guide
+    new_list = langs != shown.languages
+    new_default = default != shown.default_language
+    if not new_list and not new_default:
+        return read_guide(ref.root, check=False)  # nothing asked
+    dropped = [lang for lang in shown.languages if lang not in langs] if new_list else []
+
+    def state(g: Guide) -> object:
+        return (
+            g.languages if new_list else None,
+            g.default_language if new_default else None,
+            _texts_in(g, dropped) if dropped else None,
+        )
+
+    what = " and ".join(
+        x for x, changed in (("languages", new_list), ("default language", new_default)) if changed
+    )
 
     def change(guide: Guide) -> None:
-        guide.languages, guide.default_language = langs, default
-        keep = set(langs)
+        if new_list:
+            guide.languages = langs
+        if new_default:
+            guide.default_language = default
+        keep = set(guide.languages)
 
         def prune(text: Text) -> None:
             for lang in list(text):
@@ -357,17 +419,16 @@ def set_languages(ref: GuideRef, languages: list[str], default: str) -> GuideRef
         for c in guide.concepts:
             prune(c.name)
         for art in guide.artworks:
-            for text in (art.title, art.author, art.year, art.description, art.audio, art.video):
-                prune(text)
-            for d in art.details:
-                for text in (d.name, d.description, d.audio, d.video):
+            for item in _parts_of(art):
+                for _, text in texts(item):
                     prune(text)
 
-    return edit_guide(ref, change)
+    return edit_guide(ref, change, part=Part(f"the guide's {what}", state, plural=new_list))
 
 
 def set_guide_title(ref: GuideRef, language: str, title: str) -> GuideRef:
-    """The guide's own title in one language."""
+    """The guide's own title in one language (refused if someone changed that title since the
+    page was drawn; titles in other languages are merged)."""
 
     def change(guide: Guide) -> None:
         if title.strip():
@@ -375,11 +436,20 @@ def set_guide_title(ref: GuideRef, language: str, title: str) -> GuideRef:
         else:
             guide.title.pop(language, None)
 
-    return edit_guide(ref, change)
+    part = Part(f"the guide's title ({language})", lambda g: g.title.get(language))
+    return edit_guide(ref, change, part=part)
+
+
+def _concept_part(concept_id: str) -> Part:
+    def state(g: Guide) -> object:
+        return next((c.name for c in g.concepts if c.id == concept_id), None)
+
+    return Part(f"concept '{concept_id}'", state)
 
 
 def set_concept(ref: GuideRef, concept_id: str, names: Text) -> GuideRef:
-    """Add a concept, or rename one (names per language; empty names are dropped)."""
+    """Add a concept, or rename one (names per language; empty names are dropped). Refused if the
+    concept was added, renamed or removed by someone else since the page was drawn."""
     check_id(concept_id, "concept id")
     clean = {lang: n.strip() for lang, n in names.items() if n.strip()}
 
@@ -390,7 +460,7 @@ def set_concept(ref: GuideRef, concept_id: str, names: Text) -> GuideRef:
                 return
         guide.concepts.append(Concept(concept_id, clean))
 
-    return edit_guide(ref, change)
+    return edit_guide(ref, change, part=_concept_part(concept_id))
 
 
 def remove_concept(ref: GuideRef, concept_id: str) -> GuideRef:
@@ -403,7 +473,13 @@ def remove_concept(ref: GuideRef, concept_id: str) -> GuideRef:
                 if d.concept == concept_id:
                     d.concept = None
 
-    return edit_guide(ref, change)
+    try:
+        return edit_guide(ref, change, part=_concept_part(concept_id))
+    except StaleEditError:
+        current = read_guide(ref.root, check=False)
+        if _concept_part(concept_id).state(current.guide) is None:
+            return current  # someone else removed it already: what was asked is done
+        raise
 
 
 def missing_translations(guide: Guide) -> list[str]:

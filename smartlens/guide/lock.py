@@ -2,7 +2,8 @@
 
 The lock is ``fcntl.flock`` on a file beside the guide folder (``.locks/<name>.lock``), so
 it survives the folder being replaced and is released by the kernel when its holder dies, even
-by ``kill -9``: a crashed save never leaves the guide locked.
+by ``kill -9``: a crashed save never leaves the guide locked. It is taken on the folder the path
+resolves to, so a symlink to a guide and the guide's own path share one lock.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ DEFAULT_TIMEOUT = 15.0
 
 
 def lock_path(root: Path) -> Path:
-    """The lock file of the guide folder ``root`` (beside it, not inside it)."""
-    root = Path(root)
+    """The lock file of the guide folder ``root`` (beside the folder it resolves to, not inside it)."""
+    root = Path(root).resolve()
     return root.parent / ".locks" / f"{root.name}.lock"
 
 

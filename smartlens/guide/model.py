@@ -1,80 +1,167 @@
-"""The museum guide as plain data: artworks, their details, and texts per language.
+"""The museum guide as plain data, and the one schema of ``guide.json``.
 
 A guide lives in a folder (``data/guides/<name>/``) holding ``guide.json`` plus its media;
 :mod:`.store` loads and saves it, :mod:`.formats` converts it from and to other formats,
-:mod:`.rules` says what a valid guide is. This module only knows the shapes.
+:mod:`.rules` adds what a schema cannot say (unique ids, boxes inside their picture).
+
+The classes are plain dataclasses: code builds and changes them freely. Their field types
+(with pydantic's annotations) are also the schema of ``guide.json``: :meth:`Guide.from_dict`
+validates a file strictly against them (no type is coerced: ``"title": [1, 2]`` is refused, not
+turned into text; no NaN or infinity), :func:`schema_problems` checks a guide built in code the
+same way before it is saved, and :func:`guide_schema` publishes the JSON Schema for curators who
+write ``guide.json`` by hand (``python -m smartlens guide schema``, ``docs/guide.schema.json``).
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
+import json
 import reprlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field, TypeAdapter, ValidationError, with_config
 
 from ..errors import GuideError
-from ..geometry import IntBox, int_box
+from ..storage import FILE_PATTERN, ID_PATTERN, check_relative
 
 FORMAT = "smartlens-guide/1"
 #: A translated text: language code -> text ("en" -> "The smile").
 Text = dict[str, str]
 
+#: Longest title, author, year or name, in characters.
+MAX_LINE_CHARS = 500
+#: Longest description, in characters (about eight printed pages).
+MAX_TEXT_CHARS = 20_000
+#: Longest transcript of an audio, in characters (over an hour of speech).
+MAX_TRANSCRIPT_CHARS = 200_000
+#: Largest picture side or box coordinate, in pixels.
+MAX_PIXELS_SIDE = 1_000_000
 
+#: A language code: two or three lowercase letters, then an optional region or script (``pt-BR``).
+LANG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$"
+
+
+def _relative(value: str) -> str:
+    return check_relative(value, "path")
+
+
+def _box(box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+    if box[2] <= 0 or box[3] <= 0:
+        raise ValueError(f"width and height must be positive, got {list(box)}")
+    return box
+
+
+_PATH_PATTERN = f"^{FILE_PATTERN}(/{FILE_PATTERN})*$"
+#: A safe identifier: lowercase letters, digits, '-' and '_' (artworks, details, concepts, guides);
+#: the pattern is :func:`smartlens.storage.check_id`'s (checked in pydantic's core: fast).
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+#: A language code such as ``en``, ``it`` or ``pt-BR``.
+Lang = Annotated[str, Field(pattern=LANG_PATTERN)]
+#: A path inside the guide folder, such as ``images/mona-lisa.jpg`` (no ``..``, no absolute path).
+RelPath = Annotated[str, AfterValidator(_relative), Field(json_schema_extra={"pattern": _PATH_PATTERN})]
+_Pixels = Annotated[int, Field(ge=0, le=MAX_PIXELS_SIDE)]
+#: x, y, width and height in whole pixels of the artwork's picture.
+BoxField = Annotated[tuple[_Pixels, _Pixels, _Pixels, _Pixels], AfterValidator(_box)]
+
+
+#: A per-language object: keys are the guide's languages (the schema refuses any other key).
+_TEXTS = Field(json_schema_extra={"additionalProperties": False, "description": "Language -> text."})
+_FILES = Field(
+    json_schema_extra={
+        "additionalProperties": False,
+        "description": "Language -> a path inside the guide folder.",
+    }
+)
+#: Short texts per language (titles, names).
+Lines = Annotated[dict[Lang, Annotated[str, Field(max_length=MAX_LINE_CHARS)]], _TEXTS]
+#: Long texts per language (descriptions).
+Paragraphs = Annotated[dict[Lang, Annotated[str, Field(max_length=MAX_TEXT_CHARS)]], _TEXTS]
+#: Transcripts per language.
+Transcripts = Annotated[dict[Lang, Annotated[str, Field(max_length=MAX_TRANSCRIPT_CHARS)]], _TEXTS]
+#: Files per language (audio, video, captions), as paths inside the guide folder.
+Files = Annotated[dict[Lang, RelPath], _FILES]
+#: Positive whole pixels.
+Side = Annotated[int, Field(gt=0, le=MAX_PIXELS_SIDE)]
+
+#: Strict: JSON types only as declared, no NaN or infinity, no unknown keys (a typo is named);
+#: a dataclass built in code is checked field by field too (revalidated).
+_STRICT = ConfigDict(
+    strict=True,
+    allow_inf_nan=False,
+    extra="forbid",
+    use_attribute_docstrings=True,
+    revalidate_instances="always",
+)
+
+
+@with_config(_STRICT)
 @dataclass
 class Detail:
-    """A part of an artwork (a face, a signature...), boxed on the artwork's image."""
+    """A part of an artwork (a face, a signature...), boxed on the artwork's picture."""
 
-    id: str
-    box: IntBox  # x, y, width, height in pixels of the artwork image
-    name: Text = field(default_factory=dict)
-    description: Text = field(default_factory=dict)
-    icon: str | None = None  # relative path of a small picture for the chip
-    audio: Text = field(default_factory=dict)  # language -> relative path of an audio file
-    video: Text = field(default_factory=dict)  # language -> relative path of a video file
-    concept: str | None = None  # id of one of the guide's concepts (a face, a signature...)
+    id: Id
+    """Unique within its artwork."""
+    box: BoxField
+    """[x, y, width, height] in whole pixels of the artwork's picture (upright)."""
+    name: Lines = field(default_factory=dict)
+    description: Paragraphs = field(default_factory=dict)
+    icon: RelPath | None = None
+    """A small picture of the detail for its card (else the lens cuts the box from the artwork)."""
+    audio: Files = field(default_factory=dict)
+    """Language -> an audio file (mp3, m4a, ogg or wav)."""
+    video: Files = field(default_factory=dict)
+    """Language -> a video file (mp4 or webm)."""
+    concept: Id | None = None
+    """One of the guide's concepts (a face, a signature...)."""
+    captions: Files = field(default_factory=dict)
+    """Language -> a WebVTT file (.vtt) of captions for that language's video."""
+    transcript: Transcripts = field(default_factory=dict)
+    """Language -> the plain text of that language's audio."""
 
     def to_dict(self) -> dict[str, Any]:
-        """The detail as guide.json stores it (new optional keys only when set: older readers and
-        fingerprints of guides that do not use them stay as they were)."""
-        out: dict[str, Any] = {
-            "id": self.id,
-            "box": list(self.box),
-            "name": self.name,
-            "description": self.description,
-            "icon": self.icon,
-            "audio": self.audio,
-            "video": self.video,
-        }
-        if self.concept:
-            out["concept"] = self.concept
-        return out
+        """The detail as guide.json stores it (optional keys only when set: fingerprints of guides
+        that do not use them stay as they were)."""
+        return _pruned(_DETAIL.dump_python(self, mode="json", warnings=False))
 
 
+@with_config(_STRICT)
 @dataclass
 class Concept:
     """A kind of detail the curators name once and reuse on many artworks (a face, a signature)."""
 
-    id: str
-    name: Text = field(default_factory=dict)
+    id: Id
+    name: Lines = field(default_factory=dict)
 
 
+@with_config(_STRICT)
 @dataclass
 class Artwork:
     """One artwork: its picture, texts and details."""
 
-    id: str
-    image: str  # relative path inside the guide folder
-    width: int
-    height: int
-    title: Text = field(default_factory=dict)
-    author: Text = field(default_factory=dict)
-    year: Text = field(default_factory=dict)
-    description: Text = field(default_factory=dict)
-    audio: Text = field(default_factory=dict)
-    video: Text = field(default_factory=dict)
+    id: Id
+    """Unique within the guide."""
+    image: RelPath
+    """The picture the lens recognises (JPEG, PNG, WebP or BMP)."""
+    width: Side
+    """The picture's upright width in pixels (EXIF orientation applied)."""
+    height: Side
+    """The picture's upright height in pixels."""
+    title: Lines = field(default_factory=dict)
+    author: Lines = field(default_factory=dict)
+    year: Lines = field(default_factory=dict)
+    description: Paragraphs = field(default_factory=dict)
+    audio: Files = field(default_factory=dict)
+    """Language -> an audio file (mp3, m4a, ogg or wav)."""
+    video: Files = field(default_factory=dict)
+    """Language -> a video file (mp4 or webm)."""
     details: list[Detail] = field(default_factory=list)
-    #: The picture as uploaded, when ``image`` is a downscaled working copy of a huge one.
-    original: str | None = None
+    original: RelPath | None = None
+    """The picture as uploaded, when the image is a downscaled working copy of a huge one."""
+    captions: Files = field(default_factory=dict)
+    """Language -> a WebVTT file (.vtt) of captions for that language's video."""
+    transcript: Transcripts = field(default_factory=dict)
+    """Language -> the plain text of that language's audio."""
 
     def detail(self, detail_id: str) -> Detail:
         for d in self.details:
@@ -83,14 +170,17 @@ class Artwork:
         raise KeyError(f"artwork {self.id!r} has no detail {detail_id!r}")
 
 
+@with_config(_STRICT)
 @dataclass
 class Guide:
     """A museum's guide: what SmartLens recognises and what it tells about it."""
 
-    name: str
-    languages: list[str]
-    default_language: str
-    title: Text = field(default_factory=dict)
+    name: Id
+    languages: Annotated[list[Lang], Field(min_length=1)]
+    """The languages of the guide's texts; every text is in one of them."""
+    default_language: Lang
+    """One of the languages: shown when a text is missing in the visitor's language."""
+    title: Lines = field(default_factory=dict)
     artworks: list[Artwork] = field(default_factory=list)
     concepts: list[Concept] = field(default_factory=list)
 
@@ -117,117 +207,81 @@ class Guide:
 
     # --- serialisation -------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "format": FORMAT,
-            "name": self.name,
-            "title": self.title,
-            "languages": list(self.languages),
-            "default_language": self.default_language,
-            "artworks": [_artwork_dict(a) for a in self.artworks],
-        }
-        if self.concepts:
-            out["concepts"] = [{"id": c.id, "name": c.name} for c in self.concepts]
-        return out
+        """The guide as ``guide.json`` stores it."""
+        data = _pruned(_GUIDE.dump_python(self, mode="json", warnings=False))
+        for art in data["artworks"]:
+            _pruned(art)
+            for detail in art["details"]:
+                _pruned(detail)
+        return {"format": FORMAT, **data}
 
     @classmethod
     def from_dict(cls, data: Any, source: str = "guide.json") -> Guide:
-        """Parse a guide dict, reporting every malformed field by its path."""
-        problems: list[str] = []
+        """Parse a guide dict (as read from JSON), reporting every malformed field by its path."""
         if not isinstance(data, dict):
-            raise GuideError(["top level: expected a JSON object"], source)
+            raise GuideError([f"top level: expected a JSON object, got {show(data)}"], source)
+        data = dict(data)
+        problems = []
         if data.get("format", FORMAT) != FORMAT:
-            problems.append(f"format: {data.get('format')!r} is not {FORMAT!r}")
-        languages = data.get("languages")
-        if not isinstance(languages, list) or not languages or not all(isinstance(x, str) for x in languages):
-            problems.append("languages: expected a non-empty list of language codes")
-            languages = ["en"]
-        guide = cls(
-            name=_str(data, "name", "name", problems),
-            languages=list(languages),
-            default_language=_str(data, "default_language", "default_language", problems),
-            title=_text(data, "title", "title", problems),
-        )
-        artworks = data.get("artworks")
-        if not isinstance(artworks, list):
-            problems.append("artworks: expected a list")
-            artworks = []
-        for i, raw in enumerate(artworks):
-            where = f"artworks[{i}]"
-            if not isinstance(raw, dict):
-                problems.append(f"{where}: expected an object")
-                continue
-            where = f"artworks[{raw.get('id', i)}]"
-            art = Artwork(
-                id=_str(raw, "id", f"{where}.id", problems),
-                image=_str(raw, "image", f"{where}.image", problems),
-                width=_int(raw, "width", f"{where}.width", problems),
-                height=_int(raw, "height", f"{where}.height", problems),
-                title=_text(raw, "title", f"{where}.title", problems),
-                author=_text(raw, "author", f"{where}.author", problems),
-                year=_text(raw, "year", f"{where}.year", problems),
-                description=_text(raw, "description", f"{where}.description", problems),
-                audio=_text(raw, "audio", f"{where}.audio", problems),
-                video=_text(raw, "video", f"{where}.video", problems),
-            )
-            for j, rd in objects(raw.get("details"), f"{where}.details", problems):
-                dwhere = f"{where}.details[{rd.get('id', j)}]"
-                box = rd.get("box")
-                if not is_box(box):
-                    problems.append(f"{dwhere}.box: expected [x, y, width, height] numbers, got {show(box)}")
-                    box = (0, 0, 0, 0)
-                icon = rd.get("icon")
-                if icon is not None and not isinstance(icon, str):
-                    problems.append(f"{dwhere}.icon: expected a relative path or null")
-                    icon = None
-                art.details.append(
-                    Detail(
-                        id=_str(rd, "id", f"{dwhere}.id", problems),
-                        box=int_box(box),
-                        name=_text(rd, "name", f"{dwhere}.name", problems),
-                        description=_text(rd, "description", f"{dwhere}.description", problems),
-                        icon=icon,
-                        audio=_text(rd, "audio", f"{dwhere}.audio", problems),
-                        video=_text(rd, "video", f"{dwhere}.video", problems),
-                        concept=_optional_str(rd, "concept", f"{dwhere}.concept", problems),
-                    )
-                )
-            original = raw.get("original")
-            if original is not None and not isinstance(original, str):
-                problems.append(f"{where}.original: expected a relative path or null")
-                original = None
-            art.original = original
-            guide.artworks.append(art)
-        for k, rc in objects(data.get("concepts"), "concepts", problems):
-            cwhere = f"concepts[{rc.get('id', k)}]"
-            guide.concepts.append(
-                Concept(
-                    _str(rc, "id", f"{cwhere}.id", problems), _text(rc, "name", f"{cwhere}.name", problems)
-                )
-            )
+            problems.append(f"format: {show(data.get('format'))} is not {FORMAT!r}")
+        data.pop("format", None)
+        try:
+            # JSON in, strictly: objects become dataclasses and arrays tuples as declared, nothing else
+            guide = _GUIDE.validate_json(json.dumps(data), strict=True)
+        except ValidationError as exc:
+            problems += describe(exc, data)
         if problems:
             raise GuideError(problems, source)
         return guide
 
 
-def _artwork_dict(a: Artwork) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": a.id,
-        "image": a.image,
-        "width": a.width,
-        "height": a.height,
-        "title": a.title,
-        "author": a.author,
-        "year": a.year,
-        "description": a.description,
-        "audio": a.audio,
-        "video": a.video,
-        "details": [d.to_dict() for d in a.details],
+#: Optional keys written only when set (guides without them keep their bytes and fingerprints).
+_OPTIONAL = ("concept", "original", "captions", "transcript", "concepts")
+
+
+def _pruned(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` without the optional keys that are not set (in place)."""
+    for key in _OPTIONAL:
+        if key in data and not data[key]:
+            del data[key]
+    return data
+
+
+_GUIDE = TypeAdapter(Guide)
+_DETAIL = TypeAdapter(Detail)
+
+
+def schema_problems(guide: Guide) -> list[str]:
+    """What is wrong with a guide built in code, checked field by field as ``guide.json`` will be
+    read back (the dataclasses are revalidated, strictly)."""
+    try:
+        _GUIDE.validate_python(guide, strict=True)
+    except ValidationError as exc:
+        return describe(exc, guide)
+    return []
+
+
+def guide_schema() -> dict[str, Any]:
+    """The JSON Schema of ``guide.json`` (draft 2020-12), for curators who write it by hand."""
+    schema = _GUIDE.json_schema()
+    schema["properties"] = {
+        "format": {"const": FORMAT, "description": "The version of this format."},
+        **schema["properties"],
     }
-    if a.original:
-        out["original"] = a.original
-    return out
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "SmartLens guide (guide.json)",
+        "description": (
+            "A museum guide: its languages, artworks, their details and texts. Paths are relative "
+            "to the folder holding guide.json. Beyond this schema: ids are unique, every text is in "
+            "one of the guide's languages, boxes lie inside their picture, files exist and are what "
+            "their field says (`smartlens guide check` checks all of it)."
+        ),
+        **{k: v for k, v in schema.items() if k not in ("title", "description")},
+    }
 
 
+# --- messages -----------------------------------------------------------------------------------
 _SHOW = reprlib.Repr()
 _SHOW.maxlevel, _SHOW.maxstring, _SHOW.maxother, _SHOW.maxlist, _SHOW.maxdict = 3, 60, 60, 6, 4
 
@@ -237,66 +291,71 @@ def show(value: object) -> str:
     return _SHOW.repr(value)
 
 
-def objects(value: Any, where: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
-    """(index, item) of each object in a JSON list (absent: none); every item that is not an
-    object, or a value that is not a list, becomes a problem naming ``where``."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        problems.append(f"{where}: expected a list, got {show(value)}")
-        return []
-    out = []
-    for j, item in enumerate(value):
-        if isinstance(item, dict):
-            out.append((j, item))
-        else:
-            problems.append(f"{where}[{j}]: expected an object, got {show(item)}")
-    return out
+def _child(node: Any, key: str | int) -> Any:
+    """One step down JSON data or the dataclasses (None where the step does not exist)."""
+    if isinstance(key, int):
+        return node[key] if isinstance(node, list) and 0 <= key < len(node) else None
+    if isinstance(node, dict):
+        return node.get(key)
+    return getattr(node, key, None) if dataclasses.is_dataclass(node) else None
 
 
-def is_number(value: object) -> bool:
-    """A finite int or float (not a bool, not NaN or infinity)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+def describe(exc: ValidationError, data: Any) -> list[str]:
+    """pydantic's errors as 'where: what' problems about ``data`` (JSON, or the guide's dataclasses);
+    list items are named by their id when they have one (``artworks[mona-lisa].details[face].box``),
+    else by their position."""
+    out: list[str] = []
+    for err in exc.errors(include_url=False):
+        where, node, value = "", data, err.get("input")
+        loc = list(err["loc"])
+        for i, key in enumerate(loc):
+            if key == "[key]":
+                where += " (a language code)"
+                break
+            node = _child(node, key)
+            if isinstance(key, int):
+                ident = _child(node, "id")
+                where += f"[{ident if isinstance(ident, str) and ident else key}]"
+                continue
+            where += f".{key}" if where else str(key)
+            if key == "box" and (i < len(loc) - 1 or err["type"] != "value_error"):
+                value, err = node, {**err, "type": "box"}
+                break
+        out.append(f"{where or 'top level'}: {_message(err, value)}")
+    return list(dict.fromkeys(out))  # a box with two bad numbers is one problem
 
 
-def is_box(value: object) -> bool:
-    """Four finite numbers."""
-    return isinstance(value, (list, tuple)) and len(value) == 4 and all(is_number(v) for v in value)
+#: pydantic's error types -> what was expected, in the words of the other messages.
+_EXPECTED = {
+    "string_type": "expected a text",
+    "int_type": "expected a whole number",
+    "dict_type": "expected an object",
+    "list_type": "expected a list",
+    "dataclass_type": "expected an object",
+    "greater_than": "expected a number over {gt}",
+    "greater_than_equal": "expected a number of at least {ge}",
+    "less_than_equal": "expected a number of at most {le}",
+    "too_short": "expected at least {min_length} item(s)",
+}
 
 
-def _str(raw: dict, key: str, where: str, problems: list[str]) -> str:
-    value = raw.get(key)
-    if not isinstance(value, str) or not value:
-        problems.append(f"{where}: expected a non-empty string, got {show(value)}")
-        return ""
-    return value
-
-
-def _optional_str(raw: dict, key: str, where: str, problems: list[str]) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        problems.append(f"{where}: expected a non-empty string or null, got {show(value)}")
-        return None
-    return value
-
-
-def _int(raw: dict, key: str, where: str, problems: list[str]) -> int:
-    value = raw.get(key)
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        problems.append(f"{where}: expected a positive integer, got {show(value)}")
-        return 0
-    return value
-
-
-def _text(raw: dict, key: str, where: str, problems: list[str]) -> Text:
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
-    ):
-        problems.append(f"{where}: expected an object of language -> text, got {show(value)}")
-        return {}
-    return dict(value)
+def _message(err: Any, value: object) -> str:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind in ("missing", "missing_argument"):
+        return "missing (required)"
+    if kind in ("extra_forbidden", "unexpected_keyword_argument"):
+        return "not a field of guide.json (a typo? see docs/guide.schema.json)"
+    if kind == "value_error":
+        return str(ctx["error"])
+    if kind == "box":
+        return f"expected [x, y, width, height] as 4 whole numbers of pixels, got {show(value)}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == LANG_PATTERN:
+        return f"{show(value)} is not a language code like 'en' or 'pt-BR'"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == ID_PATTERN:
+        return f"{show(value)} is not allowed: use 1-80 lowercase letters, digits, '-' or '_' (a letter or digit first)"
+    if kind == "string_too_long" and isinstance(value, str):
+        return f"too long ({len(value):,} characters; at most {ctx['max_length']:,})"
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind].format(**ctx)}, got {show(value)}"
+    msg = str(err["msg"])
+    return f"{msg[:1].lower()}{msg[1:]}, got {show(value)}"

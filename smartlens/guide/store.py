@@ -27,11 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import GuideError, ImageError, UnsafeNameError
-from ..imaging import DEFAULT_LIMITS, ImageLimits, image_size, verify_image
+from ..errors import GuideError, ImageError, UnsafeNameError, UserError
+from ..imaging import DEFAULT_LIMITS, SAME_EXTENSION, ImageLimits, image_size, verify_image
+from ..media import identify
 from ..storage import atomic_copy, atomic_write_bytes, check_filename, check_id, exchange_paths
 from .lock import guide_lock, guide_lock_if_free
-from .model import Guide
+from .model import Guide, schema_problems
 from .rules import MIN_ARTWORK_SIDE, check_rules, media_paths
 
 GUIDE_FILE = "guide.json"
@@ -39,8 +40,9 @@ GUIDE_FILE = "guide.json"
 BACKUPS = ".backups"
 #: Backups kept per guide (the oldest are deleted).
 KEEP_BACKUPS = 5
-#: Folder that uploads go to; files there that the guide does not use are leftovers.
-UPLOADS = "images"
+#: Folders uploads go to; files there that the guide does not use are leftovers (media/ is left
+#: alone: curators may copy files there before naming them in a hand-written guide.json).
+UPLOADS = ("images",)
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,24 @@ class GuideRef:
         return fingerprint(self.guide, self.root)
 
 
+def looks_like_path(value: str) -> bool:
+    """Whether ``--guide X`` names a folder rather than a guide: it holds a ``/`` (``./x``, ``/x``,
+    ``x/guide.json``), is ``.`` or ``..``, or is a ``guide.json``."""
+    return "/" in value or value in (".", "..", GUIDE_FILE)
+
+
 def guide_dir(name_or_path: str | Path, settings: Settings) -> Path:
-    """Resolve ``--guide X``: a guide name under ``data/guides/`` or a folder / guide.json path."""
-    p = Path(name_or_path)
-    if p.name == GUIDE_FILE:
-        return p.parent
+    """Resolve ``--guide X``: a name is the guide ``data/guides/<name>/``; a :class:`Path`, or a string
+    that looks like a path (:func:`looks_like_path`), is the folder it names (or holds, for a
+    ``guide.json``). A folder of the current directory that shares a guide's name is never taken
+    for it: ``mydocs`` is always ``data/guides/mydocs``, ``./mydocs`` the folder here."""
+    if isinstance(name_or_path, Path) or looks_like_path(str(name_or_path)):
+        p = Path(name_or_path)
+        return p.parent if p.name == GUIDE_FILE else p
     try:
-        is_dir = p.is_dir()
-    except OSError as exc:  # a name too long for the file system...
-        raise UnsafeNameError(f"guide {str(name_or_path)[:80]!r}...: {exc.strerror or exc}") from None
-    if is_dir or len(p.parts) > 1 or str(name_or_path).startswith("."):
-        return p
-    return settings.guides / check_id(str(name_or_path), "guide name")
+        return settings.guides / check_id(name_or_path, "guide name")
+    except UnsafeNameError as exc:
+        raise UnsafeNameError(f"{exc}; to use a folder, give its path (./NAME or /full/path)") from None
 
 
 def list_guides(settings: Settings) -> list[str]:
@@ -84,6 +92,33 @@ def list_guides(settings: Settings) -> list[str]:
 
 
 Locator = Callable[[str], Path]
+#: The kind of file each field of a guide holds (:func:`smartlens.media.identify`'s kinds).
+FILE_KINDS = {
+    "image": "picture",
+    "original": "picture",
+    "icon": "picture",
+    "audio": "audio",
+    "video": "video",
+    "captions": "captions",
+}
+
+
+def check_file(where: str, rel: str, path: Path, limits: ImageLimits = DEFAULT_LIMITS) -> str | None:
+    """The problem with a file entering a guide at ``rel`` (as the field ``where`` names it), or
+    None: it must be what its field holds, found by reading it, and named for what it is."""
+    field = where.rsplit(".", 1)[-1]
+    try:
+        if field == "image":
+            verify_image(path, limits, MIN_ARTWORK_SIDE)  # decoded whole before the lens reads it
+        elif field == "icon":
+            verify_image(path, limits)
+        ext = identify(FILE_KINDS[field], path, rel)
+    except UserError as exc:
+        return f"{where}: {exc}"
+    named = Path(rel).suffix.lower().lstrip(".")
+    if SAME_EXTENSION.get(named, named) != ext:
+        return f"{where}: {rel} is a .{ext} file under another name; name it .{ext}"
+    return None
 
 
 def check_files(
@@ -92,33 +127,37 @@ def check_files(
     """Problems with the files a guide refers to: missing, unreadable, or of the wrong size.
 
     ``locate`` maps a guide-relative path to the file that will be stored there. With ``deep``
-    every picture is decoded whole and must be big enough to index (before a guide replaces
-    another); otherwise only headers are read (every load).
+    every file is read for what it is (:func:`check_file`: pictures decoded whole, audio and video
+    probed, captions read) before a guide replaces another; otherwise only picture headers are
+    read and other files must exist (every load).
     """
     problems: list[str] = []
     for art in guide.artworks:
         where = f"artworks[{art.id}].image"
         try:
-            path = locate(art.image)
-            if deep:
-                w, h = verify_image(path, limits, MIN_ARTWORK_SIDE)
-            else:
-                w, h = image_size(path, limits)
+            w, h = image_size(locate(art.image), limits)
         except ImageError as exc:
             problems.append(f"{where}: {exc}")
             continue
         if (w, h) != (art.width, art.height):
             problems.append(f"{where}: the file is {w}x{h} but the guide says {art.width}x{art.height}")
+    bad = {p.split(":", 1)[0] for p in problems}
     for where, rel in media_paths(guide):
-        if where.endswith(".image"):
+        if where in bad:
             continue
         try:
-            present = locate(rel).is_file()
+            path = locate(rel)
+            present = path.is_file()
         except OSError as exc:
             problems.append(f"{where}: cannot read {rel[:120]!r} ({exc.strerror or exc})")
             continue
         if not present:
-            problems.append(f"{where}: missing file {rel!r}")
+            if not where.endswith(".image"):
+                problems.append(f"{where}: missing file {rel!r}")
+            continue
+        problem = check_file(where, rel, path, limits) if deep else None
+        if problem:
+            problems.append(problem)
     return problems
 
 
@@ -131,9 +170,11 @@ def validate(
 ) -> Guide:
     """Raise :class:`GuideError` naming every bad field; return the guide when all is well.
 
-    ``root`` is the guide folder, or a function locating each relative path (for imports).
+    First the schema (:func:`.model.schema_problems`: what ``guide.json`` will hold), then the
+    rules (:func:`.rules.check_rules`), then the files. ``root`` is the guide folder, or a function
+    locating each relative path (for imports).
     """
-    problems = check_rules(guide)
+    problems = schema_problems(guide) or check_rules(guide)
     if not problems:  # file checks assume safe relative paths
         problems = check_files(guide, root if callable(root) else Path(root).joinpath, limits, deep)
     if problems:
@@ -207,16 +248,41 @@ def read_guide(
 
 
 def load_guide(name_or_path: str | Path, settings: Settings, check: bool = True) -> GuideRef:
-    """Load and validate a guide folder (tidying a killed save's leftovers when nobody is saving)."""
+    """Load and validate a guide (:func:`guide_dir` says where), tidying a killed save's leftovers
+    when nobody is saving."""
     root = guide_dir(name_or_path, settings)
     if not (root / GUIDE_FILE).is_file() and not _leftovers(root):
+        if isinstance(name_or_path, Path) or looks_like_path(str(name_or_path)):
+            raise FileNotFoundError(f"no guide at {root} (no {GUIDE_FILE})")
         known = ", ".join(list_guides(settings)) or "none yet"
-        raise FileNotFoundError(f"no guide at {root} (no {GUIDE_FILE}); guides here: {known}")
+        hint = ""
+        if Path(name_or_path).is_dir():  # the user may have meant the folder here
+            hint = f"; to use the folder {name_or_path!r} here, write ./{name_or_path}"
+        raise FileNotFoundError(f"no guide '{name_or_path}' in {settings.guides} (guides: {known}){hint}")
     tidy(root)
     return read_guide(root, settings.image_limits, check)
 
 
 # --- leftovers -------------------------------------------------------------------------------
+def _uploads(root: Path) -> list[Path]:
+    """Files in the folders uploads go to, hidden ones aside."""
+    found: list[Path] = []
+    for folder in UPLOADS:
+        if (root / folder).is_dir():
+            found += [p for p in (root / folder).rglob("*") if p.is_file() and not p.name.startswith(".")]
+    return found
+
+
+def _untidy(root: Path) -> bool:
+    """Whether a killed save may have left something behind, read without the lock: a staged
+    folder, a ``.part`` file, or an upload ``guide.json`` does not name (a quick look at its bytes;
+    :func:`_tidy_locked` decides on the parsed guide). Loads then take the lock only when needed."""
+    if _leftovers(root) or next(root.rglob(".*.part"), None) is not None:
+        return True
+    data = _read(root) or b""
+    return any(f'"{p.relative_to(root).as_posix()}"'.encode() not in data for p in _uploads(root))
+
+
 def _tidy_locked(root: Path) -> None:
     for p in _leftovers(root):
         shutil.rmtree(p, ignore_errors=True)
@@ -224,26 +290,29 @@ def _tidy_locked(root: Path) -> None:
         return
     for p in root.rglob(".*.part"):
         p.unlink(missing_ok=True)
-    uploads = root / UPLOADS
     data = _read(root)
-    if data is None or not uploads.is_dir():
+    if data is None:
         return
     try:
         guide = Guide.from_dict(json.loads(data), GUIDE_FILE)
     except (GuideError, ValueError, RecursionError):
         return  # a broken guide.json: leave every file for a person to look at
     used = {rel for _, rel in media_paths(guide)}
-    for p in uploads.iterdir():
-        if p.is_file() and not p.name.startswith(".") and f"{UPLOADS}/{p.name}" not in used:
+    for p in _uploads(root):
+        if p.relative_to(root).as_posix() not in used:
             p.unlink(missing_ok=True)  # an upload whose save was killed before its commit
 
 
 def tidy(root: Path) -> None:
-    """Remove what killed saves left behind, if nobody is saving now."""
+    """Remove what killed saves left behind, if nobody is saving now (readers take the lock only
+    when there is something to remove, so loading never holds up a save)."""
+    root = Path(root).resolve()
     try:
+        if root.is_dir() and not _untidy(root):
+            return
         with guide_lock_if_free(root) as free:
             if free:
-                _tidy_locked(Path(root))
+                _tidy_locked(root)
     except OSError:
         pass  # tidying is a courtesy: never the reason a guide does not load
 
@@ -272,13 +341,13 @@ def update_locked(
         return Path(files[rel]) if rel in files else root / rel
 
     validate(guide, locate, limits=limits)
-    pictures = {a.image for a in guide.artworks}
+    fields = {rel: where for where, rel in media_paths(guide)}
+    problems = [
+        p for rel, src in files.items() if rel in fields and (p := check_file(fields[rel], rel, src, limits))
+    ]
+    if problems:  # every new file is read for what it is before it can reach the lens
+        raise GuideError(problems, f"guide {guide.name!r}")
     for rel, src in files.items():
-        if rel in pictures:  # decoded whole before it can reach the lens
-            try:
-                verify_image(src, limits, MIN_ARTWORK_SIDE)
-            except ImageError as exc:
-                raise GuideError([f"{rel}: {exc}"], f"guide {guide.name!r}") from None
         atomic_copy(src, root / rel)
     data = _guide_bytes(guide)
     atomic_write_bytes(root / GUIDE_FILE, data)
@@ -357,7 +426,7 @@ def save_guide(
     with ``replace``, and kept as a backup with ``backup``. Nothing is written when the new
     guide is invalid.
     """
-    dest = Path(dest)
+    dest = Path(dest).resolve()  # a symlinked guide is saved (and swapped) where it really is
     with guide_lock(dest):
         _tidy_locked(dest)
         data = _read(dest)
@@ -399,7 +468,7 @@ def _replace_locked(
 def restore_guide(root: Path, backup: str | None = None, limits: ImageLimits = DEFAULT_LIMITS) -> GuideRef:
     """Bring back a backup of the guide in ``root`` (the newest by default); the guide it
     replaces becomes a backup in turn, so a restore can be undone the same way."""
-    root = Path(root)
+    root = Path(root).resolve()
     with guide_lock(root):
         names = list_backups(root)
         if not names:

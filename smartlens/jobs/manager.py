@@ -4,6 +4,8 @@ Nothing lives in the caller's memory: every answer is read from ``data/jobs/``, 
 restarted (or a second studio) finds running jobs again and lists finished ones. A job of a
 kind holds ``data/jobs/.locks/<kind>-<guide>.lock`` (``flock``) for its whole life: the lock is
 taken here, before the process starts, and handed to it, so two starts can never both win.
+A job's parameters (:func:`~.kinds.check_params`) and guide are checked before anything starts,
+and cancel signals only the very process the job started (:func:`~.record.job_process_check`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from .record import (
     JobSpec,
     JobStatus,
     job_process,
+    job_process_check,
     jobs_dir,
     new_job_id,
     read_json,
@@ -40,13 +43,16 @@ from .record import (
     write_status,
 )
 
-#: The kinds of job, and what a person calls them.
 #: How long a job may stay "starting" with no process recorded before it counts as failed.
 START_GRACE_S = 30.0
 
 
 class JobBusyError(UserError):
     """A job of the same kind is already running on the same guide."""
+
+
+class UnverifiedProcessError(UserError):
+    """The process a job folder names cannot be shown to be the job's: it is never signalled."""
 
 
 def lock_path(settings: Settings, kind: str, guide: str) -> Path:
@@ -80,9 +86,13 @@ def child_env(settings: Settings) -> dict[str, str]:
 def start_job(spec: JobSpec, settings: Settings) -> Job:
     """Start ``python -m smartlens job run --dir data/jobs/<id>`` in its own process group.
 
-    Raises :class:`JobBusyError` when a job of that kind runs on that guide already.
+    Raises :class:`UserError` for bad parameters or guide (nothing started, no folder left) and
+    :class:`JobBusyError` when a job of that kind runs on that guide already.
     """
+    from ..guide import load_guide
+
     check_params(spec.kind, dict(spec.params))
+    load_guide(spec.guide, settings)  # a missing or broken guide fails now, not inside the job
     lock = lock_path(settings, spec.kind, spec.guide)
     lock.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
@@ -95,7 +105,7 @@ def start_job(spec: JobSpec, settings: Settings) -> Job:
                 "wait for it to end, or cancel it"
             ) from None
         job_id = new_job_id(spec.kind)
-        job_dir = jobs_dir(settings) / job_id
+        job_dir = (jobs_dir(settings) / job_id).resolve()
         job_dir.mkdir(parents=True)
         atomic_write_json(job_dir / SPEC, asdict(spec))
         write_status(job_dir, JobStatus(message="starting"))
@@ -173,9 +183,17 @@ def get_job(job_id: str, settings: Settings) -> Job:
 
 
 def cancel_job(job_id: str, settings: Settings, grace_s: float = 10.0) -> Job:
-    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``."""
+    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``.
+
+    Only the very process the job started is signalled; a folder naming a process that cannot be
+    shown to be it (no start time, a pid now used by another program) raises
+    :class:`UnverifiedProcessError` and nothing is signalled.
+    """
     job = get_job(job_id, settings)
-    pid = job_process(job.dir)
+    check = job_process_check(job.dir)
+    if check.problem:
+        raise UnverifiedProcessError(f"job {job.id}: nothing was signalled: {check.problem}")
+    pid = check.pid
     if pid is None:
         return read_job(job.dir)
     atomic_write_json(job.dir / CANCEL, {"requested": time.time()})

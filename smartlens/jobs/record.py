@@ -177,17 +177,68 @@ def write_process(job_dir: Path, pid: int) -> None:
     atomic_write_json(Path(job_dir) / PROCESS, {"pid": pid, "start_ticks": process_start_ticks(pid)})
 
 
+@dataclass(frozen=True)
+class JobProcess:
+    """Whether the process ``process.json`` names is the job's own, running now.
+
+    ``pid`` is set only for that very process (same pid, same start time, running this job's
+    folder, leading its own process group); ``problem`` says why a recorded process is not
+    taken for the job's, when it is not simply gone.
+    """
+
+    pid: int | None = None
+    problem: str | None = None
+
+
+def job_process_check(job_dir: Path) -> JobProcess:
+    """Check the process ``process.json`` names against the live one with that pid."""
+    job_dir = Path(job_dir)
+    if not (job_dir / PROCESS).exists():
+        return JobProcess()
+    raw = read_json(job_dir / PROCESS)
+    pid = raw.get("pid") if raw else None
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 1:
+        return JobProcess(problem="process.json is damaged (no valid pid)")
+    _reap(pid)
+    ticks = raw.get("start_ticks") if raw else None
+    live = process_start_ticks(pid)
+    if not isinstance(ticks, int) or isinstance(ticks, bool):
+        if live is None:
+            return JobProcess()
+        return JobProcess(
+            problem=f"process.json names pid {pid} without its start time, so it cannot be told apart "
+            "from another program that got the same pid"
+        )
+    if live is None:
+        return JobProcess()  # ended
+    if live != ticks:
+        return JobProcess(problem=f"pid {pid} now belongs to another program (started at another time)")
+    if not _runs_job(pid, job_dir):
+        return JobProcess(problem=f"pid {pid} is not running this job (its command line is another)")
+    try:
+        if os.getpgid(pid) != pid:
+            return JobProcess(problem=f"pid {pid} does not lead its own process group, as a job does")
+    except ProcessLookupError:
+        return JobProcess()
+    return JobProcess(pid=pid)
+
+
 def job_process(job_dir: Path) -> int | None:
     """The pid of the job's process if that very process still runs."""
-    raw = read_json(Path(job_dir) / PROCESS)
-    if not raw or not isinstance(raw.get("pid"), int):
-        return None
-    pid = raw["pid"]
-    _reap(pid)
-    ticks = process_start_ticks(pid)
-    if ticks is None or (raw.get("start_ticks") is not None and ticks != raw["start_ticks"]):
-        return None
-    return pid
+    return job_process_check(job_dir).pid
+
+
+def _runs_job(pid: int, job_dir: Path) -> bool:
+    """Whether the process' command line is ``... smartlens job run --dir <job_dir>``."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().decode("utf-8", "replace").split("\0")
+        cwd = Path(os.readlink(f"/proc/{pid}/cwd"))
+    except OSError:
+        return False
+    for i, arg in enumerate(args[:-1]):
+        if arg == "--dir" and "job" in args[:i] and "run" in args[:i]:
+            return ((cwd / args[i + 1]).resolve()) == job_dir.resolve()
+    return False
 
 
 def _reap(pid: int) -> None:

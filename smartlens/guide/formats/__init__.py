@@ -10,17 +10,16 @@ Importers return an :class:`Import`: the guide plus the files to copy into its f
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...errors import GuideError, ImageError
 from ...geometry import int_box
-from ...imaging import ImageLimits, image_size
-from ..model import Guide, Text, is_box, is_number, show
+from ...imaging import ImageLimits, image_size, picture_type
+from ..model import Guide, Text, show
 from ..store import parse_json
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
 
 @dataclass
@@ -44,6 +43,33 @@ def read_json(path: Path) -> Any:
     if not present:
         raise FileNotFoundError(f"{path}: no such file")
     return parse_json(path.read_bytes(), str(path))
+
+
+def objects(value: Any, where: str, problems: list[str]) -> list[tuple[int, dict[str, Any]]]:
+    """(index, item) of each object in a JSON list (absent: none); every item that is not an
+    object, or a value that is not a list, becomes a problem naming ``where``."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"{where}: expected a list, got {show(value)}")
+        return []
+    out = []
+    for j, item in enumerate(value):
+        if isinstance(item, dict):
+            out.append((j, item))
+        else:
+            problems.append(f"{where}[{j}]: expected an object, got {show(item)}")
+    return out
+
+
+def is_number(value: object) -> bool:
+    """A finite int or float (not a bool, not NaN or infinity)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_box(value: object) -> bool:
+    """Four finite numbers."""
+    return isinstance(value, (list, tuple)) and len(value) == 4 and all(is_number(v) for v in value)
 
 
 def number(value: Any, where: str, problems: list[str]) -> float:
@@ -83,15 +109,20 @@ def obj(value: Any, where: str, problems: list[str]) -> dict:
     return value
 
 
-def as_text(value: Any, language: str) -> Text:
-    """Texts may be given per language ({"en": ..}) or once (a plain string)."""
+def as_text(value: Any, language: str, where: str, problems: list[str]) -> Text:
+    """Texts may be given per language ({"en": ..}) or once (a plain string); anything else (a
+    number, a list, an object inside) is a problem naming ``where``, never turned into text."""
     if value is None or value == "":
         return {}
     if isinstance(value, str):
         return {language: value}
     if isinstance(value, dict):
-        return {str(k): v if isinstance(v, str) else show(v) for k, v in value.items() if v is not None}
-    return {language: show(value)}
+        bad = {k: v for k, v in value.items() if v is not None and not isinstance(v, str)}
+        for k, v in bad.items():
+            problems.append(f"{where}.{k}: expected a text, got {show(v)}")
+        return {k: v for k, v in value.items() if isinstance(v, str)}
+    problems.append(f"{where}: expected a text or an object of language -> text, got {show(value)}")
+    return {}
 
 
 def languages_of(texts: list[Text], preferred: str = "en") -> tuple[list[str], str]:
@@ -128,8 +159,14 @@ def artwork_id(raw: Any, fallback: str, where: str, problems: list[str]) -> str 
 
 
 def image_dest(art_id: str, src: Path) -> str:
-    suffix = src.suffix.lower()
-    return f"images/{art_id}{'.jpg' if suffix == '.jpeg' else suffix}"
+    """Where an imported picture is stored: named for what its bytes are (a JPEG named ``a.txt``
+    becomes ``images/<id>.jpg``). A file that is no picture keeps its name's extension here and
+    is refused, with the reason, by the checks every import goes through."""
+    try:
+        return f"images/{art_id}.{picture_type(src, str(src))}"
+    except (ImageError, OSError):
+        suffix = src.suffix.lower()
+        return f"images/{art_id}{'.jpg' if suffix == '.jpeg' else suffix}"
 
 
 def fill_sizes(imp: Import, limits: ImageLimits, source: str) -> None:

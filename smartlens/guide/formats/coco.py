@@ -13,7 +13,7 @@ from ...errors import GuideError
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import atomic_copy, atomic_write_json, slugify
 from ..model import Artwork, Detail, Guide, show
-from ..rules import media_paths
+from ..rules import media_paths, texts
 from ..store import GuideRef
 from . import (
     Import,
@@ -70,7 +70,7 @@ def import_coco(
             name=name,
             languages=list(languages),
             default_language=default,
-            title=as_text(meta.get("title"), default_language),
+            title=as_text(meta.get("title"), default_language, "info.smartlens.title", problems),
         )
     )
     categories: dict[Any, dict] = {}
@@ -101,14 +101,12 @@ def import_coco(
             image=image_dest(art_id, src),
             width=size(im, "width", where, problems),
             height=size(im, "height", where, problems),
-            title=as_text(extra.get("title"), lang)
-            or {lang: Path(im["file_name"]).stem.replace("-", " ").replace("_", " ").title()},
-            author=as_text(extra.get("author"), lang),
-            year=as_text(extra.get("year"), lang),
-            description=as_text(extra.get("description"), lang),
-            audio=as_text(extra.get("audio"), lang),
-            video=as_text(extra.get("video"), lang),
         )
+        for key, _ in texts(art):
+            setattr(art, key, as_text(extra.get(key), lang, f"{where}.smartlens.{key}", problems))
+        art.title = art.title or {
+            lang: Path(im["file_name"]).stem.replace("-", " ").replace("_", " ").title()
+        }
         by_image[im["id"]] = art
         result.guide.artworks.append(art)
         result.files[art.image] = src
@@ -144,26 +142,19 @@ def import_coco(
         base, n = detail_id, 2
         while detail_id in taken:  # the same category twice on one artwork
             detail_id, n = f"{base}-{n}", n + 1
-        owner.details.append(
-            Detail(
-                id=detail_id,
-                box=xywh,
-                name=as_text(extra.get("name"), lang)
-                or {lang: cat_name.replace("-", " ").replace("_", " ").capitalize()},
-                description=as_text(extra.get("description"), lang),
-                icon=icon,
-                audio=as_text(extra.get("audio"), lang),
-                video=as_text(extra.get("video"), lang),
-            )
-        )
-        for rel in [icon, *owner.details[-1].audio.values(), *owner.details[-1].video.values()]:
+        det = Detail(id=detail_id, box=xywh, icon=icon)
+        for key, _ in texts(det):
+            setattr(det, key, as_text(extra.get(key), lang, f"{where}.smartlens.{key}", problems))
+        det.name = det.name or {lang: cat_name.replace("-", " ").replace("_", " ").capitalize()}
+        owner.details.append(det)
+        for rel in [icon, *det.audio.values(), *det.video.values(), *det.captions.values()]:
             if rel:
                 try:
                     result.files[rel] = inside(images_dir, rel, f"{where}.smartlens")
                 except GuideError as exc:
                     problems += exc.problems
     for art in result.guide.artworks:
-        for rel in [*art.audio.values(), *art.video.values()]:
+        for rel in [*art.audio.values(), *art.video.values(), *art.captions.values()]:
             try:
                 result.files[rel] = inside(images_dir, rel, f"artworks[{art.id}]")
             except GuideError as exc:
@@ -171,8 +162,8 @@ def import_coco(
     if problems:
         raise GuideError(problems, str(coco_path))
     if not result.guide.languages:
-        texts = [t for a in result.guide.artworks for t in (a.title, a.description)]
-        result.guide.languages, result.guide.default_language = languages_of(texts, default_language)
+        found = [t for a in result.guide.artworks for t in (a.title, a.description)]
+        result.guide.languages, result.guide.default_language = languages_of(found, default_language)
     fill_sizes(result, limits, str(coco_path))
     return result
 
@@ -197,6 +188,7 @@ def to_coco(guide: Guide) -> dict[str, Any]:
                     "description": art.description,
                     "audio": art.audio,
                     "video": art.video,
+                    **{k: v for k, v in (("captions", art.captions), ("transcript", art.transcript)) if v},
                 },
             }
         )

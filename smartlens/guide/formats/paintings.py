@@ -8,8 +8,20 @@ from pathlib import Path
 from ...errors import GuideError
 from ...imaging import DEFAULT_LIMITS, ImageLimits
 from ...storage import slugify
-from ..model import Artwork, Detail, Guide, Text, objects, show
-from . import Import, artwork_id, as_text, box, fill_sizes, image_dest, inside, languages_of, read_json, size
+from ..model import Artwork, Detail, Guide, Text, show
+from . import (
+    Import,
+    artwork_id,
+    as_text,
+    box,
+    fill_sizes,
+    image_dest,
+    inside,
+    languages_of,
+    objects,
+    read_json,
+    size,
+)
 
 
 def import_paintings(
@@ -46,10 +58,10 @@ def import_paintings(
             image=image_dest(art_id, src),
             width=size(ra, "width", where, problems),
             height=size(ra, "height", where, problems),
-            title=as_text(ra.get("title"), default_language),
-            author=as_text(ra.get("author"), default_language),
-            year=as_text(ra.get("year"), default_language),
-            description=as_text(ra.get("description"), default_language),
+            title=as_text(ra.get("title"), default_language, f"{where}.title", problems),
+            author=as_text(ra.get("author"), default_language, f"{where}.author", problems),
+            year=as_text(ra.get("year"), default_language, f"{where}.year", problems),
+            description=as_text(ra.get("description"), default_language, f"{where}.description", problems),
         )
         for j, rd in objects(ra.get("details"), f"{where}.details", problems):
             dwhere = f"{where}.details[{j}]"
@@ -64,8 +76,10 @@ def import_paintings(
                 Detail(
                     id=det_id or f"detail-{j + 1}",
                     box=xywh,
-                    name=as_text(rd.get("name"), default_language),
-                    description=as_text(rd.get("description"), default_language),
+                    name=as_text(rd.get("name"), default_language, f"{dwhere}.name", problems),
+                    description=as_text(
+                        rd.get("description"), default_language, f"{dwhere}.description", problems
+                    ),
                 )
             )
             texts += [art.details[-1].name, art.details[-1].description]

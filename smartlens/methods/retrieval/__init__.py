@@ -9,32 +9,22 @@ Two modes share the recogniser interface and the cached-index machinery
   good only with pretrained weights.
 
 Both calibrate their acceptance thresholds from data when the index is built. The index is
-cached under ``data/cache/index/`` and rebuilt when the guide's images or boxes change.
+cached under ``data/cache/index/`` and rebuilt when the guide's images or boxes change. This
+module stays light (the registry imports it for every command): the modes load when used.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from ...config import Settings
 from ...guide import GuideRef
 from ...progress import Progress, no_progress
 from ...vocabulary import Method, RetrievalMode, choices, parse
 from ..spec import LoadOptions, MethodSpec
-from .baseline import BaselineRetrieval
-from .cache import IndexInfo
-from .calibration import CalibrationParams
-from .recognizer import RetrievalRecognizer
-from .verified import GeometricParams, VerifiedRetrieval
 
-__all__ = [
-    "BaselineRetrieval",
-    "CalibrationParams",
-    "SPEC",
-    "GeometricParams",
-    "IndexInfo",
-    "RetrievalRecognizer",
-    "VerifiedRetrieval",
-    "load_retrieval",
-]
+if TYPE_CHECKING:
+    from .recognizer import RetrievalRecognizer
 
 
 def load_retrieval(
@@ -46,7 +36,11 @@ def load_retrieval(
 ) -> RetrievalRecognizer:
     """The retrieval recogniser of ``mode`` for a guide, its index loaded or built."""
     if parse(RetrievalMode, mode, "retrieval mode") == RetrievalMode.BASELINE:
+        from .baseline import BaselineRetrieval
+
         return BaselineRetrieval(ref, settings, progress=progress, rebuild=rebuild)
+    from .verified import VerifiedRetrieval
+
     return VerifiedRetrieval(ref, settings, progress=progress, rebuild=rebuild)
 
 
@@ -65,3 +59,5 @@ SPEC = MethodSpec(
     modes=tuple(choices(RetrievalMode)),
     weightless_modes=(RetrievalMode.VERIFIED,),
 )
+
+__all__ = ["SPEC", "load_retrieval"]

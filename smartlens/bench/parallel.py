@@ -11,10 +11,19 @@ machine whose speed drifts affects them alike; the yardstick is timed in every r
 row is measured with OpenCV's own thread pool at its default size and at one thread
 (``cv2.setNumThreads``): SIFT spreads over the cores by itself, which helps one visitor alone and
 may only add contention when every core already runs a recognition.
+
+On a machine shared with other work the wall-clock figures say little (Linux shares the CPU
+between sessions, not threads, so a process may get one core whatever its threads), so the part
+also prints a figure no neighbour changes: the share of a recognition's CPU time spent inside
+OpenCV calls, which release Python's GIL (cProfile on the recognising thread, OpenCV on one
+thread), and the speed-up it bounds with N visitors at once (Amdahl: 1 / (held + free / N)).
 """
 
 from __future__ import annotations
 
+import cProfile
+import pstats
+import re
 import statistics
 import threading
 import time
@@ -57,6 +66,40 @@ def rate(recognizer: Recognizer, clip: Clip, visitors: int, seconds: float) -> t
         finished.acquire()
     wall = time.monotonic() - w0
     return sum(done) / wall, (time.process_time() - c0) / wall
+
+
+def _in_opencv(name: str) -> bool:
+    """Whether a cProfile entry of a built-in is an OpenCV call (``cv2`` methods name their class;
+    its functions show as a bare ``<name>``, where Python's and numpy's say ``built-in``)."""
+    return "cv2." in name or re.fullmatch(r"<[A-Za-z]\w*>", name) is not None
+
+
+def gil_free_share(recognizer: Recognizer, clip: Clip, frames: int = 40) -> dict[str, float]:
+    """Share of a recognition's CPU spent in OpenCV calls (the GIL released), on this thread."""
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)  # so an OpenCV call's work is on the calling thread, where it is timed
+    try:
+        step = max(1, len(clip.frames) // frames)
+        chosen = clip.frames[::step][:frames]
+        for f in chosen[:3]:
+            recognizer.recognize(f)
+        profile = cProfile.Profile(time.thread_time)
+        profile.enable()
+        for f in chosen:
+            recognizer.recognize(f)
+        profile.disable()
+    finally:
+        cv2.setNumThreads(threads)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = sum(v[2] for v in stats.values())
+    free = sum(v[2] for (path, _, name), v in stats.items() if path == "~" and _in_opencv(name))
+    share = free / total if total else 0.0
+    return {
+        "cpu_ms_per_recognition": round(1000 * total / len(chosen), 1),
+        "gil_free_share": round(share, 3),
+        "bound_2": round(1 / ((1 - share) + share / 2), 2),
+        "bound_4": round(1 / ((1 - share) + share / 4), 2),
+    }
 
 
 def parallel(

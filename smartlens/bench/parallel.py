@@ -6,9 +6,10 @@ Printed per number of visitors: recognitions per second (median and range over t
 speed-up over one visitor measured in the same repeat, the process' CPU seconds per wall second
 (2.0 = both cores of a 2-core machine busy) and the CPU milliseconds one recognition cost (on a
 machine shared with other work, the wall-clock figures follow what the scheduler gives; this one
-says whether running side by side made recognitions dearer). Repeats alternate 1, 2, ... visitors, so a
-machine whose speed drifts affects them alike; the yardstick is timed in every repeat too. Each
-row is measured with OpenCV's own thread pool at its default size and at one thread
+says whether running side by side made recognitions dearer). The yardstick (a plain SIFT
+extraction) is run the same way, interleaved: what any OpenCV work on that many threads got from
+the machine in the same minutes. Repeats alternate, so a machine whose speed drifts affects all
+alike. Each row is measured with OpenCV's own thread pool at its default size and at one thread
 (``cv2.setNumThreads``): SIFT spreads over the cores by itself, which helps one visitor alone and
 may only add contention when every core already runs a recognition.
 
@@ -27,18 +28,22 @@ import re
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import cv2
+import numpy as np
 
 from ..methods import Recognizer
-from ..synth.camera import View
 from .clip import Clip
-from .recognition import yardstick
+from .timing import yardstick_extractor
 
 
-def rate(recognizer: Recognizer, clip: Clip, visitors: int, seconds: float) -> tuple[float, float]:
-    """(recognitions per second, process CPU seconds per wall second) with ``visitors`` at once."""
+def rate(
+    work: Callable[[np.ndarray], object], clip: Clip, visitors: int, seconds: float
+) -> tuple[float, float]:
+    """(calls of ``work`` per second, process CPU seconds per wall second) with ``visitors`` at once,
+    each calling it on its next frame as soon as its last call is done, through the lens' slots."""
     from ..lens.slots import FairSlots
 
     slots = FairSlots(visitors, idle_s=1.0, name="bench-slot")
@@ -50,7 +55,7 @@ def rate(recognizer: Recognizer, clip: Clip, visitors: int, seconds: float) -> t
 
     def ask(v: int, k: int) -> None:
         def job() -> None:
-            recognizer.recognize(frames[(k * step + v * 7) % len(frames)])
+            work(frames[(k * step + v * 7) % len(frames)])
             done[v] += 1
             if time.monotonic() < stop:
                 ask(v, k + 1)  # the visitor's next frame, as soon as this one is done
@@ -109,36 +114,42 @@ def parallel(
     seconds: float = 8.0,
     repeats: int = 3,
 ) -> list[dict[str, Any]]:
-    """One row per (OpenCV threads, visitors): the figures over ``repeats`` alternating repeats."""
+    """One row per (OpenCV threads, work, visitors) over ``repeats`` alternating repeats; the work
+    is a full recognition, or the yardstick (a plain SIFT extraction): what the machine lets any
+    OpenCV work on that many threads do in the same minutes."""
     default_threads = cv2.getNumThreads()
-    views = [View(clip.frames[i]) for i in range(0, len(clip.frames), max(1, len(clip.frames) // 10))]
+    ruler = yardstick_extractor()
+    works: dict[str, Callable[[np.ndarray], object]] = {
+        "recognition": recognizer.recognize,
+        "yardstick": ruler.extract,
+    }
     rows: list[dict[str, Any]] = []
     for cv_threads in dict.fromkeys((default_threads, 1)):
         cv2.setNumThreads(cv_threads)
         for f in clip.frames[:3]:  # warm up this thread pool size
             recognizer.recognize(f)
-        runs: dict[int, list[tuple[float, float]]] = {n: [] for n in visitors}
-        yard: list[float] = []
+        runs: dict[tuple[str, int], list[tuple[float, float]]] = {(w, n): [] for w in works for n in visitors}
         for _ in range(repeats):
-            yard.append(yardstick(views)["median_ms"])
+            for w, fn in works.items():
+                for n in visitors:
+                    runs[w, n].append(rate(fn, clip, n, seconds))
+        for w in works:
             for n in visitors:
-                runs[n].append(rate(recognizer, clip, n, seconds))
-        for n in visitors:
-            per_s = [r for r, _ in runs[n]]
-            speedup = [r / one for (r, _), (one, _) in zip(runs[n], runs[visitors[0]])]
-            rows.append(
-                {
-                    "opencv_threads": cv_threads,
-                    "visitors": n,
-                    "recognitions_per_s": round(statistics.median(per_s), 2),
-                    "range": f"{min(per_s):.2f}-{max(per_s):.2f}",
-                    f"speedup_vs_{visitors[0]}": round(statistics.median(speedup), 2),
-                    "speedup_range": f"{min(speedup):.2f}-{max(speedup):.2f}",
-                    "cpu_per_wall_s": round(statistics.median(c for _, c in runs[n]), 2),
-                    # CPU a recognition costs: the same with more visitors when nothing contends
-                    "cpu_ms_per_recognition": round(statistics.median(1000 * c / r for r, c in runs[n]), 1),
-                    "yardstick_ms": f"{statistics.median(yard):.1f} ({min(yard):.1f}-{max(yard):.1f})",
-                }
-            )
+                per_s = [r for r, _ in runs[w, n]]
+                speedup = [r / one for (r, _), (one, _) in zip(runs[w, n], runs[w, visitors[0]])]
+                rows.append(
+                    {
+                        "opencv_threads": cv_threads,
+                        "work": w,
+                        "visitors": n,
+                        "per_s": round(statistics.median(per_s), 2),
+                        "range": f"{min(per_s):.2f}-{max(per_s):.2f}",
+                        f"speedup_vs_{visitors[0]}": round(statistics.median(speedup), 2),
+                        "speedup_range": f"{min(speedup):.2f}-{max(speedup):.2f}",
+                        "cpu_per_wall_s": round(statistics.median(c for _, c in runs[w, n]), 2),
+                        # CPU one call costs: the same with more visitors when nothing contends
+                        "cpu_ms_per_call": round(statistics.median(1000 * c / r for r, c in runs[w, n]), 1),
+                    }
+                )
     cv2.setNumThreads(default_threads)
     return rows

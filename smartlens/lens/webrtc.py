@@ -1,6 +1,6 @@
 """The lens' video path over WebRTC: ICE servers, camera constraints, codec, frame conversion.
 
-Measured on a 2-core machine for one 640x480 frame (``python -m smartlens bench load --stages``):
+Measured on a 2-core machine for one 640x480 frame (``python -m smartlens bench load --parts stages``):
 aiortc's own H.264 encoder (libx264 at its default preset) costs ~18 ms, its VP8 encoder ~8 ms,
 libx264 ``ultrafast`` + ``zerolatency`` ~2.5 ms; PyAV's ``to_ndarray("bgr24")`` and
 ``from_ndarray(..., "bgr24")`` ~2.5 ms each where OpenCV's I420<->BGR takes ~0.4 ms. So the lens

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SmartLens in one command.
 #   ./run.sh          set up (.venv from requirements.txt + the package), create the demo guide, start the lens
-#   ./run.sh test     set up, then run the test suite (without the tests marked slow)
-#   ./run.sh test-slow  set up, then run the slow end-to-end tests (browsers, nginx, trainings)
+#   ./run.sh test     set up, then run the whole test suite (what CI runs: browsers, nginx, trainings too)
+#   ./run.sh test-fast  set up, then run the quick tests (those not marked slow)
+#   ./run.sh test-slow  set up, then run only the slow end-to-end tests (browsers, nginx, trainings)
 #   ./run.sh lint     set up, then check lint, import order, formatting and types
 #   ./run.sh studio   set up, then start the curators' studio
 # Extra arguments go to streamlit (lens/studio) or pytest (test).
@@ -34,10 +35,13 @@ cmd=${1:-lens}
 setup
 case "$cmd" in
   test)
-    # the suite CI runs (about 10 minutes on 2 cores); the slow end-to-end tests run with test-slow
+    # everything, the end-to-end tests in real browsers included: what CI runs
+    exec .venv/bin/python -m pytest "$@" ;;
+  test-fast)
+    # the quick tests, for a developer between changes (no browser, no nginx, no full training)
     exec .venv/bin/python -m pytest -m "not slow" "$@" ;;
   test-slow)
-    # real browsers, two replicas behind nginx, trainings to the end (about 15 minutes more)
+    # only the slow ones: real browsers, two replicas behind nginx, trainings to the end
     exec .venv/bin/python -m pytest -m slow "$@" ;;
   lint)
     .venv/bin/ruff check .
@@ -47,5 +51,5 @@ case "$cmd" in
     .venv/bin/smartlens demo
     exec .venv/bin/smartlens "$cmd" --guide demo "$@" ;;
   *)
-    echo "usage: ./run.sh [lens|studio|test|test-slow|lint] [args...]" >&2; exit 2 ;;
+    echo "usage: ./run.sh [lens|studio|test|test-fast|test-slow|lint] [args...]" >&2; exit 2 ;;
 esac

@@ -13,7 +13,6 @@ import sys
 
 import cv2
 import streamlit as st
-import streamlit.components.v1 as components
 from streamlit_webrtc import WebRtcMode, webrtc_streamer
 
 from smartlens.allocator import keep_freed_memory
@@ -23,12 +22,14 @@ from smartlens.blas_threads import single_threaded_blas
 from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
 from smartlens.escaping import html_text, plain
+from smartlens.guide import Artwork, Detail, list_guides
 from smartlens.imaging import decode_image
-from smartlens.lens.i18n import pick_language, t
+from smartlens.lens.i18n import LANGUAGE_NAMES, pick_language, t
 from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime
-from smartlens.lens.speech import Speech, browser_speech_html
+from smartlens.lens.speech import Speech
 from smartlens.lens.stabilizer import LensState
 from smartlens.lens.webrtc import MEDIA_CONSTRAINTS, frame_callback, install_video_path, rtc_configuration
+from smartlens.lens.widgets import Playback, Track, announce, media_player, media_url
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter hides real messages
 keep_freed_memory()  # per-frame buffers reuse freed memory instead of faulting in fresh pages
@@ -37,7 +38,7 @@ single_threaded_blas()  # no idle BLAS thread spinning on a core between frames
 
 def options() -> argparse.Namespace:
     p = argparse.ArgumentParser()
-    p.add_argument("--guide", default="demo")
+    p.add_argument("--guide", default="demo")  # a visitor's ?guide=NAME chooses another one
     p.add_argument("--method", default=None)  # None: what the studio published, picked up per visitor
     p.add_argument("--mode", default=None)
     return p.parse_known_args(sys.argv[1:])[0]
@@ -86,7 +87,8 @@ def runtime(guide: str, method: str | None, mode: str | None, version: int) -> L
     return _runtime(guide, method, mode, version, published)
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
+# a few guides served at once (?guide=NAME), each kept while a new version loads for new visitors
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _runtime(guide: str, method: str | None, mode: str | None, version: int, published: str) -> LensRuntime:
     return load_runtime(guide, settings(), method, mode, event_log())
 
@@ -96,16 +98,34 @@ ss = st.session_state
 if "session" not in ss:
     ss.session = new_session_id()
 lang_hint = ss.get("language") or pick_language(["en", "it"], st.context.locale, "en")
+if "guide_name" not in ss:
+    # the QR code next to the artworks names its guide (?guide=NAME); any other guide on this
+    # server may be asked for, by name only
+    asked = st.query_params.get("guide")
+    ss.guide_name = opts.guide
+    ss.guide_missing = None
+    if asked and asked != opts.guide:
+        if asked in list_guides(settings()):
+            ss.guide_name = asked
+        else:
+            ss.guide_missing = asked
+if ss.guide_missing:
+    st.warning(t("no_such_guide", lang_hint, name=ss.guide_missing[:80]))
 try:
     with st.spinner(t("loading", lang_hint)):
-        rt = runtime(opts.guide, opts.method, opts.mode, guide_version(opts.guide, settings()))
+        rt = runtime(ss.guide_name, opts.method, opts.mode, guide_version(ss.guide_name, settings()))
 except Exception as exc:  # a broken guide or model: say so on the page, not with a stack trace
     st.error(f"SmartLens could not start: {plain(str(exc))}")
     st.stop()
 guide = rt.ref.guide
 
 if "language" not in ss:
-    ss.language = pick_language(guide.languages, st.context.locale, guide.default_language)
+    asked_lang = st.query_params.get("lang")
+    ss.language = (
+        asked_lang
+        if asked_lang in guide.languages
+        else pick_language(guide.languages, st.context.locale, guide.default_language)
+    )
 if "processor" not in ss:
     ss.processor = rt.new_processor(ss.session, ss.language)
     ss.card = LensState()
@@ -123,17 +143,19 @@ with head:
         unsafe_allow_html=True,
     )
 with lang_col:
-    names = {"en": "English", "it": "Italiano", "fr": "Français", "de": "Deutsch", "es": "Español"}
     chosen = st.selectbox(
         t("language", ss.language),
         guide.languages,
         index=guide.languages.index(ss.language),
-        format_func=lambda code: names.get(code, code),
+        format_func=lambda code: LANGUAGE_NAMES.get(code, code),
         key="language_select",
     )
     if chosen != ss.language:
         ss.language = chosen
         proc.language = chosen
+        # the dashboard counts every language a visit used, not only the one it opened in
+        event_log().log("language_changed", ss.session, guide=guide.name, language=chosen, method=rt.method)
+        st.query_params["lang"] = chosen  # a reload, or the address shared, keeps it
         st.rerun()
 lang = ss.language
 
@@ -175,59 +197,76 @@ def card_picture(guide_name: str, version: int, artwork: str, detail: str | None
     return buf.tobytes()
 
 
-def media_buttons(
-    text: str, audio: dict, video: dict, key: str, artwork: str, detail: str | None = None
-) -> None:
-    """Audio if the museum recorded it, else read-aloud; and the video when there is one."""
-    audio_path = rt.media(guide.text(audio, lang)) if audio else None
-    if st.button(
-        t("listen" if audio_path else "read_aloud", lang),
-        key=f"listen-{key}",
-        width="stretch",
-        icon=":material/volume_up:",
-    ):
-        if audio_path:
-            proc.event("audio_played", artwork=artwork, detail=detail)
-            st.audio(str(audio_path), autoplay=True)
-        else:
-            proc.event("tts_played", artwork=artwork, detail=detail)
-            mp3 = speech().synthesize(text, lang)
-            if mp3 is not None:
-                st.audio(str(mp3), format="audio/mpeg", autoplay=True)
-            else:  # offline: the browser reads it
-                components.html(browser_speech_html(text, lang, t("read_aloud", lang)), height=56)
-    video_path = rt.media(guide.text(video, lang)) if video else None
-    if video_path and st.button(
-        t("watch", lang), key=f"watch-{key}", width="stretch", icon=":material/play_circle:"
-    ):
-        proc.event("video_played", artwork=artwork, detail=detail)
-        st.video(str(video_path), autoplay=True)
+def playback(item: Artwork | Detail, name: str, text: str) -> list[Playback]:
+    """What a card offers to play for an artwork or a detail: its audio in the visitor's language
+    (with the transcript), else its text read aloud; and its video (with captions) when there is one."""
+    audio = rt.media(guide.text(item.audio, lang)) if item.audio else None
+    spoken = None if audio else speech().prepare(text, lang)  # gTTS when it answered; else the browser
+    sound = audio or spoken
+    out = [
+        Playback(
+            "audio" if sound else "speech",
+            t("listen" if audio else "read_aloud", lang),
+            t("audio_of", lang, name=name),
+            t("cannot_play" if sound else "cannot_speak", lang),
+            src=media_url(sound) if sound else "",
+            text="" if audio else text,
+            lang=lang,
+            transcript=guide.text(item.transcript, lang) if audio else "",  # Text: lang -> text
+            transcript_label=t("transcript", lang),
+        )
+    ]
+    video = rt.media(guide.text(item.video, lang)) if item.video else None
+    if video is not None:
+        # captions: Text, language -> .vtt of that language's video
+        vtt = rt.media(item.captions.get(lang))
+        tracks = (Track(media_url(vtt), lang, LANGUAGE_NAMES.get(lang, lang)),) if vtt else ()
+        out.append(
+            Playback(
+                "video",
+                t("watch", lang),
+                t("video_of", lang, name=name),
+                t("cannot_play", lang),
+                src=media_url(video),
+                tracks=tracks,
+            )
+        )
+    return out
+
+
+def players(item: Artwork | Detail, name: str, text: str, key: str, artwork: str, detail: str | None = None):
+    """The card's players; an event is logged when the browser says playback started."""
+    for p in playback(item, name, text):
+        played = media_player(p, key=f"{p.kind}-{key}-{lang}")
+        if played:
+            proc.event(played, artwork=artwork, detail=detail)
 
 
 def show_card(state: LensState) -> None:
     if state.artwork is None:
+        announce("")
         st.info(t("no_artwork", lang))
         return
     art = guide.artwork(state.artwork)
+    title = guide.text(art.title, lang)
+    # said once by screen readers when the artwork changes (the region's text changes only then)
+    announce(t("recognised", lang, title=title))
     img_col, text_col = st.columns([1, 2])
     with img_col:
-        st.image(card_picture(guide.name, guide_version(opts.guide, settings()), art.id), width=200)
+        st.image(
+            card_picture(guide.name, guide_version(guide.name, settings()), art.id), width=200, alt=title
+        )
     with text_col:
         author = guide.text(art.author, lang)
         year = guide.text(art.year, lang)
         # guide texts are plain text: escaped, so no markup, link or remote image reaches a visitor
-        st.markdown(f"### {plain(guide.text(art.title, lang))}")
-        st.caption(
+        st.markdown(f"### {plain(title)}")
+        # the page's own text colour: Streamlit's faded caption grey is below 4.5:1 on white
+        st.markdown(
             " · ".join(x for x in (f"{t('by', lang)} {plain(author)}" if author else "", plain(year)) if x)
         )
         st.markdown(plain(guide.text(art.description, lang)))
-    media_buttons(
-        f"{guide.text(art.title, lang)}. {guide.text(art.description, lang)}",
-        art.audio,
-        art.video,
-        f"art-{art.id}",
-        art.id,
-    )
+    players(art, title, f"{title}. {guide.text(art.description, lang)}", f"art-{art.id}", art.id)
     if state.details:
         st.markdown(f"**{t('details', lang)}** — {t('tap_detail', lang)}")
         # every detail of the artwork, in the guide's order: a chip list that grew as details came
@@ -245,28 +284,40 @@ def show_card(state: LensState) -> None:
             proc.event("detail_opened", artwork=art.id, detail=picked)
         if picked:
             det = art.detail(picked)
+            name = guide.text(det.name, lang) or det.id
             c1, c2 = st.columns([1, 2])
             with c1:
                 st.image(
-                    card_picture(guide.name, guide_version(opts.guide, settings()), art.id, det.id), width=160
+                    card_picture(guide.name, guide_version(guide.name, settings()), art.id, det.id),
+                    width=160,
+                    alt=name,
                 )
             with c2:
-                st.markdown(f"#### {plain(guide.text(det.name, lang))}")
+                st.markdown(f"#### {plain(name)}")
                 st.markdown(plain(guide.text(det.description, lang)))
-            media_buttons(
-                f"{guide.text(det.name, lang)}. {guide.text(det.description, lang)}",
-                det.audio,
-                det.video,
+            players(
+                det,
+                name,
+                f"{name}. {guide.text(det.description, lang)}",
                 f"det-{art.id}-{det.id}",
                 art.id,
                 det.id,
             )
 
 
+# the card is drawn by the page's run, not by a timer: it stays as it is (a playing audio, an open
+# detail, the screen reader's place) until the recogniser has news, which reruns the page
+ss.card = proc.latest_state(ss.card)
+show_card(ss.card)
+
+
 @st.fragment(run_every=0.5)
-def card() -> None:
-    ss.card = proc.latest_state(ss.card)
-    show_card(ss.card)
+def news() -> None:
+    """Twice a second: rerun the page when the card has something new to show."""
+    state = proc.latest_state(ss.card)
+    if state is not ss.card:
+        ss.card = state
+        st.rerun()
     if st.query_params.get("debug"):
         s = proc.stats()
         first = "-" if s.first_result is None else f"{s.first_result:.2f}"
@@ -279,7 +330,7 @@ def card() -> None:
         )
 
 
-card()
+news()
 
 # --- fallback: a photo instead of live video --------------------------------------------------
 with st.expander(t("snapshot", lang)):

@@ -99,3 +99,11 @@ def _keep_main_module():
     yield
     if main is not None:
         sys.modules["__main__"] = main
+
+
+def pytest_collection_modifyitems(items):
+    """A test marked ``timing`` (WebRTC, recognition or a budget on a shared machine) gets one
+    rerun when it fails (pytest-rerunfailures); every other test has none."""
+    for item in items:
+        if item.get_closest_marker("timing") and not item.get_closest_marker("flaky"):
+            item.add_marker(pytest.mark.flaky(reruns=1))

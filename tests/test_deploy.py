@@ -27,6 +27,7 @@ DEPLOY = ROOT / "deploy"
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
+    pytest.mark.timing,  # WebRTC, recognition or a training budget on a shared machine
     needs_paintings,
     pytest.mark.skipif(
         NGINX is None, reason="nginx is not installed (Debian package nginx; .ci/run installs it)"

@@ -77,6 +77,7 @@ class _Outside(http.server.BaseHTTPRequestHandler):
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.timing  # WebRTC and the first recognition within timeouts
 @needs_chromium
 def test_hostile_guide_texts_render_as_text_in_chromium(demo_guide, tmp_path):
     from selenium.webdriver.common.by import By

@@ -79,3 +79,42 @@ def test_normalise_makes_even_weak_features_unit_length():
     weak = np.random.default_rng(3).normal(size=(5, 16)).astype(np.float32) * 1e-10  # an untrained network's
     np.testing.assert_allclose(np.linalg.norm(normalise(weak), axis=1), 1.0, atol=1e-5)
     assert not np.isnan(normalise(np.zeros((1, 4), np.float32))).any()
+
+
+def test_spread_caps_each_cell_and_keeps_the_strongest():
+    from smartlens.methods.retrieval.local_features import spread
+
+    rng = np.random.default_rng(0)
+    # a busy corner (a gilded frame: 900 strong keypoints) and the artwork (100 weaker ones)
+    busy = rng.uniform(0, 20, (900, 2))
+    art = rng.uniform(40, 100, (100, 2))
+    points = np.r_[busy, art].astype(np.float32)
+    response = np.r_[rng.uniform(0.5, 1.0, 900), rng.uniform(0.1, 0.4, 100)].astype(np.float32)
+    keep = spread(points, response, (100, 100), 200, (5, 5), 2.5)
+    assert len(set(keep.tolist())) == len(keep)
+    # the busy cell gives at most 2.5 times its even share (20), even if the budget is not spent
+    assert int((keep < 900).sum()) == 20
+    assert int((keep >= 900).sum()) == 100  # the strongest-anywhere rule would have kept none of them
+    assert np.all(np.diff(response[keep]) <= 0)  # strongest first
+    # within the busy corner's cell, the ones kept are its strongest
+    cell0 = keep[keep < 900]
+    assert response[cell0].min() >= np.sort(response[:900])[::-1][len(cell0) - 1]
+
+
+def test_sharp_descriptors_match_plain_sift_at_the_same_points():
+    """Keypoints found at half size and described at full size without SIFT's doubling are the
+    same keypoints, with descriptors plain SIFT matches (the index is built with plain SIFT)."""
+    import cv2
+
+    from smartlens.methods.retrieval.local_features import SharpSiftExtractor, SiftExtractor
+    from smartlens.synth.pictures import harbour
+
+    image = harbour(3).image
+    sharp = SharpSiftExtractor(800, 640).extract(image)
+    plain = SiftExtractor(1500, 640).extract(image)
+    assert len(sharp) > 300
+    pairs = cv2.BFMatcher().knnMatch(sharp.descriptors, plain.descriptors, k=2)
+    good = [a for a, b in pairs if a.distance < 0.8 * b.distance]
+    assert len(good) > 0.4 * len(sharp)
+    moved = np.array([np.linalg.norm(sharp.points[m.queryIdx] - plain.points[m.trainIdx]) for m in good])
+    assert np.mean(moved < 2.0) > 0.9  # in the image's own pixels, like plain SIFT's

@@ -52,7 +52,7 @@ def _video_frame(bgr: np.ndarray, pts: int = 42) -> av.VideoFrame:
 def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
     proc = _processor(demo_guide, demo_rec)
     callback = frame_callback(proc.process)  # what apps/lens.py gives webrtc_streamer
-    art, frames = _path(demo_guide)
+    art, frames = _path(demo_guide, 12)  # a phone's pace: tracking holds from frame to frame
     outs, ins = [], []
     for k, f in enumerate(frames):
         vf = _video_frame(f, pts=42 + k)
@@ -243,7 +243,10 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
         proc.process(f)
         proc.settle()
     proc.event("detail_opened", artwork=art.id, detail=art.details[0].id)
-    events.log("session_start", proc.session, ip="10.0.0.1")  # personal data is refused, not stored
+    # what a browser would give away, offered to the log: refused, not stored
+    agent = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    events.log("session_start", proc.session, ip="10.0.0.1")  # not a field of any event
+    events.log("detail_opened", proc.session, language=agent)  # not an identifier
     proc.close()  # the stream ended: the time in front of the artwork and of each detail is logged
     time.sleep(0.6)
     events.close()
@@ -263,10 +266,11 @@ def test_events_are_anonymous_and_written_in_background(tmp_path, demo_guide, de
     details_left = {r["detail"]: r["dwell_s"] for r in rows if r["type"] == "detail_left"}
     recognised = {r["detail"] for r in rows if r["type"] == "detail_recognised"}
     assert recognised <= set(details_left) and all(d >= 0 for d in details_left.values())
+    assert events.refused == 2
     ip = re.compile(r"\b\d{1,3}(\.\d{1,3}){3}\b")
     for r in rows:
         for v in r.values():
-            assert not (isinstance(v, str) and (ip.search(v) or "Mozilla" in v))
+            assert not (isinstance(v, str) and (ip.search(v) or "Mozilla" in v)), r
 
 
 def test_event_log_never_blocks_or_raises(tmp_path):
@@ -294,13 +298,24 @@ def test_ui_strings_and_language():
 
 
 def test_speech_falls_back_offline(settings):
-    from smartlens.lens.speech import Speech, browser_speech_html
+    from smartlens.lens.speech import Speech
 
+    speech = Speech(settings)
     t0 = time.perf_counter()
-    assert Speech(settings).synthesize("La Gioconda", "it") is None  # offline: no MP3, no hang
+    assert speech.synthesize("La Gioconda", "it") is None  # offline: no MP3, no hang
+    assert speech.prepare("La Gioconda", "it") is None  # the browser's voice reads it
     assert time.perf_counter() - t0 < 5
-    html = browser_speech_html("L'urlo </script>", "it", "Leggi")
-    assert "speechSynthesis" in html and '</script>"' not in html.split("const p =")[1].split(";")[0]
+    assert not speech._making  # offline: nothing is being made in the background
+
+
+def test_speech_prepared_mp3_is_served_from_the_cache(settings):
+    from smartlens.lens.speech import Speech
+
+    speech = Speech(settings)
+    mp3 = speech.cache_path("La Gioconda", "it")
+    mp3.parent.mkdir(parents=True)
+    mp3.write_bytes(b"ID3 made earlier")
+    assert speech.prepare("La Gioconda", "it") == mp3 and speech.prepare("Altro", "it") is None
 
 
 def test_speech_probe_is_asked_once_per_interval(settings):

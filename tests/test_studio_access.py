@@ -15,13 +15,13 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from test_curator_browser import Curator, start_server, stop
 
 from smartlens.access import LOGIN_COOKIE
-from smartlens.bench.browser import browser, free_port, start_camera, write_y4m
+from smartlens.bench.browser import browser, free_port, start_app, start_camera, stop_app, write_y4m
 from smartlens.imaging import read_image
 from smartlens.tls import lan_addresses
 
+from browser_checks import Curator
 from conftest import TEST_ENV
 
 pytestmark = [
@@ -96,7 +96,7 @@ def blank_y4m(tmp_path: Path) -> Path:
 def test_the_studio_run_directly_serves_no_page_to_another_machine_without_a_password(tmp_path, demo_guide):
     port = free_port()
     # exactly as the issue: streamlit run on the entry script, all interfaces, no password
-    server = start_server(
+    server = start_app(
         [
             sys.executable,
             "-m",
@@ -135,7 +135,7 @@ def test_the_studio_run_directly_serves_no_page_to_another_machine_without_a_pas
             assert status(f"http://{host}:{port}/_stcore/health") == 200
     finally:
         driver.quit()
-        stop(server)
+        stop_app(server)
     assert "Traceback" not in (tmp_path / "studio.log").read_text()
 
 
@@ -143,14 +143,14 @@ def test_the_studio_run_directly_serves_no_page_to_another_machine_without_a_pas
 def studio_with_password(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("studio-access")
     port = free_port()
-    server = start_server(
+    server = start_app(
         [sys.executable, "-m", "smartlens", "studio", "--address", "127.0.0.1", "--port", str(port)],
         port,
         env_for(tmp / "data", SMARTLENS_STUDIO_PASSWORD=PASSWORD),
         tmp / "studio.log",
     )
     yield f"http://127.0.0.1:{port}", tmp
-    stop(server)
+    stop_app(server)
 
 
 def answer(c: Curator, password: str) -> tuple[float, str]:
@@ -265,7 +265,7 @@ def test_a_login_survives_a_reload_for_a_working_day_and_log_out_ends_it(studio_
 def test_the_lens_contacts_no_other_host_and_closed_pages_leave_no_traceback(tmp_path, demo_guide):
     port = free_port()
     log = tmp_path / "lens.log"
-    server = start_server(
+    server = start_app(
         [
             sys.executable,
             "-m",
@@ -304,7 +304,7 @@ def test_the_lens_contacts_no_other_host_and_closed_pages_leave_no_traceback(tmp
                 driver.quit()
             time.sleep(2)
     finally:
-        stop(server)
+        stop_app(server)
     text = log.read_text()
     assert "Traceback" not in text and "Error sending websocket payload" not in text, text[-3000:]
     assert "Exception in ASGI application" not in text, text[-3000:]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import streamlit as st
-from shared import current_guide, edit_base, language, saved, settings, show_error, toast
+from shared import current_guide, edit_base, language, saved, section, settings, show_error, toast
 
 from smartlens.errors import USER_ERRORS
 from smartlens.escaping import plain
@@ -79,11 +79,12 @@ concept = c1.selectbox(
     key=f"ann-concept-{art.id}",
 )
 existing = [d.id for d in art.details]
-# keyed per artwork: the label never carries over to the next artwork (no duplicate-id save)
+# keyed per artwork and per saved count: the label never carries over to the next artwork, nor to
+# the next box once this one is saved (no duplicate-id save)
 label = c2.text_input(
     "Label for the next box",
     guide_edit.next_detail_id(existing, concept or "detail"),
-    key=f"ann-label-{art.id}-{concept}",
+    key=f"ann-label-{art.id}-{concept}-{len(existing)}",
 )
 saved_boxes = [  # the saved details as the canvas shows them (display pixels)
     {
@@ -165,22 +166,28 @@ if art.details:
             message=f"{kind.capitalize()} {done}",
         )
 
+    # per language: the video's captions (WebVTT) and the audio's transcript, shown in the lens
+    kinds = ("audio", "video", "captions", "picture")
+    titles = {"audio": "Audio", "video": "Video", "captions": "Captions of the video", "picture": "Picture"}
     for det in art.details:
         label = guide.text(det.name, lang) or det.id
-        with st.expander(f"{plain(label)} ({det.id})"):
-            cols = st.columns(3)
-            for col, kind in zip(cols, ("audio", "video", "picture")):
+        # stays open while the curator attaches, removes or saves in it
+        with section(f"{plain(label)} ({det.id})", f"open-media-{art.id}-{det.id}"):
+            cols = st.columns(len(kinds))
+            for col, kind in zip(cols, kinds):
                 rel = det.icon if kind == "picture" else getattr(det, kind).get(lang)
                 with col:
-                    st.markdown(f"**{kind.capitalize()}**" + ("" if kind == "picture" else f" ({lang})"))
+                    st.markdown(f"**{titles[kind]}**" + ("" if kind == "picture" else f" ({lang})"))
                     where = ref.path(rel) if rel else None
                     if where is not None and where.is_file():
                         if kind == "audio":
                             st.audio(str(where))
                         elif kind == "video":
                             st.video(str(where))
+                        elif kind == "captions":
+                            st.caption(where.name)
                         else:
-                            st.image(str(where))
+                            st.image(str(where), alt=f"{label}: the detail's picture")
                         if st.button("Remove", key=f"rm-{kind}-{art.id}-{det.id}") and set_media(
                             det.id, kind, None, None, "removed"
                         ):
@@ -188,7 +195,7 @@ if art.details:
                     else:
                         st.caption("none yet")
                     upload = st.file_uploader(
-                        f"{kind.capitalize()} file",
+                        f"{titles[kind]} file",
                         type=list(guide_edit.MEDIA_TYPES[kind]),
                         key=f"up-{kind}-{art.id}-{det.id}-{ss.media_round}",
                     )
@@ -197,3 +204,19 @@ if art.details:
                         if set_media(det.id, kind, upload.getvalue(), upload.name, "attached"):
                             ss.media_round += 1  # fresh, empty uploaders
                             st.rerun()
+                    if kind == "audio":
+                        with st.form(f"transcript-{art.id}-{det.id}-{lang}", border=False):
+                            text = st.text_area(
+                                f"Transcript of the audio ({lang})",
+                                det.transcript.get(lang, ""),
+                            )
+                            if st.form_submit_button("Save the transcript") and saved(
+                                guide_edit.set_transcript,
+                                edit_base(ref),
+                                art.id,
+                                det.id,
+                                lang,
+                                text,
+                                message="Transcript saved",
+                            ):
+                                st.rerun()

@@ -181,6 +181,9 @@ def studio() -> None:
     with st.sidebar:
         st.title("SmartLens Studio")
         login_controls()
+    from shared import studio_menus
+
+    studio_menus()  # the guide and the editing language, the same on every page
     st.navigation(pages).run()
 
 

@@ -4,7 +4,17 @@ the gallery with each artwork's state, delete with confirmation, and the curator
 from __future__ import annotations
 
 import streamlit as st
-from shared import current_guide, edit_base, guide_names, language, saved, settings, show_error, toast
+from shared import (
+    current_guide,
+    edit_base,
+    guide_names,
+    language,
+    saved,
+    section,
+    settings,
+    show_error,
+    toast,
+)
 
 from smartlens.errors import USER_ERRORS, UserError
 from smartlens.escaping import plain
@@ -17,7 +27,13 @@ ss = st.session_state
 toast()
 st.header("Guide and artworks")
 
-with st.expander("Create a guide", expanded=not guide_names()), st.form("new-guide"):
+# forms named by a round that grows with every save: the next one starts blank, while a refused one
+# keeps what the curator typed
+ss.setdefault("form_round", 0)
+with (
+    section("Create a guide", "open-new-guide", expanded=not guide_names()),
+    st.form(f"new-guide-{ss.form_round}"),
+):
     c1, c2, c3 = st.columns(3)
     new_name = c1.text_input("Name (letters, digits, dashes)", placeholder="my-museum")
     new_title = c2.text_input("Title", placeholder="My museum")
@@ -37,6 +53,7 @@ with st.expander("Create a guide", expanded=not guide_names()), st.form("new-gui
         else:
             ss.guide = name
             ss.toast = f"Guide '{name}' created"
+            ss.form_round += 1
             st.rerun()
 
 ref = current_guide()
@@ -50,7 +67,7 @@ st.caption(
     f"lens uses: {published.label if published else 'retrieval (nothing published yet)'}"
 )
 
-with st.expander("Languages and title"), st.form("languages"):
+with section("Languages and title", "open-languages"), st.form("languages"):
     langs_text = st.text_input("Languages (comma separated)", ", ".join(guide.languages))
     default = st.text_input("Default language", guide.default_language)
     title = st.text_input(f"Guide title ({lang})", guide.title.get(lang, ""))
@@ -119,7 +136,8 @@ for art in guide.artworks:
         )
     if todo:
         state.append(f":orange[missing {', '.join(todo)} ({lang})]")
-    with st.expander(f"{plain(guide.text(art.title, lang))} — {art.id} · {' · '.join(state)}"):
+    # stays open while the curator saves in it (its label changes with the title)
+    with section(f"{plain(guide.text(art.title, lang))} — {art.id} · {' · '.join(state)}", f"open-{art.id}"):
         c1, c2 = st.columns([1, 2])
         c1.image(str(ref.path(art.image)), width=260)
         c1.caption(f"{art.width}x{art.height}" + (" · original kept" if art.original else ""))
@@ -154,11 +172,12 @@ for c in guide.concepts:
     missing_names = [x for x in guide.languages if not c.name.get(x)]
     flag = f" :orange[(missing {', '.join(missing_names)})]" if missing_names else ""
     st.markdown(f"- **{c.id}** — {names}{flag}")
-with st.form("concept"):
+with st.form(f"concept-{ss.form_round}"):
     cols = st.columns(1 + len(guide.languages))
     cid = cols[0].text_input("Concept id", placeholder="face")
     cnames = {x: cols[i + 1].text_input(f"Name ({x})") for i, x in enumerate(guide.languages)}
     if st.form_submit_button("Add or rename the concept") and saved(
         guide_edit.set_concept, edit_base(ref), cid.strip(), cnames
     ):
+        ss.form_round += 1  # the next concept starts blank
         st.rerun()

@@ -48,6 +48,25 @@ def guide_names() -> list[str]:
     return list_guides(settings())
 
 
+def studio_menus() -> None:
+    """The sidebar's Guide and Editing language menus, drawn by the entry script on every page.
+
+    The guide and the editing language are the studio's, not a page's: kept for the session and
+    in the address (``?guide=NAME&lang=xx``), so another page, a reload or a bookmark opens the
+    same guide in the same language."""
+    names = guide_names()
+    if not names:
+        return
+    start = st.session_state.get("start_guide")
+    with st.sidebar:
+        name = _kept_selectbox("Guide", names, start if start in names else names[0], "guide")
+        try:
+            guide = load_guide(name, settings()).guide
+        except USER_ERRORS:
+            return  # the page that needs it says what is wrong
+        _kept_selectbox("Editing language", guide.languages, guide.default_language, "lang")
+
+
 def current_guide(required: bool = True) -> GuideRef | None:
     """The guide chosen in the sidebar, read fresh from disk (None, or the page stops, if none)."""
     names = guide_names()
@@ -57,12 +76,9 @@ def current_guide(required: bool = True) -> GuideRef | None:
             st.info("No guide yet: create one on the **Guide** page.")
             st.stop()
         return None
-    if ss.get("guide") not in names:
-        ss.guide = ss.get("start_guide") if ss.get("start_guide") in names else names[0]
-    with st.sidebar:
-        st.selectbox("Guide", names, key="guide")
+    name = ss.get("guide")
     try:
-        ref = load_guide(ss.guide, settings())
+        ref = load_guide(name if isinstance(name, str) and name in names else names[0], settings())
     except USER_ERRORS as exc:
         show_error(exc)
         st.stop()
@@ -75,6 +91,24 @@ def current_guide(required: bool = True) -> GuideRef | None:
     return ref
 
 
+def _kept_selectbox(label: str, options: list[str], default: str, key: str) -> str:
+    """A sidebar menu whose choice belongs to the session (``st.session_state[key]``, kept across
+    pages) and to the address (``?key=value``, kept by a reload or a bookmark)."""
+    ss = st.session_state
+    if ss.get(key) not in options:  # a new session, a guide deleted, a language the guide lacks
+        asked = st.query_params.get(key)
+        ss[key] = asked if asked in options else default
+    menu = f"{key}_menu"
+    ss[menu] = ss[key]  # the menu shows the session's choice, whichever page drew it last
+    st.selectbox(label, options, key=menu, on_change=_keep, args=(menu, key))
+    st.query_params[key] = ss[key]
+    return ss[key]
+
+
+def _keep(menu: str, key: str) -> None:
+    st.session_state[key] = st.session_state[menu]
+
+
 def edit_base(ref: GuideRef) -> GuideRef:
     """The guide as the curator saw it when they pressed the button (the previous run's copy);
     edits of an artwork someone else saved since are then refused with a clear message."""
@@ -83,12 +117,19 @@ def edit_base(ref: GuideRef) -> GuideRef:
 
 
 def language(ref: GuideRef) -> str:
-    """The language the curator edits texts in (chosen in the sidebar)."""
-    langs = ref.guide.languages
-    if st.session_state.get("lang") not in langs:
-        st.session_state.lang = ref.guide.default_language
-    with st.sidebar:
-        return st.selectbox("Editing language", langs, key="lang")
+    """The language the curator edits texts in (chosen in the sidebar: :func:`studio_menus`)."""
+    lang = st.session_state.get("lang")
+    return lang if lang in ref.guide.languages else ref.guide.default_language
+
+
+def section(label: str, key: str, expanded: bool = False):
+    """An expander that stays as the curator left it across saves and reruns, even when its label
+    changes (a new title in it): Streamlit names an expander by its label too, and a new one
+    starts closed."""
+    ss = st.session_state
+    box = st.expander(label, expanded=ss.get(f"{key}-was-open", expanded), key=key, on_change="rerun")
+    ss[f"{key}-was-open"] = bool(box.open)
+    return box
 
 
 def duration(seconds: float | None) -> str:

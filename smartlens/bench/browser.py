@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -67,6 +68,43 @@ def start_lens(guide: str, port: int, extra_env: dict | None = None) -> subproce
     raise RuntimeError("the lens server did not start")
 
 
+def start_app(
+    cmd: list[str], port: int, env: dict[str, str], log: Path, timeout: float = 150
+) -> subprocess.Popen:
+    """Start a server process (its own process group, output in ``log``) and wait until ``port``
+    answers; its log tail is in the error when it ends or does not answer in time."""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"{' '.join(cmd[:4])} ended: {log.read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    stop_app(proc)
+    raise AssertionError(f"{' '.join(cmd[:4])} did not start: {log.read_text()[-2000:]}")
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Stop a server started by :func:`start_app`, and whatever it started."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
 def browser(y4m: Path, lang: str = "en-US", nice: bool = False):
     """Headless Chromium with a fake camera playing ``y4m``. With ``nice`` it runs at the lowest
     CPU priority: browsers standing in for phones should not take the server's cores, as
@@ -102,10 +140,14 @@ def browser(y4m: Path, lang: str = "en-US", nice: bool = False):
 
 
 def wait_for(driver, condition, timeout: float, what: str):
+    """``condition``'s first true answer within ``timeout``; a screenshot in artifacts/ when none."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
+    # Streamlit redraws elements while the condition reads them: ask again
+    redrawn = (StaleElementReferenceException, NoSuchElementException)
     try:
-        return WebDriverWait(driver, timeout, poll_frequency=0.2).until(condition)
+        return WebDriverWait(driver, timeout, poll_frequency=0.2, ignored_exceptions=redrawn).until(condition)
     except Exception:
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / f"e2e-failed-{what.replace(' ', '-')}.png"))

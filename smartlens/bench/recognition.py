@@ -1,6 +1,12 @@
 """``python -m smartlens bench recognition``: every method on camera views of the shared paintings.
 
-Reports per method and mode, in one table: artwork top-1, class top-1 (artwork or detail, as a
+Two levels of difficulty, each reported apart and side by side (``--levels easy,hard``): easy
+(one painting filling the frame over a plain wall) and hard (museum views: small in the frame,
+among other paintings, ornate walls and frames, steep angles, visitors, glass, dim light); see
+:mod:`smartlens.bench.views`. ``--set test`` (the default) is what is reported; ``--set dev``
+draws other views of other paintings (the shared ones mirrored), for tuning.
+
+Reports per method, mode and level, in one table: artwork top-1, class top-1 (artwork or detail, as a
 classifier sees it), detail precision and recall (a box must overlap the truth at IoU 0.5),
 negatives given an artwork (all; held-out real paintings; procedural walls, rooms, pictures),
 median and p95 ms per frame, build (or training) time and index size; then retrieval with the
@@ -23,7 +29,7 @@ import time
 from pathlib import Path
 
 from ..config import Settings
-from ..errors import USER_ERRORS
+from ..errors import USER_ERRORS, UserError
 from ..methods import method_spec
 from ..progress import no_progress
 from ..storage import atomic_write_json
@@ -31,12 +37,12 @@ from ..synth.camera import View
 from .scoring import evaluate
 from .timing import summary, table, yardstick_extractor
 from .views import (
-    artwork_views,
+    LEVELS,
+    LevelViews,
     bench_guide,
     describe,
     grown_guide,
-    held_out_views,
-    negative_views,
+    level_views,
     paintings_dir,
     save_samples,
     split_guide,
@@ -45,6 +51,7 @@ from .views import (
 COLUMNS = [
     "method",
     "weights",
+    "level",
     "artwork_top1",
     "class_top1",
     "detail_precision",
@@ -56,13 +63,22 @@ COLUMNS = [
     "p95_ms",
     "yardstick_median_ms",
     "yardstick_p95_ms",
+    "p95_vs_yardstick",
     "build_s",
     "index_mb",
 ]
+#: The figures :func:`side_by_side` shows per level (key -> short name).
+SIDE_BY_SIDE = {
+    "artwork_top1": "top-1",
+    "detail_recall": "detail R",
+    "negatives_fp": "neg FP",
+    "p95_vs_yardstick": "p95/yard",
+}
 #: Columns of retrieval as the guide grows.
 SCALE_COLUMNS = [
     "method",
     "artworks",
+    "level",
     "artwork_top1",
     "detail_precision",
     "detail_recall",
@@ -100,6 +116,13 @@ def make_recognizer(method: str, ref, settings, rebuild: bool = True, model: Pat
     return load_recognizer(ref, settings, name, mode or None, rebuild=rebuild)
 
 
+def verified_with(params: dict, ref, settings):
+    """Verified retrieval with some parameters changed (``--verified-params``), to compare."""
+    from ..methods.retrieval.verified import GeometricParams, VerifiedRetrieval
+
+    return VerifiedRetrieval(ref, settings, GeometricParams(**params), rebuild=True)
+
+
 def train_method(method: str, ref, settings: Settings, minutes: float, log=print) -> tuple[Path, float]:
     """Train ``method`` on ``ref`` within ``minutes`` (views included) with its default parameters;
     (model folder, seconds)."""
@@ -124,36 +147,43 @@ def run(
     samples: Path | None = None,
     guide_split: int | None = None,
     train_minutes: float | None = None,
+    levels: tuple[str, ...] = LEVELS,
+    bench_set: str = "test",
+    verified_params: dict | None = None,
     log=print,
 ) -> dict:
+    """Every method on every level (views of ``bench_set``), each level's yardstick beside it."""
     src = paintings or paintings_dir(base_settings)
-    t0 = time.perf_counter()
-    held: list[View] = []
     split = None
     if guide_split:
-        split = split_guide(src, base_settings, guide_split)
+        split = split_guide(src, base_settings, guide_split, bench_set=bench_set)
         ref = split.ref
-        held = held_out_views(split, whole, per_detail)
         log(
             f"guide split: guide {[a.id for a in ref.guide.artworks]}; curator negatives (trained and "
             f"calibrated on) {split.training_negatives}; held-out negatives {split.held_out}"
         )
     else:
-        ref = bench_guide(src, base_settings)
-    views = artwork_views(ref, whole, per_detail)
-    negs = negative_views(negatives) + held
-    log(
-        f"test views: {describe(views)} + {describe(negs)} negatives, rendered in {time.perf_counter() - t0:.0f} s "
-        f"(guide: {len(ref.guide.artworks)} artworks, {sum(len(a.details) for a in ref.guide.artworks)} details)"
-    )
-    if samples:
-        save_samples(views + negs[:8], samples)
-        log(f"sample views: {samples}")
-    ruler = yardstick(views)
-    log(
-        f"yardstick (plain SIFT extraction of the same views, as frames are described): median "
-        f"{ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms"
-    )
+        ref = bench_guide(src, base_settings, bench_set)
+    material: list[LevelViews] = []
+    for level in levels:
+        t0 = time.perf_counter()
+        lv = level_views(level, ref, whole, per_detail, negatives, bench_set, split)
+        material.append(lv)
+        log(
+            f"{level} level ({bench_set} set): {describe(lv.views)} + {describe(lv.negatives)} negatives, rendered "
+            f"in {time.perf_counter() - t0:.0f} s (guide {ref.guide.name}: {len(ref.guide.artworks)} artworks, "
+            f"{sum(len(a.details) for a in ref.guide.artworks)} details)"
+        )
+        if samples:
+            out = samples.with_name(f"{samples.stem}-{level}{samples.suffix or '.png'}")
+            save_samples(lv.views + lv.negatives[:8], out)
+            log(f"sample views: {out}")
+    rulers = {lv.level: yardstick(lv.views) for lv in material}
+    for level, ruler in rulers.items():
+        log(
+            f"yardstick, {level} level (plain SIFT extraction of the same views, as frames are described): "
+            f"median {ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms"
+        )
     rows, failures = [], {}
     weight_settings = []
     for w in weights:
@@ -163,6 +193,24 @@ def run(
             weight_settings.append(
                 dataclasses.replace(base_settings, weights=None if w == "none" else Path(w))
             )
+
+    def score_levels(rec, method: str, label: str, build_s: float) -> None:
+        info = getattr(rec, "info", None)
+        for lv in material:
+            # the yardstick again, frame by frame beside the method: the same machine speed for both
+            score = evaluate(rec.recognize, lv.views, lv.negatives, ruler=yardstick_extractor().extract)
+            row = {
+                "method": method,
+                "weights": label,
+                "level": lv.level,
+                **score.metrics(),
+                "build_s": round(getattr(info, "seconds", build_s), 1),
+                "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else "",
+            }
+            rows.append(row)
+            failures[f"{method} [{label}] {lv.level}"] = score.failures[:40]
+            log(table([row], COLUMNS).splitlines()[-1])
+
     for method in methods:
         needs_weights = method_spec(method).needs_weights(method.partition("/")[2] or None)
         for settings in weight_settings if needs_weights else weight_settings[:1]:
@@ -177,20 +225,18 @@ def run(
             except USER_ERRORS as exc:
                 log(f"{method} [{label}]: unavailable ({exc})")
                 continue
-            # the yardstick again, frame by frame beside the method: the same machine speed for both
-            score = evaluate(rec.recognize, views, negs, ruler=yardstick_extractor().extract)
-            info = getattr(rec, "info", None)
-            row = {
-                "method": method,
-                "weights": label,
-                **score.metrics(),
-                "build_s": round(getattr(info, "seconds", build_s), 1),
-                "index_mb": round(info.nbytes / 2**20, 1) if info and getattr(info, "nbytes", None) else "",
-            }
-            rows.append(row)
-            failures[f"{method} [{label}]"] = score.failures[:20]
-            log(table([row], COLUMNS).splitlines()[-1])
+            score_levels(rec, method, label, build_s)
+    if verified_params:
+        t1 = time.perf_counter()
+        rec = verified_with(verified_params, ref, base_settings)
+        score_levels(
+            rec,
+            f"retrieval/verified {json.dumps(verified_params)}",
+            "(none needed)",
+            time.perf_counter() - t1,
+        )
     scale_rows = []
+    base = material[0]
     for size in scale:
         grown = grown_guide(ref, size, base_settings)
         for method in scale_methods:
@@ -201,11 +247,12 @@ def run(
             build_s = time.perf_counter() - t1
             loaded = rss_mb()
             # the yardstick again, frame by frame beside the method: the same machine speed for both
-            score = evaluate(rec.recognize, views, negs, ruler=yardstick_extractor().extract)
+            score = evaluate(rec.recognize, base.views, base.negatives, ruler=yardstick_extractor().extract)
             info = getattr(rec, "info", None)
             row = {
                 "method": method,
                 "artworks": size,
+                "level": base.level,
                 **score.metrics(),
                 "build_s": round(build_s, 1),
                 "index_mb": round(info.nbytes / 2**20, 1) if info else "",
@@ -219,13 +266,25 @@ def run(
         "rows": rows,
         "scale": scale_rows,
         "failures": failures,
-        "views": describe(views),
-        "negatives": len(negs),
+        "set": bench_set,
+        "levels": {
+            lv.level: {"views": describe(lv.views), "negatives": len(lv.negatives)} for lv in material
+        },
         "held_out_paintings": split.held_out if split else [],
         "guide": ref.guide.name,
         "machine": machine(),
-        "yardstick": ruler,
+        "yardstick": rulers,
     }
+
+
+def side_by_side(rows: list[dict]) -> list[dict]:
+    """One row per method and weights, each level's main figures beside the others'."""
+    out: dict[tuple[str, str], dict] = {}
+    for r in rows:
+        row = out.setdefault((r["method"], r["weights"]), {"method": r["method"], "weights": r["weights"]})
+        for key, short in SIDE_BY_SIDE.items():
+            row[f"{r['level']} {short}"] = r.get(key, "")
+    return list(out.values())
 
 
 def yardstick(views: list[View]) -> dict[str, float]:
@@ -256,12 +315,30 @@ def machine() -> str:
     return f"{os.cpu_count()} cores {cpu} ({platform.system()})"
 
 
+def _verified_params(text: str | None) -> dict | None:
+    """``--verified-params`` read: a JSON object of verified retrieval's parameters."""
+    if not text:
+        return None
+    from ..methods.retrieval.verified import GeometricParams
+
+    try:
+        given = json.loads(text)
+        GeometricParams(**given)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"--verified-params {text!r}: {exc}") from None
+    return given
+
+
 def main(args: argparse.Namespace, settings: Settings) -> int:
     """``bench recognition``: print the tables."""
+    levels = tuple(x for x in args.levels.split(",") if x)
+    unknown = [x for x in levels if x not in LEVELS]
+    if unknown or not levels:
+        raise UserError(f"--levels {args.levels!r}: choose from {', '.join(LEVELS)}")
     result = run(
         settings,
         paintings=Path(args.paintings) if args.paintings else None,
-        methods=tuple(args.methods.split(",")),
+        methods=tuple(m for m in args.methods.split(",") if m),
         weights=tuple(args.weights.split(",")),
         whole=args.views,
         per_detail=args.detail_views,
@@ -271,14 +348,24 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         samples=Path(args.samples) if args.samples else None,
         guide_split=args.guide_split,
         train_minutes=args.train_minutes,
+        levels=levels,
+        bench_set=args.set,
+        verified_params=_verified_params(args.verified_params),
     )
-    ruler = result["yardstick"]
+    rulers = ", ".join(
+        f"{level}: median {r['median_ms']} ms, p95 {r['p95_ms']} ms"
+        for level, r in result["yardstick"].items()
+    )
     print(
-        f"\nrecognition benchmark on {result['machine']} (yardstick, a plain SIFT extraction of the same "
-        f"views: median {ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms before the methods; the "
-        "yardstick columns time it on every frame right after the method):"
+        f"\nrecognition benchmark, {result['set']} set, on {result['machine']} (yardstick, a plain SIFT extraction "
+        f"of the same views, before the methods: {rulers}; the yardstick columns time it on every frame right "
+        "after the method):"
     )
     print(table(result["rows"], COLUMNS))
+    if len(levels) > 1:
+        print("\nthe levels side by side (top-1, detail recall, negatives named, p95 / yardstick p95):")
+        rows = side_by_side(result["rows"])
+        print(table(rows, list(rows[0]) if rows else []))
     if result["scale"]:
         print("\nretrieval as the guide grows (accuracy on the real paintings' views):")
         print(table(result["scale"], SCALE_COLUMNS))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..geometry import box_iou
 from ..recognition.result import Recognition
 from ..synth.camera import View
@@ -50,6 +52,10 @@ def predicted_class(r: Recognition) -> str | None:
     return r.artwork
 
 
+def _conditions(view: View) -> str:
+    return f" [{', '.join(view.conditions)}]" if view.conditions else ""
+
+
 @dataclass
 class Score:
     views: int = 0
@@ -65,6 +71,8 @@ class Score:
     ms: list[float] = field(default_factory=list)
     yard_ms: list[float] = field(default_factory=list)  # the yardstick, frame by frame alongside
     failures: list[str] = field(default_factory=list)
+    #: condition (or view kind) -> [views, right]: artwork top-1 per kind of difficulty
+    conditions: dict[str, list[int]] = field(default_factory=dict)
 
     def add(self, view: View, r: Recognition) -> None:
         self.ms.append(r.ms)
@@ -75,15 +83,20 @@ class Score:
             if r.artwork is not None:
                 self.false_positives += 1
                 self.painting_false_positives += painting
-                self.failures.append(f"negative ({view.kind}) -> {r.artwork}")
+                self.failures.append(f"negative ({view.kind}{_conditions(view)}) -> {r.artwork}")
             return
         self.views += 1
         ok = r.artwork == view.artwork
         self.correct += ok
+        for c in (view.kind, *(view.conditions or ("no visitors, glass or dim light",))):
+            seen = self.conditions.setdefault(c, [0, 0])
+            seen[0] += 1
+            seen[1] += ok
         self.class_correct += predicted_class(r) == true_class(view)
         if not ok:
             self.failures.append(
-                f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''} -> {r.artwork}"
+                f"{view.artwork} {view.kind}{'/' + view.focus if view.focus else ''}{_conditions(view)} "
+                f"-> {r.artwork}"
             )
         hits = {d.id: d for d in r.details} if ok else {}
         wrong_art = r.artwork is not None and not ok
@@ -119,6 +132,12 @@ class Score:
             ),
             **summary(self.ms),
             **({f"yardstick_{k}": v for k, v in summary(self.yard_ms).items()} if self.yard_ms else {}),
+            "p95_vs_yardstick": (
+                round(float(np.percentile(self.ms, 95) / np.percentile(self.yard_ms, 95)), 2)
+                if self.yard_ms and self.ms
+                else None
+            ),
+            "by_condition": {c: pct(right, seen) for c, (seen, right) in sorted(self.conditions.items())},
             "views": self.views,
             "negatives": self.negatives,
             "painting_negatives": self.painting_negatives,

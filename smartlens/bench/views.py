@@ -1,10 +1,20 @@
-"""Test material for the recognition benchmark: camera views, negatives, and grown guides."""
+"""Test material for the recognition benchmark: camera views, negatives, and grown guides.
+
+Two levels of difficulty: **easy** (the virtual camera of :mod:`smartlens.synth.camera`: one
+painting filling much of the frame over a plain wall) and **hard** (the museum camera of
+:mod:`smartlens.synth.museum`: small in the frame, among other paintings, on ornate walls and in
+gilded frames, steep angles, visitors, glass, dim light). Each level has two sets: **test**, the
+views every reported figure comes from, and **dev**, the views choices are tuned on: other seeds,
+and other paintings (the shared paintings mirrored left to right, which no local feature of the
+originals matches), so nothing reported was ever used for a choice.
+"""
 
 from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -18,6 +28,7 @@ from ..progress import Progress, ProgressEvent, no_progress
 from ..storage import atomic_write_bytes
 from ..synth import pictures
 from ..synth.camera import Camera, CameraParams, View
+from ..synth.museum import Hanging, MuseumCamera, fresco_sources
 from ..training.negatives import negatives_dir
 
 #: Seeds of benchmark views: far from calibration's, so no method is tested on what it tuned on.
@@ -25,6 +36,18 @@ BENCH_SEED = 1_000_000
 NEGATIVE_SEED = 2_000_000
 #: Kind of a negative view showing a held-out real painting (followed by its id).
 HELD_OUT_KIND = "painting:"
+#: The benchmark's levels of difficulty and its sets (see the module docstring).
+LEVELS = ("easy", "hard")
+SETS = ("test", "dev")
+#: (views, negatives) seeds of each level and set, far from each other and from calibration's.
+SEEDS = {
+    ("easy", "test"): (BENCH_SEED, NEGATIVE_SEED),
+    ("hard", "test"): (3_000_000, 4_000_000),
+    ("easy", "dev"): (5_000_000, 5_500_000),
+    ("hard", "dev"): (6_000_000, 6_500_000),
+}
+#: Offset of held-out paintings' seeds from a set's negative seed.
+HELD_OUT_SEEDS = 50_000
 
 
 def paintings_dir(settings: Settings) -> Path:
@@ -32,14 +55,28 @@ def paintings_dir(settings: Settings) -> Path:
     return settings.home.parent / "shared" / "data" / "paintings"
 
 
-def bench_guide(src: Path, settings: Settings) -> GuideRef:
-    """The paintings imported as the benchmark's guide (under data/bench/)."""
+def bench_guide(src: Path, settings: Settings, bench_set: str = "test") -> GuideRef:
+    """The paintings imported as the benchmark's guide (under data/bench/); for the dev set,
+    every painting mirrored left to right (its details' boxes too): the same kind of pictures,
+    none of the test set's."""
     if not (Path(src) / "artworks.json").is_file():
         raise FileNotFoundError(f"{src}: no artworks.json (pass --paintings DIR)")
-    imp = import_paintings(Path(src), "paintings")
-    return save_guide(
-        imp.guide, settings.data / "bench" / "guides" / "paintings", files=imp.files, replace=True
-    )
+    name = "paintings" if bench_set == "test" else f"paintings-{bench_set}"
+    imp = import_paintings(Path(src), name)
+    dest = settings.data / "bench" / "guides" / name
+    if bench_set == "test":
+        return save_guide(imp.guide, dest, files=imp.files, replace=True)
+    with tempfile.TemporaryDirectory(prefix="smartlens-mirror-") as tmp:
+        files = dict(imp.files)
+        for art in imp.guide.artworks:
+            image = np.ascontiguousarray(read_image(imp.files[art.image])[:, ::-1])
+            files[art.image] = Path(tmp) / Path(art.image).name
+            cv2.imwrite(str(files[art.image]), image)
+            w = image.shape[1]
+            for d in art.details:
+                x, y, bw, bh = d.box
+                d.box = (w - x - bw, y, bw, bh)
+        return save_guide(imp.guide, dest, files=files, replace=True)
 
 
 @dataclass(frozen=True)
@@ -58,16 +95,18 @@ class GuideSplit:
     source: GuideRef  # all the paintings (for rendering the held-out ones)
 
 
-def split_guide(src: Path, settings: Settings, guide: int = 5, training_negatives: int = 1) -> GuideSplit:
+def split_guide(
+    src: Path, settings: Settings, guide: int = 5, training_negatives: int = 1, bench_set: str = "test"
+) -> GuideSplit:
     """The :class:`GuideSplit` of the paintings in ``src`` (saved under data/bench/guides/)."""
-    full = bench_guide(src, settings)
+    full = bench_guide(src, settings, bench_set)
     arts = full.guide.artworks
     if not 0 < guide < len(arts) - training_negatives:
         raise UserError(
             f"--guide-split {guide}: needs 1..{len(arts) - training_negatives - 1} of the {len(arts)} "
             "paintings in the guide (the others are negatives)"
         )
-    name = f"paintings-split{guide}"
+    name = f"{full.guide.name}-split{guide}"
     dest = settings.data / "bench" / "guides" / name
     negs = arts[guide : guide + training_negatives]
     held = [a.id for a in arts[guide + training_negatives :]]
@@ -95,8 +134,75 @@ def split_guide(src: Path, settings: Settings, guide: int = 5, training_negative
     return GuideSplit(ref, [a.id for a in negs], held, full)
 
 
+class ViewCamera(Protocol):
+    """What draws a benchmark view: the easy :class:`Camera` or the hard :class:`MuseumCamera`."""
+
+    def view(
+        self, artwork_id: str, image: np.ndarray, boxes: dict[str, tuple], seed: int, focus: str | None = None
+    ) -> View: ...
+
+
+@dataclass
+class LevelViews:
+    """One level's test material: views of the guide's artworks and negatives."""
+
+    level: str
+    views: list[View]
+    negatives: list[View]
+
+
+def _images(ref: GuideRef, ids: list[str] | None = None) -> dict[str, np.ndarray]:
+    return {a.id: read_image(ref.path(a.image)) for a in ref.guide.artworks if ids is None or a.id in ids}
+
+
+def museum_camera(ref: GuideRef, split: GuideSplit | None = None, with_guide: bool = True) -> MuseumCamera:
+    """The hard level's camera for a guide: its paintings may hang (partly in view) beside the one
+    viewed (not when ``with_guide`` is False: views of negatives show none of them); a split's
+    other paintings hang freely; frescoes are painted from all of them."""
+    guide = _images(ref)
+    others = list(_images(split.source, split.held_out + split.training_negatives).values()) if split else []
+    return MuseumCamera(
+        Hanging(
+            guide=guide if with_guide else {},
+            others=others,
+            fresco_sources=fresco_sources(list(guide.values()) + others),
+        )
+    )
+
+
+def level_views(
+    level: str,
+    ref: GuideRef,
+    whole: int,
+    per_detail: int,
+    negatives: int,
+    bench_set: str = "test",
+    split: GuideSplit | None = None,
+) -> LevelViews:
+    """The views and negatives of one level and set (with a split: its held-out paintings' views
+    as negatives too)."""
+    if level not in LEVELS or bench_set not in SETS:
+        raise UserError(f"unknown level {level!r} or set {bench_set!r}: levels {LEVELS}, sets {SETS}")
+    seed, neg_seed = SEEDS[(level, bench_set)]
+    if level == "easy":
+        camera: ViewCamera = Camera(CameraParams())
+        negs = negative_views(negatives, neg_seed)
+    else:
+        camera = museum_camera(ref, split)
+        empty = museum_camera(ref, split, with_guide=False)
+        negs = [empty.negative(neg_seed + i) for i in range(negatives)]
+    if split:
+        held_camera = camera if level == "easy" else museum_camera(ref, split, with_guide=False)
+        negs += held_out_views(split, whole, per_detail, neg_seed + HELD_OUT_SEEDS, held_camera)
+    return LevelViews(level, artwork_views(ref, whole, per_detail, seed, camera=camera), negs)
+
+
 def held_out_views(
-    split: GuideSplit, whole: int, per_detail: int, seed: int = NEGATIVE_SEED + 50_000
+    split: GuideSplit,
+    whole: int,
+    per_detail: int,
+    seed: int = NEGATIVE_SEED + HELD_OUT_SEEDS,
+    camera: ViewCamera | None = None,
 ) -> list[View]:
     """Negatives of the held-out paintings: camera views of each whole, and close-ups of its details
     (kind ``painting:<id>``, no artwork to find)."""
@@ -106,27 +212,31 @@ def held_out_views(
         Guide(full.guide.name, full.guide.languages, full.guide.default_language, artworks=chosen), full.root
     )
     return [
-        View(v.image, None, f"{HELD_OUT_KIND}{v.artwork}")
-        for v in artwork_views(sub, whole, per_detail, seed)
+        View(v.image, None, f"{HELD_OUT_KIND}{v.artwork}", conditions=v.conditions)
+        for v in artwork_views(sub, whole, per_detail, seed, camera=camera)
     ]
 
 
 def artwork_views(
-    ref: GuideRef, whole: int, per_detail: int, seed: int = BENCH_SEED, params: CameraParams | None = None
+    ref: GuideRef,
+    whole: int,
+    per_detail: int,
+    seed: int = BENCH_SEED,
+    params: CameraParams | None = None,
+    camera: ViewCamera | None = None,
 ) -> list[View]:
-    """``whole`` views of each artwork plus ``per_detail`` close-ups of each detail."""
-    camera = Camera(params or CameraParams())
+    """``whole`` views of each artwork plus ``per_detail`` close-ups of each detail (by the easy
+    camera with ``params``, or by ``camera``)."""
+    cam: ViewCamera = camera or Camera(params or CameraParams())
     views = []
     for a, art in enumerate(ref.guide.artworks):
         image = read_image(ref.path(art.image))
         boxes = {d.id: d.box for d in art.details}
         for k in range(whole):
-            views.append(camera.view(art.id, image, boxes, seed + 1000 * a + k))
+            views.append(cam.view(art.id, image, boxes, seed + 1000 * a + k))
         for j, d in enumerate(art.details):
             for k in range(per_detail):
-                views.append(
-                    camera.view(art.id, image, boxes, seed + 1000 * a + 100 * (j + 1) + k, focus=d.id)
-                )
+                views.append(cam.view(art.id, image, boxes, seed + 1000 * a + 100 * (j + 1) + k, focus=d.id))
     return views
 
 

@@ -40,6 +40,23 @@ def register(sub: Subparsers) -> None:
         help="weights to try for weight-dependent methods, comma separated: 'setting' (SMARTLENS_WEIGHTS), "
         "'none', or a path",
     )
+    r.add_argument(
+        "--levels",
+        default="easy,hard",
+        help="levels of difficulty, comma separated: easy, hard (both by default)",
+    )
+    r.add_argument(
+        "--set",
+        default="test",
+        choices=("test", "dev"),
+        help="test: the views reported; dev: other views of other paintings (mirrored), to tune on",
+    )
+    r.add_argument(
+        "--verified-params",
+        help="also score verified retrieval with these parameters changed, as JSON (to compare: "
+        '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "recount": false}\' is the '
+        "method before the hard level)",
+    )
     r.add_argument("--views", type=int, default=10, help="whole views per artwork")
     r.add_argument("--detail-views", type=int, default=3, help="close-ups per detail")
     r.add_argument("--negatives", type=int, default=100)

@@ -28,6 +28,12 @@ def _streamlit(
     name = app.split("/")[0].removesuffix(".py")
     for host in hosts or ["localhost"]:
         print(f"SmartLens {name}: {'https' if cert else 'http'}://{host}:{args.port}/")
+    if name == "lens":  # the studio's QR codes carry where it really answers
+        from ..lens.address import LensAddress, record_lens_address
+
+        record_lens_address(
+            settings, LensAddress("https" if cert else "http", hosts or ["localhost"], args.port)
+        )
     return exec_command(streamlit_command(app, args.port, address, app_args, cert, key))
 
 

@@ -24,6 +24,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "bad_photo": "This photo cannot be used",
         "stats": "{fps:.1f} frames/s · {ms:.0f} ms per frame",
         "https_needed": "The camera needs a secure (https://) address on phones: ask staff for the right link.",
+        "recognised": "Recognised: {title}.",
+        "audio_of": "Audio: {name}",
+        "video_of": "Video: {name}",
+        "transcript": "Transcript",
+        "cannot_play": "This browser could not play it.",
+        "cannot_speak": "This browser cannot read aloud.",
+        "no_such_guide": "There is no guide called “{name}”: showing this one instead.",
     },
     "it": {
         "title": "SmartLens",
@@ -46,8 +53,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "bad_photo": "Questa foto non si può usare",
         "stats": "{fps:.1f} fotogrammi/s · {ms:.0f} ms per fotogramma",
         "https_needed": "Sui telefoni la fotocamera richiede un indirizzo sicuro (https://): chiedi al personale.",
+        "recognised": "Riconosciuta: {title}.",
+        "audio_of": "Audio: {name}",
+        "video_of": "Video: {name}",
+        "transcript": "Trascrizione",
+        "cannot_play": "Questo browser non è riuscito a riprodurlo.",
+        "cannot_speak": "Questo browser non sa leggere ad alta voce.",
+        "no_such_guide": "Non c'è una guida chiamata “{name}”: ecco questa.",
     },
 }
+
+
+#: Each language named in itself (the language menu, the captions' labels).
+LANGUAGE_NAMES = {"en": "English", "it": "Italiano", "fr": "Français", "de": "Deutsch", "es": "Español"}
 
 
 def t(key: str, language: str, **values: object) -> str:

@@ -1,11 +1,10 @@
 """Read-aloud text: gTTS when its service is reachable (MP3s cached per text and language),
-otherwise the browser's own speech synthesis, so reading aloud always works offline."""
+otherwise the browser's own speech synthesis (the lens' media player), so reading aloud always
+works offline."""
 
 from __future__ import annotations
 
 import hashlib
-import html
-import json
 import logging
 import socket
 import threading
@@ -29,6 +28,7 @@ class Speech:
         self._checked = 0.0
         self._ok = False
         self._lock = threading.Lock()
+        self._making: set[Path] = set()  # MP3s being made in the background
 
     def reachable(self) -> bool:
         """Whether gTTS's service answers (offline settings: never asked)."""
@@ -48,6 +48,28 @@ class Speech:
     def cache_path(self, text: str, language: str) -> Path:
         key = hashlib.sha256(f"{language}\n{text}".encode()).hexdigest()[:24]
         return self.settings.cache / "tts" / f"{language}-{key}.mp3"
+
+    def prepare(self, text: str, language: str) -> Path | None:
+        """The MP3 when it is already made; otherwise None at once (the browser reads this time)
+        and, when gTTS answers, the MP3 is made in the background for the next visitor."""
+        path = self.cache_path(text, language)
+        if path.is_file():
+            return path
+        known_down = self._checked and not self._ok and time.monotonic() - self._checked < self.ttl
+        if text.strip() and not self.settings.offline and not known_down:
+            with self._lock:
+                busy = path in self._making
+                self._making.add(path)
+            if not busy:
+                threading.Thread(target=self._make, args=(text, language, path), daemon=True).start()
+        return None
+
+    def _make(self, text: str, language: str, path: Path) -> None:
+        try:
+            self.synthesize(text, language)
+        finally:
+            with self._lock:
+                self._making.discard(path)
 
     def synthesize(self, text: str, language: str, timeout: float = 8.0) -> Path | None:
         """An MP3 of ``text`` read in ``language``, from the cache or gTTS; None when unavailable."""
@@ -69,19 +91,3 @@ class Speech:
             with self._lock:
                 self._checked, self._ok = time.monotonic(), False
             return None
-
-
-def browser_speech_html(text: str, language: str, label: str) -> str:
-    """A button that reads ``text`` with the browser's speech synthesis (works offline)."""
-    # "<" escaped: a text holding "</script>" must not end the script it sits in
-    payload = json.dumps({"text": text, "lang": language}).replace("<", "\\u003c")
-    return f"""
-<button id="say" style="font:16px sans-serif;padding:10px 16px;border-radius:20px;border:1px solid #bbb;
- background:#fff;cursor:pointer;width:100%">🔊 {html.escape(label)}</button>
-<script>
-const p = {payload};
-document.getElementById('say').onclick = () => {{
-  const u = new SpeechSynthesisUtterance(p.text); u.lang = p.lang;
-  window.speechSynthesis.cancel(); window.speechSynthesis.speak(u);
-}};
-</script>"""

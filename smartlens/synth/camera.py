@@ -40,6 +40,8 @@ class View:
     focus: str | None = None
     H: np.ndarray | None = None  # artwork pixels -> frame pixels
     details: dict[str, DetailTruth] = field(default_factory=dict)
+    #: What makes the view hard, when it is (museum views: "visitors", "glass", "dim").
+    conditions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,20 @@ def details_truth(H: np.ndarray, boxes: dict[str, tuple], size: tuple[int, int])
     return out
 
 
-def _rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+def detail_target(box: tuple, art_size: tuple[int, int], rng: np.random.Generator) -> tuple:
+    """What a close-up of a detail frames: its box with a little context (up to 30% each side)."""
+    x, y, w, h = box
+    m = rng.uniform(0.0, 0.3)
+    return (
+        max(0, x - w * m),
+        max(0, y - h * m),
+        min(art_size[0], w * (1 + 2 * m)),
+        min(art_size[1], h * (1 + 2 * m)),
+    )
+
+
+def rotation(pitch: float, yaw: float, roll: float) -> np.ndarray:
+    """A camera rotation from pitch, yaw and roll in degrees."""
     rx, ry, rz = np.radians([pitch, yaw, roll])
     Rx = np.array([[1, 0, 0], [0, np.cos(rx), -np.sin(rx)], [0, np.sin(rx), np.cos(rx)]])
     Ry = np.array([[np.cos(ry), 0, np.sin(ry)], [0, 1, 0], [-np.sin(ry), 0, np.cos(ry)]])
@@ -92,7 +107,7 @@ def view_homography(
     # tilt magnitude: many near-frontal views, some at the limit
     tilt = params.max_tilt * np.sqrt(rng.uniform(0, 1))
     direction = rng.uniform(0, 2 * np.pi)
-    R = _rotation(tilt * np.cos(direction), tilt * np.sin(direction), rng.normal(0, params.max_roll / 2))
+    R = rotation(tilt * np.cos(direction), tilt * np.sin(direction), rng.normal(0, params.max_roll / 2))
     corners = np.array([[0, 0], [aw, 0], [aw, ah], [0, ah]], np.float64)
     tq = box_quad(target).astype(np.float64)
 
@@ -179,15 +194,7 @@ class Camera:
         if focus is None:
             target, fill = (0, 0, aw, ah), self.params.whole_fill
         else:
-            x, y, w, h = boxes[focus]
-            m = rng.uniform(0.0, 0.3)  # a little context around the detail
-            target = (
-                max(0, x - w * m),
-                max(0, y - h * m),
-                min(aw, w * (1 + 2 * m)),
-                min(ah, h * (1 + 2 * m)),
-            )
-            fill = self.params.detail_fill
+            target, fill = detail_target(boxes[focus], (aw, ah), rng), self.params.detail_fill
         H = view_homography((aw, ah), target, frame, rng, self.params, fill)
         frame_img = render(image, H, frame, rng)
         if degrade:

@@ -531,6 +531,55 @@ DEMO_PAINTERS: dict[str, tuple[Callable[[int], Canvas], int]] = {
     "still-life-with-roses": (still_life, 16),
 }
 
+
+# --- works with almost no texture: what local features cannot find ---------------------------
+def _smooth(rng: np.random.Generator, w: int, h: int, sigma: float, amplitude: float) -> np.ndarray:
+    """Low-frequency variation (a few grey levels): paint, leaf and light are never quite flat."""
+    n = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), sigma)
+    return n / max(float(np.abs(n).max()), 1e-6) * amplitude
+
+
+def black_painting(seed: int, w: int = 600, h: int = 760) -> Canvas:
+    """A black painting: a faint cross of slightly different blacks (as Reinhardt's)."""
+    rng = np.random.default_rng(seed)
+    img = np.full((h, w, 3), (16, 14, 18), np.float32)
+    img[int(h * 0.36) : int(h * 0.64)] += (3, 1, 0)
+    img[:, int(w * 0.36) : int(w * 0.64)] += (0, 2, 3)
+    img += _smooth(rng, w, h, 25, 2.0)[..., None]
+    return Canvas(np.clip(img, 0, 255).astype(np.uint8), rng)
+
+
+def gold_ground(seed: int, w: int = 640, h: int = 640) -> Canvas:
+    """Gold leaf laid in squares, each a shade apart, under a soft light: nothing painted on it."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = (55, 165, 210)
+    leaf = int(min(w, h) / 8)
+    for y in range(0, h, leaf):
+        for x in range(0, w, leaf):
+            img[y : y + leaf, x : x + leaf] *= rng.uniform(0.97, 1.03)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    light = 1.05 - 0.2 * np.hypot(xx / w - 0.4, yy / h - 0.3)
+    img = img * light[..., None] + _smooth(rng, w, h, 20, 3.0)[..., None]
+    return Canvas(cv2.GaussianBlur(np.clip(img, 0, 255).astype(np.uint8), (5, 5), 0), rng)
+
+
+def monochrome(seed: int, w: int = 700, h: int = 540, colour: tuple[int, int, int] = (150, 45, 10)) -> Canvas:
+    """One saturated colour, edge to edge (as Klein's blues)."""
+    rng = np.random.default_rng(seed)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = colour
+    img += _smooth(rng, w, h, 30, 4.0)[..., None]
+    return Canvas(np.clip(img, 0, 255).astype(np.uint8), rng)
+
+
+#: Works a keypoint detector finds (almost) nothing on, by id: (painter, seed).
+TEXTURELESS_PAINTERS: dict[str, tuple[Callable[[int], Canvas], int]] = {
+    "black-painting": (black_painting, 21),
+    "gold-ground": (gold_ground, 22),
+    "blue-monochrome": (monochrome, 23),
+}
+
 _MOTIFS = ("sun", "house", "tree", "boat", "flower", "face", "shapes", "lighthouse", "vase", "fruit")
 
 

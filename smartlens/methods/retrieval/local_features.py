@@ -61,3 +61,98 @@ class SiftExtractor:
             return Features.empty()
         pts = np.array([k.pt for k in kps], np.float32) / scale
         return Features(pts, root_sift(desc))
+
+
+def _octave_up(kp: cv2.KeyPoint) -> cv2.KeyPoint:
+    """The same keypoint in an image twice as large: position and size doubled, one octave up."""
+    octave = kp.octave & 255
+    octave = octave - 256 if octave >= 128 else octave
+    packed = (kp.octave & ~255) | ((octave + 1) & 255)
+    return cv2.KeyPoint(kp.pt[0] * 2, kp.pt[1] * 2, kp.size * 2, kp.angle, kp.response, packed, kp.class_id)
+
+
+def spread(
+    points: np.ndarray,
+    response: np.ndarray,
+    size: tuple[int, int],
+    n: int,
+    cells: tuple[int, int],
+    cap: float,
+) -> np.ndarray:
+    """Indices of at most ``n`` keypoints, strongest first, with no cell of a ``cells`` grid over
+    an image of ``size`` giving more than ``cap`` times its even share: a busy wall or frame can no
+    longer take the whole budget away from the artwork beside it (when keypoints crowd a few cells,
+    fewer than ``n`` are kept, which also saves describing them)."""
+    if len(points) <= n:
+        return np.argsort(-response)
+    cx = np.clip((points[:, 0] * cells[0] / size[0]).astype(int), 0, cells[0] - 1)
+    cy = np.clip((points[:, 1] * cells[1] / size[1]).astype(int), 0, cells[1] - 1)
+    cell = cy * cells[0] + cx
+    order = np.lexsort((-response, cell))  # by cell, strongest first within each
+    sorted_cells = cell[order]
+    starts = np.searchsorted(sorted_cells, sorted_cells, side="left")
+    rank = np.empty(len(order), int)
+    rank[order] = np.arange(len(order)) - starts
+    limit = max(1, int(np.ceil(cap * n / (cells[0] * cells[1]))))
+    kept = np.flatnonzero(rank < limit)
+    return kept[np.argsort(-response[kept])][:n]
+
+
+class SharpSiftExtractor:
+    """SIFT for camera frames at a third of plain SIFT's cost, keypoints spread over the frame.
+
+    OpenCV's SIFT doubles the image before building its pyramid, and that first octave is most of
+    its work. Here keypoints are found on the frame at half of ``max_side`` (doubled inside, as
+    usual: the same scales as plain SIFT at ``max_side``), then described on the frame at
+    ``max_side`` itself, where they sit one octave up and no doubling is needed: descriptors from
+    real pixels, not interpolated ones. Between the two steps the keypoints are chosen
+    (:func:`spread`), so a textured wall or frame cannot take the whole budget.
+    """
+
+    def __init__(
+        self,
+        max_features: int = 800,
+        max_side: int = 640,
+        contrast: float = 0.02,
+        cells: tuple[int, int] = (6, 6),
+        cap: float = 2.5,
+    ):
+        self.max_features, self.max_side, self.contrast = max_features, max_side, contrast
+        self.cells, self.cap = cells, cap
+        self._local = threading.local()  # one OpenCV detector per thread: recognitions run in parallel
+
+    def _detector(self) -> cv2.SIFT:
+        sift = getattr(self._local, "sift", None)
+        if sift is None:
+            sift = self._local.sift = cv2.SIFT.create(nfeatures=0, contrastThreshold=self.contrast)
+        return sift
+
+    def extract(self, image_bgr: np.ndarray) -> Features:
+        """Features of ``image_bgr``; points in its own pixel coordinates (safe from several threads)."""
+        sift = self._detector()
+        gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
+        sharp, scale = fit_within(gray, self.max_side)
+        small = cv2.resize(sharp, (sharp.shape[1] // 2, sharp.shape[0] // 2), interpolation=cv2.INTER_AREA)
+        kps = [_octave_up(k) for k in self._chosen(sift, small)]
+        if not kps:
+            return Features.empty()
+        kps, desc = sift.compute(sharp, kps)
+        if desc is None or not kps:
+            return Features.empty()
+        pts = np.array([k.pt for k in kps], np.float32) / scale
+        return Features(pts, root_sift(desc))
+
+    def _chosen(self, sift: cv2.SIFT, image: np.ndarray) -> list[cv2.KeyPoint]:
+        """Keypoints of ``image``, spread over it (:func:`spread`)."""
+        kps = sift.detect(image, None)
+        if not kps:
+            return []
+        keep = spread(
+            np.array([k.pt for k in kps], np.float32),
+            np.array([k.response for k in kps], np.float32),
+            (image.shape[1], image.shape[0]),
+            self.max_features,
+            self.cells,
+            self.cap,
+        )
+        return [kps[i] for i in keep]

@@ -133,10 +133,10 @@ class SharpSiftExtractor:
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         sharp, scale = fit_within(gray, self.max_side)
         small = cv2.resize(sharp, (sharp.shape[1] // 2, sharp.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        kps = [_octave_up(k) for k in self._chosen(sift, small)]
-        if not kps:
+        chosen = [_octave_up(k) for k in self._chosen(sift, small)]
+        if not chosen:
             return Features.empty()
-        kps, desc = sift.compute(sharp, kps)
+        kps, desc = sift.compute(sharp, chosen)
         if desc is None or not kps:
             return Features.empty()
         pts = np.array([k.pt for k in kps], np.float32) / scale

@@ -131,6 +131,7 @@ if "processor" not in ss:
     ss.card = LensState()
     event_log().log("session_start", ss.session, guide=guide.name, language=ss.language, method=rt.method)
 proc = ss.processor
+proc.follow(rt.recognizer, guide)  # the visitor's next stream uses what the lens serves now
 
 # --- header: title and language ---------------------------------------------------------------
 head, lang_col = st.columns([3, 1], vertical_alignment="bottom")

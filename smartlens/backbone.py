@@ -360,36 +360,46 @@ def _to_rgb_batch(images_bgr: Sequence[np.ndarray] | np.ndarray, size: int) -> n
 
 
 class TFLiteEmbedder:
-    """A MobileNetV3 feature extractor in TFLite (e.g. MediaPipe's Image Embedder)."""
+    """A MobileNetV3 feature extractor in TFLite (e.g. MediaPipe's Image Embedder).
+
+    A TFLite interpreter serves one call at a time, so each thread that embeds gets its own
+    (made on its first call, over the same memory-mapped model file): the lens' recognition
+    slots embed in parallel instead of queueing behind one lock."""
 
     def __init__(self, weights: WeightsInfo, threads: int):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-            from tensorflow import lite
-
-            self._interp = lite.Interpreter(model_path=str(weights.path), num_threads=threads)
-        self._interp.allocate_tensors()
-        inp = self._interp.get_input_details()[0]
-        out = self._interp.get_output_details()[0]
+        self.weights, self._threads = weights, threads
+        self._local = threading.local()
+        interp = self._interpreter()
+        inp = interp.get_input_details()[0]
+        out = interp.get_output_details()[0]
         self._in, self._out = inp["index"], out["index"]
         self.input_size = int(inp["shape"][1])
         self.dim = int(out["shape"][-1])
         self._scale = 1.0 / 255.0 if inp["dtype"] == np.float32 else 1.0
         self._dtype = inp["dtype"]
-        self.weights = weights
         self.name = f"tflite:{Path(str(weights.path)).name}"
-        self._lock = threading.Lock()
+
+    def _interpreter(self) -> Any:
+        """This thread's interpreter."""
+        interp = getattr(self._local, "interp", None)
+        if interp is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+                from tensorflow import lite
+
+                interp = lite.Interpreter(model_path=str(self.weights.path), num_threads=self._threads)
+            interp.allocate_tensors()
+            self._local.interp = interp
+        return interp
 
     def embed(self, images_bgr: Sequence[np.ndarray] | np.ndarray) -> np.ndarray:
         batch = _to_rgb_batch(images_bgr, self.input_size)
         out = np.empty((len(batch), self.dim), np.float32)
-        with self._lock:  # an interpreter serves one call at a time
-            for i, im in enumerate(batch):
-                self._interp.set_tensor(
-                    self._in, (im[None].astype(np.float32) * self._scale).astype(self._dtype)
-                )
-                self._interp.invoke()
-                out[i] = self._interp.get_tensor(self._out).reshape(-1)
+        interp = self._interpreter()
+        for i, im in enumerate(batch):
+            interp.set_tensor(self._in, (im[None].astype(np.float32) * self._scale).astype(self._dtype))
+            interp.invoke()
+            out[i] = interp.get_tensor(self._out).reshape(-1)
         return out
 
 

@@ -63,3 +63,16 @@ def test_tflite_model_takes_any_batch_one_frame_at_a_time(tmp_path, n):
     out = net(np.zeros((n, 16, 16, 3), np.float32))
     assert out.shape == (n, 3)
     np.testing.assert_allclose(out.sum(axis=1), 1, atol=1e-5)
+
+
+def test_one_model_answers_several_threads_at_once_as_alone(tmp_path):
+    """Each thread has its own interpreter: frames of several visitors, in parallel, get the
+    answers they get one at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    net = TFLiteModel(export_tflite(_tiny_network(32, 4), tmp_path), 32)
+    frames = np.random.default_rng(2).integers(0, 256, (12, 32, 32, 3)).astype(np.float32)
+    alone = net(frames)
+    with ThreadPoolExecutor(4) as pool:
+        together = np.concatenate(list(pool.map(lambda f: net(f[None]), list(frames) * 3)))
+    np.testing.assert_allclose(together, np.concatenate([alone] * 3), atol=1e-6)

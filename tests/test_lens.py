@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import fractions
 import re
-import threading
 import time
 
 import av
@@ -15,8 +15,10 @@ import pytest
 from smartlens.analytics.events import COLUMNS, EventLog, read_events
 from smartlens.imaging import read_image
 from smartlens.lens.i18n import STRINGS, pick_language, t
-from smartlens.lens.processor import FairSlots, LensProcessor
+from smartlens.lens.processor import LensProcessor
+from smartlens.lens.slots import FairSlots
 from smartlens.lens.stabilizer import Stabilizer
+from smartlens.lens.webrtc import frame_callback
 from smartlens.methods import load_recognizer
 from smartlens.recognition.result import DetailHit, Recognition
 
@@ -29,7 +31,7 @@ def demo_rec(demo_guide):
 
 
 def _processor(ref, rec, events=None, slots=1):
-    return LensProcessor(rec, ref.guide, FairSlots(slots), "0" * 32, events, "en")
+    return LensProcessor(rec, ref.guide, FairSlots(slots, idle_s=2.0), "0" * 32, events, "en")
 
 
 def _path(ref, n: int = 6, artwork: int = 1):
@@ -40,29 +42,38 @@ def _path(ref, n: int = 6, artwork: int = 1):
     return art, [f.image for f in camera_path(art.id, read_image(ref.path(art.image)), n, seed=3)]
 
 
+def _video_frame(bgr: np.ndarray, pts: int = 42) -> av.VideoFrame:
+    """A frame as the WebRTC decoder hands it over (I420)."""
+    vf = av.VideoFrame.from_ndarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
+    vf.pts, vf.time_base = pts, fractions.Fraction(1, 90000)
+    return vf
+
+
 def test_callback_returns_same_size_frame_with_overlays(demo_guide, demo_rec):
     proc = _processor(demo_guide, demo_rec)
-    art, frames = _path(demo_guide)
-    outs = []
-    for f in frames:
-        vf = av.VideoFrame.from_ndarray(f, format="bgr24")
-        vf.pts = 42
-        out = proc.recv(vf)
+    callback = frame_callback(proc.process)  # what apps/lens.py gives webrtc_streamer
+    art, frames = _path(demo_guide, 12)  # a phone's pace: tracking holds from frame to frame
+    outs, ins = [], []
+    for k, f in enumerate(frames):
+        vf = _video_frame(f, pts=42 + k)
+        ins.append(vf.to_ndarray(format="bgr24"))  # the frame as the camera sent it
+        out = callback(vf)
         assert (
             isinstance(out, av.VideoFrame)
             and (out.width, out.height) == (vf.width, vf.height)
-            and out.pts == 42
+            and out.pts == 42 + k
         )
         outs.append(out.to_ndarray(format="bgr24"))
         assert proc.settle()  # the frame's recognition (if it asked for one) is done before the next
-    changed = [np.mean(np.abs(o.astype(int) - f.astype(int)) > 40) for o, f in zip(outs, frames)]
-    assert changed[0] < 0.001  # nothing is known yet on the first frame: it goes back clean
+    changed = [np.mean(np.abs(o.astype(int) - f.astype(int)) > 40) for o, f in zip(outs, ins)]
+    assert changed[0] == 0  # nothing is known yet on the first frame: it goes back clean
     # then boxes and labels (a frame where tracking was lost goes back clean until the next result)
     assert sum(c > 0.005 for c in changed[1:]) >= len(frames) // 2
     state = proc.latest_state()
     assert state is not None and state.artwork == art.id and state.details
     s = proc.stats()
-    assert 1 <= s.processed < len(frames) and s.errors == 0 and s.median_ms > 0
+    assert 1 <= s.processed < len(frames) and s.errors == 0 and s.failures == 0 and s.median_ms > 0
+    assert callback.failures.total == 0
 
 
 @pytest.mark.parametrize(
@@ -85,48 +96,116 @@ def test_callback_never_raises_on_odd_frames(demo_guide, demo_rec, frame):
 
 def test_odd_sized_av_frames(demo_guide, demo_rec):
     proc = _processor(demo_guide, demo_rec)
-    for w, h in ((2, 2), (322, 242), (1280, 720)):
+    callback = frame_callback(proc.process)
+    for w, h in ((2, 2), (322, 242), (1280, 720), (641, 479)):
         vf = av.VideoFrame.from_ndarray(np.zeros((h, w, 3), np.uint8), format="bgr24")
-        out = proc.recv(vf)
+        out = callback(vf)
         assert (out.width, out.height) == (w, h)
+    assert callback.failures.total == 0
+
+
+class _Failing:
+    """The demo's recogniser, failing on every full recognition after the first ``good`` ones."""
+
+    def __init__(self, inner, good: int, exc: Exception):
+        self._inner, self._good, self._exc = inner, good, exc
+        self.method = inner.method
+        self.calls = 0
+
+    def recognize(self, frame):
+        self.calls += 1
+        if self.calls > self._good:
+            raise self._exc
+        return self._inner.recognize(frame)
+
+    def at_pose(self, *args):
+        return self._inner.at_pose(*args)
+
+
+def test_video_goes_on_when_recognition_raises(demo_guide, demo_rec, caplog):
+    """A visitor whose recognitions fail keeps video (every frame comes back) and tracking."""
+    art, frames = _path(demo_guide, 24)
+    failing = _Failing(demo_rec, good=1, exc=RuntimeError("model exploded"))
+    proc = _processor(demo_guide, failing)
+    proc.confirm_s = 0.0  # ask for a confirmation on every frame: each one raises
+    callback = frame_callback(proc.process)
+    drawn = 0
+    with caplog.at_level("WARNING", logger="smartlens.lens"):
+        for k, f in enumerate(frames):
+            vf = _video_frame(f, pts=k)
+            out = callback(vf)
+            assert isinstance(out, av.VideoFrame) and out.pts == k and (out.width, out.height) == (640, 480)
+            drawn += out is not vf  # an outline drawn from the tracked pose
+            proc.settle()
+    s = proc.stats()
+    assert failing.calls > 3 and s.errors == failing.calls - 1  # every failure counted...
+    assert proc.failures.counts() == {"recognition: RuntimeError": s.errors}
+    logged = [r for r in caplog.records if "model exploded" in r.getMessage()]
+    assert len(logged) == 1  # ...and logged once
+    assert drawn >= len(frames) // 2 and s.tracked >= len(frames) // 2  # tracking went on
+
+
+def test_video_goes_on_when_the_frame_path_itself_raises(demo_guide, demo_rec):
+    art, frames = _path(demo_guide, 4)
+    proc = _processor(demo_guide, demo_rec)
+    proc._observe = lambda rec, now: 1 / 0  # a bug anywhere on the frame's own path
+    callback = frame_callback(proc.process)
+    for k, f in enumerate(frames):
+        vf = _video_frame(f, pts=k)
+        assert isinstance(callback(vf), av.VideoFrame)
+        proc.settle()
+    assert proc.failures.counts()["frame: ZeroDivisionError"] >= 1
+
+    def broken(bgr):
+        raise MemoryError("no memory for this frame")
+
+    callback = frame_callback(broken)
+    vf = _video_frame(frames[0])
+    assert callback(vf) is vf and callback(vf) is vf  # sent back as it came
+    assert callback.failures.counts() == {"frame callback: MemoryError": 2}
 
 
 def test_frames_never_wait_for_a_busy_slot(demo_guide, demo_rec):
-    slots = FairSlots(1)
-    proc = LensProcessor(demo_rec, demo_guide.guide, slots, "s", None, "en", wait_s=0.05)
-    _, frames = _path(demo_guide, 2)
-    assert slots.acquire("other visitor")  # another visitor's frame is being recognised
-    for f in frames:
-        t0 = time.perf_counter()
-        out = proc.process(f)
-        assert time.perf_counter() - t0 < 0.2 and out.shape == f.shape
-    time.sleep(0.3)
-    assert proc.stats().processed == 0 and proc.stats().skipped >= 1  # still waiting its turn
-    slots.release()
+    slots = FairSlots(1, idle_s=2.0)
+    proc = LensProcessor(demo_rec, demo_guide.guide, slots, "s", None, "en")
+    _, frames = _path(demo_guide, 3)
+    held = slots.hold(5)  # another visitor's frame is being recognised
+    assert held is not None
+    try:
+        for f in frames:
+            t0 = time.perf_counter()
+            out = proc.process(f)
+            assert time.perf_counter() - t0 < 0.2 and out.shape == f.shape
+        time.sleep(0.2)
+        assert proc.stats().processed == 0 and slots.waiting == 1  # still waiting its turn
+    finally:
+        held.release()
     assert proc.settle()  # the turn came: the newest frame asked for was recognised
     assert proc.stats().processed == 1
-    assert proc.stats().skipped >= 1
 
 
-def test_visitors_take_turns():
-    slots = FairSlots(1)
-    served = {"a": 0, "b": 0, "c": 0}
-    stop = time.monotonic() + 1.0
+def test_a_closed_processor_holds_no_recogniser_and_follows_a_new_one(demo_guide):
+    import gc
+    import weakref
 
-    def visitor(name: str) -> None:
-        while time.monotonic() < stop:
-            if slots.acquire(name, timeout=0.02):
-                served[name] += 1
-                time.sleep(0.01)  # inference
-                slots.release()
-            time.sleep(0.001)  # the next frame arrives
-
-    threads = [threading.Thread(target=visitor, args=(n,)) for n in served]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert min(served.values()) >= 0.6 * max(served.values()), served
+    old = load_recognizer(demo_guide, SETTINGS, "retrieval")
+    proc = _processor(demo_guide, old)
+    _, frames = _path(demo_guide, 3)
+    assert proc.recognizer is None  # nothing held before the stream starts...
+    proc.process(frames[0])
+    assert proc.recognizer is old  # ...held while it runs
+    proc.settle()
+    proc.close()
+    assert proc.recognizer is None
+    new = load_recognizer(demo_guide, SETTINGS, "retrieval")
+    proc.follow(new)  # what the page does when the lens has loaded a newer guide or model
+    gone = weakref.ref(old)
+    del old
+    gc.collect()
+    assert gone() is None  # the page's processor kept the old recogniser alive no longer
+    proc.process(frames[1])
+    assert proc.recognizer is new and proc.settle()
+    assert proc.stats().processed == 2
 
 
 def test_card_does_not_flicker():
@@ -280,3 +359,12 @@ def test_ice_configuration(settings):
     cfg = rtc_configuration(settings)["iceServers"]
     assert cfg[0] == {"urls": ["stun:stun.example.org:3478"]}
     assert cfg[1] == {"urls": ["turn:turn.example.org:3478"], "username": "u", "credential": "p"}
+
+
+def test_the_lens_has_one_inference_slot_per_core(demo_guide, base_settings):
+    from smartlens.lens.runtime import cores, load_runtime, shared_slots
+
+    rt = load_runtime(str(demo_guide.root), base_settings)
+    again = load_runtime(str(demo_guide.root), base_settings)
+    assert rt.slots is again.slots is shared_slots()  # a reloaded guide or model does not add slots
+    assert rt.slots.slots == cores() >= 1

@@ -24,7 +24,8 @@ from ..config import Settings
 from ..geometry import project_quad
 from ..guide import GuideRef
 from ..imaging import read_image
-from ..lens.processor import FairSlots, LensProcessor
+from ..lens.processor import LensProcessor
+from ..lens.slots import FairSlots
 from ..methods import load_recognizer
 from ..storage import atomic_write_json
 from ..synth import pictures

@@ -14,7 +14,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def register(sub: Subparsers) -> None:
-    """``bench recognition|backbone|augment|lens|tracking|load|events``."""
+    """``bench recognition|backbone|augment|lens|tracking|load|soak|events``."""
     b = sub.add_parser(
         "bench", help="benchmarks (each prints its figures; --json FILE saves them)"
     ).add_subparsers(dest="sub", required=True)
@@ -96,13 +96,32 @@ def register(sub: Subparsers) -> None:
     tr.add_argument("--frames", type=int, default=90, help="frames of the camera path")
     tr.add_argument("--fps", type=float, default=10.0, help="the camera's frame rate")
 
-    ld = bench("load", "one visitor's stages, N in-process visitors, N WebRTC phones")
+    ld = bench(
+        "load", "one visitor's stages, recognitions in parallel, N in-process visitors, N WebRTC phones"
+    )
     paintings(ld)
-    ld.add_argument("--parts", default="stages,inprocess,webrtc", help="stages,inprocess,webrtc")
+    ld.add_argument(
+        "--parts", default="stages,inprocess,webrtc", help="comma separated: stages,parallel,inprocess,webrtc"
+    )
+    ld.add_argument(
+        "--callers", default="1,2", help="parallel: visitors recognising at once, comma separated"
+    )
+    ld.add_argument(
+        "--repeats", type=int, default=3, help="parallel: alternating repeats of each measurement"
+    )
     ld.add_argument("--load-visitors", default="10", help="in-process visitors, comma separated")
     ld.add_argument("--peers", default="3", help="simulated WebRTC phones, comma separated")
     ld.add_argument("--fps", type=float, default=10.0, help="each visitor's camera frame rate")
     ld.add_argument("--seconds", type=float, default=20.0, help="how long each run lasts")
+
+    sk = bench("soak", "visitors arriving and leaving a lens process for a long time: memory, threads, files")
+    paintings(sk)
+    sk.add_argument("--minutes", type=float, default=30.0, help="how long visitors keep coming")
+    sk.add_argument("--visitors", type=int, default=4, help="visitors at once, on average")
+    sk.add_argument("--fps", type=float, default=8.0, help="each visitor's camera frame rate")
+    sk.add_argument("--session-s", default="15,45", help="how long a visitor streams: shortest,longest (s)")
+    sk.add_argument("--keep-s", type=float, default=20.0, help="a closed page's session is kept this long")
+    sk.add_argument("--switch-min", type=float, default=10.0, help="reload the runtime this often (0: never)")
 
     ev = bench("events", "the event writer's rate, dashboard queries at 1M/10M events")
     ev.add_argument("--events", default="1000000,10000000", help="synthetic store sizes, comma separated")

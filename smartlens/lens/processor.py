@@ -1,31 +1,31 @@
-"""One visitor's frame loop: recognise, track, stabilise, draw, report, all off the UI thread.
+"""One visitor's frame loop: track, ask for recognitions, stabilise, draw, report.
 
-The WebRTC worker calls :meth:`LensProcessor.process` with each frame (streamlit-webrtc
-already hands over only the newest one). Full recognitions never run in that call: the frame
-asks the visitor's background worker (:class:`_Worker`), which recognises the newest frame
-asked for when the visitor's turn for an inference slot comes; visitors take turns for the
-slots (:class:`FairSlots`), so latency never piles up and no visitor starves.
+The WebRTC worker calls :meth:`LensProcessor.process` with each frame (through
+:func:`~.webrtc.frame_callback`; streamlit-webrtc already hands over only the newest one). Full
+recognitions never run in that call: the frame asks the visitor's :class:`~.worker.RecognitionWorker`,
+which runs them on the process' shared slots (:class:`~.slots.FairSlots`).
 
-With a method that knows the artwork's pose (verified retrieval), the artwork is then tracked
-from frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback): a
-finished recognition restarts the track on the frame it was made from, and the tracker follows
-it to the current frame. A full recognition is asked for only when nothing is tracked, when
-tracking weakens, or about once a second to confirm. Every frame is drawn from the pose in that
-frame, never from an older frame's result. Classification, which has no pose, recognises as
-often as it gets a slot and draws its last result.
+With a method that knows the artwork's pose (verified retrieval), the artwork is tracked from
+frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback): a finished
+recognition restarts the track on the frame it was made from, and the tracker follows it to the
+current frame. A full recognition is asked for only when nothing is tracked, when tracking
+weakens, or about once a second to confirm. Every frame is drawn from the pose in that frame,
+never from an older frame's result. Classification, which has no pose, recognises as often as it
+gets a slot and draws its last result.
 
-Changes of what the card shows go to the page through a thread-safe queue, as in the
-streamlit-webrtc examples; events go to the analytics log without ever blocking.
+Nothing on this path can stop the video: a frame whose processing fails goes back as it came,
+and the failure is counted and logged once per kind (:mod:`.failures`). The recogniser is held
+only while the visitor streams; between streams the processor keeps a weak reference, so a lens
+that has moved on to a newer guide or model frees the old one even while old pages stay open.
 """
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
+import weakref
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -36,143 +36,14 @@ from ..drawing import draw
 from ..errors import ImageError
 from ..guide import Guide
 from ..imaging import as_bgr
+from ..methods import Recognizer
 from ..recognition.result import Recognition
+from .failures import Failures
+from .slots import FairSlots
 from .stabilizer import LensState, Stabilizer
 from .tracker import Tracker, TrackerParams
-
-log = logging.getLogger("smartlens.lens")
-
-
-class FairSlots:
-    """Inference slots shared by all visitors, handed out in turn.
-
-    A visitor that asks while the slots are busy joins a queue and keeps its place across
-    frames (a frame that gives up waiting does not lose the turn). A free slot goes to the
-    earliest-queued visitor that is waiting right now, so a slot never idles while someone
-    waits; visitors that stop asking (gone, or paused) drop out after ``stale_s``.
-    """
-
-    def __init__(self, slots: int = 1, stale_s: float = 1.0):
-        self._free = slots
-        self._queue: deque[str] = deque()
-        self._waiting: set[str] = set()
-        self._seen: dict[str, float] = {}
-        self._cond = threading.Condition()
-        self.stale_s = stale_s
-
-    def _my_turn(self, visitor: str) -> bool:
-        if self._free <= 0:
-            return False
-        first = next((v for v in self._queue if v in self._waiting), None)
-        return first == visitor
-
-    def acquire(self, visitor: str, timeout: float = 0.1) -> bool:
-        with self._cond:
-            now = time.monotonic()
-            self._seen[visitor] = now
-            for v in [v for v in self._queue if now - self._seen.get(v, 0) > self.stale_s]:
-                self._queue.remove(v)
-            if visitor not in self._queue:
-                self._queue.append(visitor)
-            self._waiting.add(visitor)
-            try:
-                ok = self._cond.wait_for(lambda: self._my_turn(visitor), timeout)
-            finally:
-                self._waiting.discard(visitor)
-            if ok:
-                self._queue.remove(visitor)
-                self._free -= 1
-            self._cond.notify_all()
-            return ok
-
-    def release(self) -> None:
-        with self._cond:
-            self._free += 1
-            self._cond.notify_all()
-
-
-class _Worker:
-    """One visitor's full recognitions, off the frame loop (as AR systems do): one at a time, each
-    on the newest frame asked for when the visitor's turn for a slot comes; the result waits for
-    the next frame to pick it up. A thread runs only while there is something to recognise."""
-
-    def __init__(
-        self,
-        slots: FairSlots,
-        session: str,
-        run: Callable[[np.ndarray], Recognition | None],
-        slot_wait_s: float = 0.25,
-        give_up_s: float = 1.0,
-    ):
-        self._slots, self._session, self._run = slots, session, run
-        self._slot_wait_s, self._give_up_s = slot_wait_s, give_up_s
-        self._cond = threading.Condition()
-        self._asked: tuple[np.ndarray, np.ndarray | None, float] | None = None
-        self._urgent = True
-        self._done: tuple[Recognition, np.ndarray | None] | None = None
-        self._running = False
-        self._thread: threading.Thread | None = None
-        self._generation = 0  # cancel() discards what is under way
-        self.skipped = 0  # waits for a slot that timed out
-
-    def ask(self, bgr: np.ndarray, gray: np.ndarray | None, urgent: bool = True) -> None:
-        """Recognise this frame (or a newer one) unless a recognition is under way or unread.
-
-        An urgent one (nothing is shown) waits for the visitor's turn; another (confirming what
-        is tracked) runs only if a slot is free and nobody waits, else a later frame asks again:
-        a room full of confirmations never delays a visitor who has just framed a new artwork."""
-        with self._cond:
-            if self._running or self._done is not None:
-                return
-            self._asked, self._urgent = (bgr, gray, time.monotonic()), urgent
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="lens-recognition", daemon=True)
-                self._thread.start()
-
-    def take(self) -> tuple[Recognition, np.ndarray | None] | None:
-        """The finished recognition and the frame's grey image it was made on, once."""
-        with self._cond:
-            done, self._done = self._done, None
-            return done
-
-    def settle(self, timeout: float) -> bool:
-        with self._cond:
-            return self._cond.wait_for(lambda: self._thread is None, timeout)
-
-    def cancel(self) -> None:
-        """Forget what was asked and any result not yet read (the visitor's stream ended)."""
-        with self._cond:
-            self._asked, self._done = None, None
-            self._generation += 1
-
-    def _loop(self) -> None:
-        while True:
-            with self._cond:
-                if self._asked is None:
-                    self._thread = None
-                    self._cond.notify_all()
-                    return
-                wait = self._slot_wait_s if self._urgent else 0.0
-            if not self._slots.acquire(self._session, wait):
-                with self._cond:
-                    self.skipped += 1
-                    # not urgent, or the visitor stopped sending frames: a later frame asks again
-                    if self._asked is not None and (
-                        not self._urgent or time.monotonic() - self._asked[2] > self._give_up_s
-                    ):
-                        self._asked = None
-                continue
-            try:
-                with self._cond:  # the newest frame asked for, now that the slot is ours
-                    job, self._asked = self._asked, None
-                    self._running, generation = job is not None, self._generation
-                rec = self._run(job[0]) if job is not None else None
-            finally:
-                self._slots.release()
-            with self._cond:
-                self._running = False
-                if rec is not None and job is not None and generation == self._generation:
-                    self._done = (rec, job[1])
+from .visits import Visits
+from .worker import RecognitionWorker
 
 
 @dataclass
@@ -180,7 +51,8 @@ class LensStats:
     frames: int = 0
     processed: int = 0
     skipped: int = 0
-    errors: int = 0
+    errors: int = 0  # recognitions that raised
+    failures: int = 0  # everything that failed on this visitor's path (recognitions included)
     started: float = 0.0
     first_result: float | None = None  # seconds from the first frame to the first shown artwork
     median_ms: float = 0.0  # full recognition
@@ -195,78 +67,85 @@ class LensStats:
 class LensProcessor:
     #: a tracked artwork is confirmed by a full recognition about this often
     confirm_s: float = 1.0
-    #: an artwork neither recognised nor tracked for this long has been left (analytics)
-    left_after_s: float = 2.0
 
     def __init__(
         self,
-        recognizer,
+        recognizer: Recognizer,
         guide: Guide,
         slots: FairSlots,
         session: str,
         events: EventLog | None = None,
         language: str | None = None,
-        wait_s: float = 0.1,
         tracker: TrackerParams | None = None,
+        left_after_s: float = 2.0,
     ):
-        self.recognizer, self.guide, self.slots = recognizer, guide, slots
-        self.session, self.events, self.wait_s = session, events, wait_s
+        self.slots, self.session, self.events = slots, session, events
         self.language = language or guide.default_language
         self.updates: queue.Queue[LensState] = queue.Queue(maxsize=16)
-        self._stabilizer = Stabilizer()
-        self._last: Recognition | None = None
-        self._lock = threading.Lock()
+        self.failures = Failures()
+        self._tracker_params = tracker
+        self._frame_lock = threading.Lock()  # one frame at a time; close() waits for it
+        self._lock = threading.Lock()  # stats and the card, read from the page's thread
         self._ms: deque[float] = deque(maxlen=200)
         self._track_ms: deque[float] = deque(maxlen=200)
         self._done_at: deque[float] = deque(maxlen=60)
         self._stats = LensStats()
-        self._labels: dict[tuple[str, str], dict[str, str]] = {}
-        # tracking: only for recognisers that can place an artwork at a pose
-        self._tracks = callable(getattr(recognizer, "at_pose", None))
-        self._tracker = Tracker(tracker)
+        self._worker = RecognitionWorker(slots, session, self._recognise)
+        self._visits = Visits(self._event, left_after_s)
+        self._next: tuple[weakref.ref[Recognizer], Guide] = (weakref.ref(recognizer), guide)
+        self.recognizer: Recognizer | None = None  # held only while the visitor streams
+        self.guide, self.method = guide, str(getattr(recognizer, "method", ""))
+        self._reset()
+
+    def _reset(self) -> None:
+        """Forget the stream's state (a new stream starts from nothing)."""
+        self._stabilizer = Stabilizer()
+        self._tracker = Tracker(self._tracker_params)
         self._tracked: Recognition | None = None  # the recognition the track started from
+        self._tracks = False  # the recogniser can place an artwork at a pose
+        self._last: Recognition | None = None
         self._last_full = 0.0
         self._misses = 0  # confirmations in a row that found nothing while tracking
         self._weak = False  # the last tracked frame had few points left
-        self._visit: tuple[str, float, float] | None = None  # artwork, since, last seen
-        self._detail_visits: dict[tuple[str, str], tuple[float, float]] = {}  # (artwork, detail): since, seen
         self._drawn: Recognition | None = None
-        self._worker = _Worker(slots, session, self._recognise, slot_wait_s=max(wait_s, 0.25))
+        self._labels: dict[tuple[str, str], dict[str, str]] = {}
+
+    def follow(self, recognizer: Recognizer, guide: Guide | None = None) -> None:
+        """Use ``recognizer`` (and ``guide``) from the visitor's next stream on; the stream under way,
+        if any, keeps what it has. Held weakly until that stream starts."""
+        with self._frame_lock:
+            self._next = (weakref.ref(recognizer), guide or self._next[1])
 
     # --- called from the WebRTC worker thread -----------------------------------------------
-    def recv(self, frame):
-        """streamlit-webrtc's video callback: an ``av.VideoFrame`` in, an annotated one out."""
-        import av
-
-        try:
-            image = frame.to_ndarray(format="bgr24")
-        except Exception as exc:  # an undecodable frame: send it back as it came
-            log.warning("could not read a frame: %s", exc)
-            return frame
-        out = av.VideoFrame.from_ndarray(self.process(image), format="bgr24")
-        out.pts = frame.pts
-        if frame.time_base is not None:
-            out.time_base = frame.time_base
-        return out
-
     def process(self, frame: np.ndarray) -> np.ndarray:
         """Return ``frame`` (same size) with the current result drawn on it. Never raises, never
-        waits for a recognition: those run in the background and are picked up by a later frame."""
-        now = time.monotonic()
-        with self._lock:
-            self._stats.frames += 1
-            if not self._stats.started:
-                self._stats.started = now
+        waits for a recognition: those run on the slots and are picked up by a later frame."""
+        with self._frame_lock:
+            with self._lock:
+                self._stats.frames += 1
+                if not self._stats.started:
+                    self._stats.started = time.monotonic()
+            try:
+                return self._process(frame)
+            except Exception as exc:  # whatever it was, the visitor keeps video
+                self.failures.record("frame", exc)
+                return frame
+
+    def _process(self, frame: np.ndarray) -> np.ndarray:
+        if self.recognizer is None and not self._begin():
+            return frame
         try:
             bgr = as_bgr(frame)
         except ImageError:
             return frame  # nothing sensible to draw on (a 2-pixel frame, say): pass it through
         if not self._tracks:
             return self._process_without_pose(bgr)
+        now = time.monotonic()
         t0 = time.perf_counter()
+        gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
         current: Recognition | None = None
+        tracked: Recognition | None = None
         try:
-            gray = cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
             done = self._worker.take()
             if done is not None:
                 self._last_full = now
@@ -274,23 +153,30 @@ class LensProcessor:
             tracked = self._track(gray)
             current = tracked if tracked is not None else current
         except Exception as exc:  # tracking is an optimisation: on any failure, recognise instead
-            log.warning("tracking failed on a frame: %s", exc)
+            self.failures.record("tracking", exc)
             self._tracker.stop()
             self._tracked, tracked, current = None, None, None
         if tracked is None or self._weak or now - self._last_full >= self.confirm_s:
             self._worker.ask(bgr, gray, urgent=tracked is None or self._weak)
         self._drawn = tracked if tracked is not None and tracked.artwork is not None else None
-        try:
-            out = self._draw(bgr, self._drawn)
-        except Exception as exc:
-            log.warning("overlay failed: %s", exc)
-            out = bgr
+        out = self._draw(bgr, self._drawn)
         if tracked is not None:  # every frame with an outline is served by tracking alone
             with self._lock:
                 self._track_ms.append((time.perf_counter() - t0) * 1000)
         if current is not None:
             self._observe(current, time.monotonic())
         return out
+
+    def _begin(self) -> bool:
+        """The first frame of a stream: hold the recogniser it will use; False when there is none."""
+        ref, guide = self._next
+        rec = ref()
+        if rec is None:
+            self.failures.record("stream start", LookupError("the recogniser was released"))
+            return False
+        self.recognizer, self.guide, self.method = rec, guide, str(getattr(rec, "method", ""))
+        self._tracks = callable(getattr(rec, "at_pose", None))
+        return True
 
     def _process_without_pose(self, bgr: np.ndarray) -> np.ndarray:
         """Classification: recognise in the background whenever a slot is free, draw the last result."""
@@ -300,26 +186,25 @@ class LensProcessor:
             self._observe(done[0], time.monotonic())
         self._worker.ask(bgr, None)
         self._drawn = self._last if self._last is not None and self._last.artwork is not None else None
-        try:
-            return self._draw(bgr, self._last)
-        except Exception as exc:
-            log.warning("overlay failed: %s", exc)
-            return bgr
+        return self._draw(bgr, self._last)
 
     def _recognise(self, bgr: np.ndarray) -> Recognition | None:
-        """A full recognition (on the worker, holding a slot); None when it failed."""
+        """A full recognition (on a slot); None when it failed or the stream has ended."""
+        rec = self.recognizer
+        if rec is None:
+            return None
         try:
-            rec = self.recognizer.recognize(bgr)
-        except Exception as exc:  # a bad frame must not stop the video
+            result = rec.recognize(bgr)
+        except Exception as exc:  # a bad frame or a broken model must not stop the video
             with self._lock:
                 self._stats.errors += 1
-            log.warning("recognition failed on a frame: %s", exc)
+            self.failures.record("recognition", exc)
             return None
         with self._lock:
             self._stats.processed += 1
-            self._ms.append(rec.ms)
+            self._ms.append(result.ms)
             self._done_at.append(time.monotonic())
-        return rec
+        return result
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the recognition asked for (if any) has finished; False on timeout. For
@@ -338,13 +223,12 @@ class LensProcessor:
             return None
         upd = self._tracker.update(gray)
         if upd.pose is None:
-            log.debug("tracking lost: %s", upd.lost)
             with self._lock:
                 self._stats.lost += 1
             self._tracked = None
             return None
         self._weak = upd.weak
-        rec = self.recognizer.at_pose(
+        rec = self.recognizer.at_pose(  # type: ignore[union-attr]
             self._tracked.artwork, upd.pose, (gray.shape[1], gray.shape[0]), self._tracked.score
         )
         with self._lock:
@@ -381,57 +265,28 @@ class LensProcessor:
 
     def snapshot(self, rec: Recognition) -> None:
         """Show a photo's result at once (the fallback when live video fails)."""
-        now = time.monotonic()
-        with self._lock:
-            state, news = self._stabilizer.force(rec, now)
-        self._announce(state, news, rec, now)
+        with self._frame_lock:
+            now = time.monotonic()
+            with self._lock:
+                state, news = self._stabilizer.force(rec, now)
+            self._announce(state, news, rec, now)
 
     def _announce(self, state: LensState, news: list[str], rec: Recognition, now: float) -> None:
         if news:
             self._publish(state)
-        self._visits(state, news, rec, now)
+        self._visits.update(state, news, rec, now)
         for item in news:
             if item.startswith("detail:"):
                 self._event("detail_recognised", artwork=state.artwork, detail=item.split(":", 1)[1])
 
-    def _visits(self, state: LensState, news: list[str], rec: Recognition, now: float) -> None:
-        """``artwork_recognised`` when a visit to an artwork begins (the card shows it, or it is
-        seen again after being left), ``artwork_left`` with its dwell when the visitor turns to
-        another artwork or none is seen for ``left_after_s``."""
-        visit = self._visit
-        if visit is not None:
-            art, since, seen = visit
-            if rec.artwork == art:
-                self._visit = (art, since, now)
-            elif "artwork" in news or now - seen > self.left_after_s:
-                self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
-                self._visit = None
-        if self._visit is None and state.artwork is not None and rec.artwork == state.artwork:
-            self._visit = (state.artwork, now, now)
-            self._event("artwork_recognised", artwork=state.artwork, score=round(float(rec.score), 3))
-        self._detail_dwell(rec, now)
-
-    def _detail_dwell(self, rec: Recognition, now: float | None) -> None:
-        """``detail_left`` with the seconds a detail stayed in view, once it has been out of view
-        for ``left_after_s`` (or its artwork's visit ended; ``now`` None: the stream ended)."""
-        visiting = self._visit[0] if self._visit is not None else None
-        if now is not None and rec.artwork is not None and rec.artwork == visiting:
-            for hit in rec.details:
-                since, _ = self._detail_visits.get((rec.artwork, hit.id), (now, now))
-                self._detail_visits[(rec.artwork, hit.id)] = (since, now)
-        for key, (since, seen) in list(self._detail_visits.items()):
-            if now is None or key[0] != visiting or now - seen > self.left_after_s:
-                self._event("detail_left", artwork=key[0], detail=key[1], dwell_s=round(seen - since, 2))
-                del self._detail_visits[key]
-
     def close(self) -> None:
-        """The visitor left (the stream ended): end the current visits for the analytics."""
-        self._worker.cancel()
-        if self._visit is not None:
-            art, since, seen = self._visit
-            self._event("artwork_left", artwork=art, dwell_s=round(seen - since, 2))
-            self._visit = None
-        self._detail_dwell(Recognition(None), None)
+        """The visitor's stream ended: end the visits for the analytics, forget the stream, and let
+        go of the recogniser (the next stream takes the one :meth:`follow` names, or the same)."""
+        with self._frame_lock:
+            self._worker.cancel()
+            self._visits.end()
+            self.recognizer = None
+            self._reset()
 
     def _publish(self, state: LensState) -> None:
         while True:
@@ -447,8 +302,12 @@ class LensProcessor:
     def _draw(self, bgr: np.ndarray, rec: Recognition | None) -> np.ndarray:
         if rec is None or rec.artwork is None:
             return bgr
-        names = self._names(rec.artwork, self.language)
-        return bgr if names is None else draw(bgr, rec, names)
+        try:
+            names = self._names(rec.artwork, self.language)
+            return bgr if names is None else draw(bgr, rec, names)
+        except Exception as exc:  # the frame goes back undrawn rather than not at all
+            self.failures.record("drawing", exc)
+            return bgr
 
     def _names(self, artwork: str, language: str) -> dict[str, str] | None:
         """Detail labels of an artwork in a language (made once, not for every frame)."""
@@ -468,7 +327,7 @@ class LensProcessor:
                 self.session,
                 guide=self.guide.name,
                 language=self.language,
-                method=getattr(self.recognizer, "method", None),
+                method=self.method or None,
                 **fields,
             )
 
@@ -490,6 +349,7 @@ class LensProcessor:
         with self._lock:
             s = LensStats(**vars(self._stats))
             s.skipped = self._worker.skipped
+            s.failures = self.failures.total
             if self._ms:
                 s.median_ms = float(np.median(self._ms))
                 s.p95_ms = float(np.percentile(self._ms, 95))

@@ -18,12 +18,23 @@ from ..imaging import fit_within, read_image
 from ..methods import Recognizer, load_recognizer
 from ..publish import read_published
 from ..vocabulary import Method
-from .processor import FairSlots, LensProcessor
+from .processor import LensProcessor
+from .slots import FairSlots
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
 
 
 @functools.cache
 def _shared_slots() -> FairSlots:
-    return FairSlots(max(1, (os.cpu_count() or 2) - 1))
+    # one slot per core: recognitions of different visitors run in parallel (the recognisers hold
+    # no lock), and the frame callbacks' tracking and the video coding take the cores between them
+    return FairSlots(cores())
 
 
 @dataclass
@@ -34,8 +45,8 @@ class LensRuntime:
     recognizer: Recognizer
     method: str
     events: EventLog | None
-    #: Inference slots shared by every visitor of the process (one per core beyond the one WebRTC
-    #: needs), the same for every runtime: a newly published model does not double them.
+    #: Inference slots shared by every visitor of the process (one per core), the same for every
+    #: runtime: a newly published model does not double them.
     slots: FairSlots = field(default_factory=lambda: _shared_slots())
     #: What was published when this runtime was loaded ('' : chosen on the command line or default).
     published: str = ""

@@ -1,6 +1,6 @@
 """The lens' video path over WebRTC: ICE servers, camera constraints, codec, frame conversion.
 
-Measured on a 2-core machine for one 640x480 frame (``python -m smartlens bench load --stages``):
+Measured on a 2-core machine for one 640x480 frame (``python -m smartlens bench load --parts stages``):
 aiortc's own H.264 encoder (libx264 at its default preset) costs ~18 ms, its VP8 encoder ~8 ms,
 libx264 ``ultrafast`` + ``zerolatency`` ~2.5 ms; PyAV's ``to_ndarray("bgr24")`` and
 ``from_ndarray(..., "bgr24")`` ~2.5 ms each where OpenCV's I420<->BGR takes ~0.4 ms. So the lens
@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from ..config import Settings
+from .failures import Failures
 
 
 def ice_servers(settings: Settings) -> list[dict]:
@@ -120,11 +121,21 @@ def _reorder(section: list[str], codec: str) -> list[str]:
     return [" ".join(head[:3] + order)] + rest[:at] + block + rest[at:]
 
 
+def answered_codec(sdp: str) -> str | None:
+    """The video codec an SDP answer chose (the first payload type of its m=video line)."""
+    m = re.search(r"^m=video \S+ \S+ (\d+)", sdp, re.M)
+    if not m:
+        return None
+    name = re.search(rf"^a=rtpmap:{m[1]} ([^/\s]+)", sdp, re.M)
+    return name[1].upper() if name else None
+
+
 def negotiated_codec(pc: Any) -> str | None:
-    """The video codec an aiortc peer connection sends with (``None`` before negotiation)."""
-    for t in pc.getTransceivers():
-        if t.kind == "video" and getattr(t, "_codecs", None):
-            return str(t._codecs[0].mimeType.split("/")[-1])
+    """The video codec an aiortc peer connection sends with (``None`` before negotiation): the
+    one its answer, given or received, chose."""
+    for desc in (pc.localDescription, pc.remoteDescription):
+        if desc is not None and desc.type == "answer":
+            return answered_codec(desc.sdp)
     return None
 
 
@@ -198,36 +209,60 @@ def install_video_path() -> None:
         _done.append(True)
 
 
-def frame_callback(process: Callable[[np.ndarray], np.ndarray]) -> Callable[[Any], Any]:
+def frame_callback(
+    process: Callable[[np.ndarray], np.ndarray], failures: Failures | None = None
+) -> FrameCallback:
     """streamlit-webrtc's ``video_frame_callback`` around ``process`` (BGR array in, BGR array out).
 
     Converts with OpenCV between the decoder's I420 and BGR (PyAV's own conversion costs ~5x
-    more), and sends the decoded frame back untouched when ``process`` drew nothing on it.
+    more), and sends the decoded frame back untouched when ``process`` drew nothing on it. It never
+    raises: in streamlit-webrtc an exception here ends the visitor's worker thread and freezes the
+    video on its last frame, so any failure sends the frame back as it came, counted in
+    ``failures`` (the callback's ``.failures``) and logged once per kind.
     """
     import av
 
-    def callback(frame: av.VideoFrame) -> av.VideoFrame:
-        w, h = frame.width, frame.height
-        fast = frame.format.name == "yuv420p" and w % 2 == 0 and h % 2 == 0
-        try:
-            if fast:
-                image = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
-            else:
-                image = frame.to_ndarray(format="bgr24")
-        except Exception:  # an undecodable frame: send it back as it came
-            return frame
-        drawn = process(image)
-        if drawn is image or drawn.shape != image.shape:
-            return frame
-        if fast:
-            i420: Any = cv2.cvtColor(drawn, cv2.COLOR_BGR2YUV_I420)
-            out = av.VideoFrame.from_ndarray(i420, format="yuv420p")
-        else:
-            bgr: Any = np.ascontiguousarray(drawn, np.uint8)
-            out = av.VideoFrame.from_ndarray(bgr, format="bgr24")
-        out.pts = frame.pts
-        if frame.time_base is not None:
-            out.time_base = frame.time_base
-        return out
+    seen = failures if failures is not None else Failures()
 
-    return callback
+    def callback(frame: av.VideoFrame) -> av.VideoFrame:
+        try:
+            return _converted(frame, process)
+        except Exception as exc:
+            seen.record("frame callback", exc)
+            return frame
+
+    return FrameCallback(callback, seen)
+
+
+class FrameCallback:
+    """A frame callback and the failures it counted (what :func:`frame_callback` returns)."""
+
+    def __init__(self, callback: Callable[[Any], Any], failures: Failures):
+        self._callback, self.failures = callback, failures
+
+    def __call__(self, frame: Any) -> Any:
+        return self._callback(frame)
+
+
+def _converted(frame: Any, process: Callable[[np.ndarray], np.ndarray]) -> Any:
+    import av
+
+    w, h = frame.width, frame.height
+    fast = frame.format.name == "yuv420p" and w % 2 == 0 and h % 2 == 0
+    if fast:
+        image = cv2.cvtColor(frame.to_ndarray(format="yuv420p"), cv2.COLOR_YUV2BGR_I420)
+    else:
+        image = frame.to_ndarray(format="bgr24")
+    drawn = process(image)
+    if drawn is image or drawn.shape != image.shape:
+        return frame
+    if fast:
+        i420: Any = cv2.cvtColor(drawn, cv2.COLOR_BGR2YUV_I420)
+        out = av.VideoFrame.from_ndarray(i420, format="yuv420p")
+    else:
+        bgr: Any = np.ascontiguousarray(drawn, np.uint8)
+        out = av.VideoFrame.from_ndarray(bgr, format="bgr24")
+    out.pts = frame.pts
+    if frame.time_base is not None:
+        out.time_base = frame.time_base
+    return out

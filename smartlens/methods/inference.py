@@ -74,27 +74,35 @@ def export_tflite(model: Any, folder: Path) -> Path | None:
 
 class TFLiteModel:
     """A network saved by :func:`export_tflite`, called like the Keras model on a float32 batch
-    (N, S, S, 3): one frame at a time, on one thread, in the caller's thread."""
+    (N, S, S, 3): one frame at a time, on one thread, in the caller's thread. An interpreter serves
+    one call at a time, so each calling thread gets its own (made on its first call): the lens'
+    recognition slots run one model's frames in parallel."""
 
     def __init__(self, path: Path, input_size: int):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
-            from tensorflow import lite
+        self._path, self._size = Path(path), input_size
+        self._local = threading.local()
+        self._interpreter()  # a broken file fails here, when the model is loaded
 
-            self._interp = lite.Interpreter(model_path=str(path), num_threads=1)
-        inp = self._interp.get_input_details()[0]
-        self._interp.resize_tensor_input(inp["index"], [1, input_size, input_size, 3])
-        self._interp.allocate_tensors()
-        self._in, self._out = inp["index"], self._interp.get_output_details()[0]["index"]
-        # An interpreter serves one call at a time, so this lock serialises all calls of one
-        # model: visitors recognised in parallel threads wait here for each other's frames.
-        self._lock = threading.Lock()
+    def _interpreter(self) -> Any:
+        """This thread's interpreter, with its input and output tensors' indices."""
+        found = getattr(self._local, "interp", None)
+        if found is None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+                from tensorflow import lite
+
+                interp = lite.Interpreter(model_path=str(self._path), num_threads=1)
+            inp = interp.get_input_details()[0]
+            interp.resize_tensor_input(inp["index"], [1, self._size, self._size, 3])
+            interp.allocate_tensors()
+            found = self._local.interp = (interp, inp["index"], interp.get_output_details()[0]["index"])
+        return found
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
+        interp, inp, outp = self._interpreter()
         out = []
-        with self._lock:
-            for frame in np.asarray(batch, np.float32):
-                self._interp.set_tensor(self._in, frame[None])
-                self._interp.invoke()
-                out.append(self._interp.get_tensor(self._out)[0].copy())
+        for frame in np.asarray(batch, np.float32):
+            interp.set_tensor(inp, frame[None])
+            interp.invoke()
+            out.append(interp.get_tensor(outp)[0].copy())
         return np.stack(out)

@@ -34,7 +34,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,12 +113,11 @@ class FrameMatcher:
         from .retrieval.local_features import SiftExtractor
 
         self.params = params
+        # SiftExtractor keeps a detector per thread: visitors' frames are described in parallel
         self._sift = SiftExtractor(params.query_features, params.query_side)
-        self._lock = threading.Lock()  # an OpenCV detector is not shared between threads
 
     def describe(self, frame_bgr: np.ndarray) -> Any:
-        with self._lock:
-            return self._sift.extract(frame_bgr)
+        return self._sift.extract(frame_bgr)
 
     def inliers(self, frame: Any, ref: Reference, scale: float) -> int:
         """Matches of ``frame``'s features (from :meth:`describe`) with ``ref`` that one RANSAC

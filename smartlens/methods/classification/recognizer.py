@@ -6,7 +6,6 @@ threshold, and the reject class ("not an artwork") gives nothing.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,7 +52,6 @@ class ClassificationRecognizer:
         self.gate = load_gate(self.model_dir) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         self.size = trained.input_size
-        self._lock = threading.Lock()
         # classes of artworks no longer in the guide are never reported
         self._usable = np.array([c == REJECT or trained.in_guide(c) for c in self.classes])
         # each artwork's classes (itself and its details), for proposing artworks
@@ -121,8 +119,9 @@ class ClassificationRecognizer:
                 for f in frames_bgr
             ]
         )
-        with self._lock:
-            return self._probs(rgb)
+        # no lock: the compiled call is thread-safe, and the TFLite embedder keeps one
+        # interpreter per thread, so recognitions on the lens' slots run in parallel
+        return self._probs(rgb)
 
     def _answer(self, artwork: str, p: np.ndarray, c: int) -> Recognition:
         detail = self.classes[c].partition("/")[2]

@@ -8,7 +8,6 @@ its details are reported with their boxes in frame pixels.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -95,7 +94,6 @@ class DetectionRecognizer:
         self._call(np.zeros((1, self.size, self.size, 3), np.float32))  # trace now, not on a visitor's frame
         if self.gate is not None:
             self.gate.warm_up()
-        self._lock = threading.Lock()
 
     @classmethod
     def load(cls, ref: GuideRef, settings: Settings, model: str | Path | None = None) -> DetectionRecognizer:
@@ -116,8 +114,7 @@ class DetectionRecognizer:
         frame = as_bgr(frame)
         h, w = frame.shape[:2]
         x = cv2.resize(frame, (self.size, self.size), interpolation=cv2.INTER_AREA)[None, :, :, ::-1]
-        with self._lock:
-            scores, boxes = self._call(x.astype(np.float32))
+        scores, boxes = self._call(x.astype(np.float32))  # a compiled tf.function: thread-safe
         boxes = np.clip(boxes * np.array([w, h, w, h], np.float32), 0, [w, h, w, h])
         return scores * self._usable, boxes
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ...backbone import Embedder, load_embedder
@@ -31,6 +30,7 @@ from .calibration import (
     artwork_data,
     check_every,
 )
+from .kd_forest import flann_index
 from .recognizer import RetrievalRecognizer
 
 CROPS = ("centre", "top-left", "top-right", "bottom-left", "bottom-right")
@@ -140,7 +140,7 @@ class NearestEntry:
         algorithm: dict[str, bool | int | float | str] = (
             {"algorithm": 0} if len(vectors) < exact_below else {"algorithm": 1, "trees": trees}
         )
-        self._flann = cv2.flann.Index(self.vectors, algorithm) if len(vectors) else None
+        self._flann = flann_index(self.vectors, algorithm) if len(vectors) else None
 
     def search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(entry index, distance) per query row; (-1, inf) when the index is empty."""

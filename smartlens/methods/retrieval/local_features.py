@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -34,13 +35,15 @@ def root_sift(desc: np.ndarray) -> np.ndarray:
 
 
 class SiftExtractor:
-    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution."""
+    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution.
+
+    Safe to call from several threads at once: each thread gets its own OpenCV detectors."""
 
     def __init__(self, max_features: int = 1000, max_side: int = 640, contrast: float = 0.02):
         self.max_features = max_features
         self.max_side = max_side
         self.contrast = contrast
-        self._sifts: dict[int, cv2.SIFT] = {}
+        self._local = threading.local()  # per thread: {feature budget: detector}
 
     def extract(
         self, image_bgr: np.ndarray, max_side: int | None = None, max_features: int | None = None
@@ -49,9 +52,10 @@ class SiftExtractor:
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         small, scale = fit_within(gray, max_side or self.max_side)
         n = max_features or self.max_features
-        if n not in self._sifts:  # one detector per feature budget, all with the same settings
-            self._sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
-        sift = self._sifts[n]
+        sifts: dict[int, cv2.SIFT] = self._local.__dict__.setdefault("sifts", {})
+        if n not in sifts:  # one detector per feature budget, all with the same settings
+            sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
+        sift = sifts[n]
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()
@@ -115,27 +119,40 @@ class SharpSiftExtractor:
     ):
         self.max_features, self.max_side, self.contrast = max_features, max_side, contrast
         self.cells, self.cap = cells, cap
-        self._sift = cv2.SIFT.create(nfeatures=0, contrastThreshold=contrast)
+        self._local = threading.local()  # one OpenCV detector per thread: recognitions run in parallel
+
+    def _detector(self) -> cv2.SIFT:
+        sift = getattr(self._local, "sift", None)
+        if sift is None:
+            sift = self._local.sift = cv2.SIFT.create(nfeatures=0, contrastThreshold=self.contrast)
+        return sift
 
     def extract(self, image_bgr: np.ndarray) -> Features:
-        """Features of ``image_bgr``; points in its own pixel coordinates."""
+        """Features of ``image_bgr``; points in its own pixel coordinates (safe from several threads)."""
+        sift = self._detector()
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         sharp, scale = fit_within(gray, self.max_side)
         small = cv2.resize(sharp, (sharp.shape[1] // 2, sharp.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        kps = self._sift.detect(small, None)
-        if not kps:
+        chosen = [_octave_up(k) for k in self._chosen(sift, small)]
+        if not chosen:
             return Features.empty()
-        pts = np.array([k.pt for k in kps], np.float32)
-        keep = spread(
-            pts,
-            np.array([k.response for k in kps], np.float32),
-            (small.shape[1], small.shape[0]),
-            self.max_features,
-            self.cells,
-            self.cap,
-        )
-        kps, desc = self._sift.compute(sharp, [_octave_up(kps[i]) for i in keep])
+        kps, desc = sift.compute(sharp, chosen)
         if desc is None or not kps:
             return Features.empty()
         pts = np.array([k.pt for k in kps], np.float32) / scale
         return Features(pts, root_sift(desc))
+
+    def _chosen(self, sift: cv2.SIFT, image: np.ndarray) -> list[cv2.KeyPoint]:
+        """Keypoints of ``image``, spread over it (:func:`spread`)."""
+        kps = sift.detect(image, None)
+        if not kps:
+            return []
+        keep = spread(
+            np.array([k.pt for k in kps], np.float32),
+            np.array([k.response for k in kps], np.float32),
+            (image.shape[1], image.shape[0]),
+            self.max_features,
+            self.cells,
+            self.cap,
+        )
+        return [kps[i] for i in keep]

@@ -4,7 +4,6 @@ at a time behind the common recogniser interface."""
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from abc import ABC, abstractmethod
 from typing import Any, Protocol
@@ -41,7 +40,9 @@ class RetrievalIndex(Protocol):
 class RetrievalRecognizer(ABC):
     """A retrieval mode behind the common interface: ``recognize(frame) -> Recognition``.
 
-    Loads (or builds and caches) the index once; thread-safe (one frame at a time).
+    Loads (or builds and caches) the index once. Thread-safe without a lock, so the lens' slots
+    recognise in parallel: the index is read-only once prepared, and what is not safe to share
+    across threads (OpenCV's SIFT detectors, TFLite interpreters) is made per thread.
     Subclasses set their parameters, then call ``super().__init__``.
     """
 
@@ -53,7 +54,6 @@ class RetrievalRecognizer(ABC):
         self, ref: GuideRef, settings: Settings, progress: Progress = no_progress, rebuild: bool = False
     ):
         self.ref, self.settings = ref, settings
-        self._lock = threading.Lock()
         t0 = time.perf_counter()
         path = index_path(ref, self.mode, index_key(ref, self.mode, self.key_extra()), settings)
         loaded = None if rebuild else load_index(path)
@@ -107,8 +107,7 @@ class RetrievalRecognizer(ABC):
         """Recognise one frame (any size, BGR). Raises ImageError for unusable frames."""
         t0 = time.perf_counter()
         frame = as_bgr(frame)
-        with self._lock:
-            result = self.match(frame)
+        result = self.match(frame)
         result.ms = (time.perf_counter() - t0) * 1000
         result.method = f"{self.method}/{self.mode}"
         return result

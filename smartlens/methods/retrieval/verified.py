@@ -28,6 +28,7 @@ from ...synth.camera import Camera, CameraParams
 from ...vocabulary import RetrievalMode
 from .cache import Arrays
 from .calibration import CALIBRATION_SEED, WHOLE_VIEW_SEEDS, CalibrationParams, artwork_data, check_every
+from .kd_forest import flann_index
 from .local_features import Features, SharpSiftExtractor, SiftExtractor
 from .plain_works import PlainIndex, PlainParams, build_plain_index
 from .recognizer import RetrievalRecognizer
@@ -203,8 +204,11 @@ class GeometricMatcher:
 
     def __init__(self, index: GeometricIndex, params: GeometricParams):
         self.index, self.params = index, params
+        # one k-d forest shared by every thread: a search only reads it and keeps its own state per
+        # thread (OpenCV's kd-tree takes its search heap per thread id), while a copy per thread
+        # would cost memory and seconds of building per recognition slot on a large guide
         self._flann = (
-            cv2.flann.Index(index.descriptors, {"algorithm": 1, "trees": params.flann_trees})
+            flann_index(index.descriptors, {"algorithm": 1, "trees": params.flann_trees})
             if len(index.descriptors)
             else None
         )

@@ -12,14 +12,14 @@ import sys
 import time
 
 import pytest
-from test_curator_browser import Curator, start_server, stop
 
-from smartlens.bench.browser import browser, free_port, write_y4m
+from smartlens.bench.browser import browser, free_port, start_app, stop_app, write_y4m
 from smartlens.config import Settings
 from smartlens.guide import save_guide
 from smartlens.guide.formats.paintings import import_paintings
 from smartlens.imaging import read_image
 
+from browser_checks import Curator
 from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
 
 pytestmark = [
@@ -81,7 +81,7 @@ def test_time_left_stays_within_the_budget_and_cancel_keeps_the_best_model(tmp_p
         "SMARTLENS_STUDIO_PASSWORD": PASSWORD,
     }
     port = free_port()
-    studio = start_server(
+    studio = start_app(
         [sys.executable, "-m", "smartlens", "studio", "--address", "127.0.0.1", "--port", str(port)],
         port,
         env,
@@ -161,4 +161,4 @@ def test_time_left_stays_within_the_budget_and_cancel_keeps_the_best_model(tmp_p
         assert job.seconds < BUDGET_MINUTES * 60, job.seconds  # cancelled well before the budget's end
     finally:
         driver.quit()
-        stop(studio)
+        stop_app(studio)

@@ -212,6 +212,15 @@ def _read(root: Path) -> bytes | None:
     return None
 
 
+def _identity(root: Path) -> tuple[int, int] | None:
+    """Which folder ``root`` names now (device, inode)."""
+    try:
+        st = root.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _leftovers(root: Path) -> list[Path]:
     """Staged and swapped-out folders of ``root`` that a save in progress (or a killed one) made."""
     pattern = re.compile(rf"^\.{re.escape(root.name)}\.[A-Za-z0-9_]+\.(stage|old)$")
@@ -227,7 +236,8 @@ def read_guide(
     """Load the guide folder ``root`` (no lock needed: saves are atomic)."""
     root = Path(root)
     last: GuideError | None = None
-    for _ in range(5):
+    for _ in range(20):
+        folder = _identity(root)
         data = _read(root)
         if data is None:
             raise FileNotFoundError(f"no guide at {root} (no {GUIDE_FILE})")
@@ -239,8 +249,10 @@ def read_guide(
             return GuideRef(guide, root, revision_of(data))
         except GuideError as exc:
             # an edit committed between reading guide.json and checking its files (and has
-            # since removed a file the old one used): read the new one; else the error stands
-            if _read(root) == data:
+            # since removed a file the old one used): read the new one; else the error stands.
+            # Every save swaps in a new folder, so the folder's identity tells a replacement even
+            # when the new guide.json has the same bytes (A, then B, then A again)
+            if _read(root) == data and _identity(root) == folder:
                 raise
             last = exc
     assert last is not None

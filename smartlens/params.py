@@ -38,6 +38,9 @@ class ParamInfo:
     advanced: bool = False
     #: Shown in the studio at all (folders and worker counts belong to the command line).
     studio: bool = True
+    #: For a boolean that picks a route: the fields that route does not use (the studio hides
+    #: them while it is ticked, so every setting shown is one the training honours).
+    ignores: tuple[str, ...] = ()
 
     @property
     def flag(self) -> str:
@@ -57,7 +60,7 @@ def param_infos(cls: type) -> list[ParamInfo]:
     out = []
     for f in fields(cls):
         prop = schema["properties"][f.name]
-        extra = {k: prop[k] for k in ("advanced", "studio") if k in prop}
+        extra = {k: prop[k] for k in ("advanced", "studio", "ignores") if k in prop}
         options = [o for o in prop.get("anyOf", [prop]) if o.get("type") != "null"]
         body = options[0] if options else {}
         if "$ref" in body:
@@ -82,6 +85,7 @@ def param_infos(cls: type) -> list[ParamInfo]:
                 choices=tuple(body.get("enum", ())),
                 advanced=bool(extra.get("advanced", False)),
                 studio=bool(extra.get("studio", True)),
+                ignores=tuple(extra.get("ignores", ())),
             )
         )
     return out

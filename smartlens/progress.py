@@ -7,7 +7,7 @@ the CLI prints them on one line, the studio's job runner writes them to disk.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 
@@ -19,6 +19,9 @@ class ProgressEvent:
     fraction: float
     message: str = ""
     metrics: dict[str, float] = field(default_factory=dict)
+    #: When the whole job should be over (a ``time.time()`` value), if the work knows: a training
+    #: says so from its time budget and its epochs' pace (never later than the budget allows).
+    ends_at: float | None = None
 
 
 Progress = Callable[[ProgressEvent], None]
@@ -33,7 +36,7 @@ def within(progress: Progress, lo: float, hi: float, stage: str | None = None) -
 
     def report(event: ProgressEvent) -> None:
         fraction = lo + (hi - lo) * min(1.0, max(0.0, event.fraction))
-        progress(ProgressEvent(stage or event.stage, fraction, event.message, event.metrics))
+        progress(replace(event, stage=stage or event.stage, fraction=fraction))
 
     return report
 

@@ -17,7 +17,9 @@ from smartlens.methods import load_recognizer
 from smartlens.methods.classification.params import ClassificationParams
 from smartlens.methods.classification.recognizer import ClassificationRecognizer
 from smartlens.methods.classification.train import calibrate_thresholds, class_names, train_classifier
+from smartlens.methods.inference import TFLiteModel
 from smartlens.synth import pictures
+from smartlens.training.model_folder import AFTER_TRAINING_SHARE
 from smartlens.vocabulary import REJECT
 
 from conftest import EMBEDDER, needs_embedder
@@ -56,43 +58,88 @@ HISTORY_KEYS = {"train accuracy", "val accuracy", "train loss"}
 
 
 def test_tiny_training_beats_chance_and_reloads_the_same(toy_guide, settings):
-    events = []
+    events: list = []
     result = train_classifier(toy_guide, settings, ClassificationParams(**TINY), progress=events.append)
     n_classes = len(class_names(toy_guide))
     chance = 100.0 / (n_classes - 1)
-    assert result.metrics["top1_no_threshold"] > 2 * chance, result.metrics
+    validation = result.metrics["validation"]
+    assert validation["top1_no_threshold"] > 2 * chance, validation
+    assert 1 <= validation["best_epoch"] <= 12
     assert not result.stopped_early
-    assert {e.stage for e in events} >= {"data", "training", "calibrating", "done"}
+    # every phase says where it is, in order, and when the job will be over
+    stages = [e.stage for e in events]
+    assert set(stages) >= {"data", "loading", "training", "calibrating", "gate", "report", "done"}
+    order = ["data", "loading", "training", "calibrating", "gate", "report", "done"]
+    assert [s for s in order if s in stages] == sorted(set(stages), key=order.index)
     fractions = [e.fraction for e in events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
-    assert [e.message for e in events if e.stage == "training"][-1] == "epoch 12/12"
+    assert [e.message for e in events if e.stage == "training" and "batch" not in e.message][
+        -1
+    ] == "epoch 12/12"
+    # the end announced: the budget's (20 minutes) until the epochs' pace says sooner
+    assert all(e.ends_at is not None for e in events)
+    assert events[0].ends_at - events[-1].ends_at > 10 * 60
     assert result.model_dir.parent == settings.models / "toy"
     files = {p.name for p in result.model_dir.iterdir()}
-    assert {"model.keras", "classes.json", "thresholds.json", "metrics.json", "info.json"} <= files
+    assert {
+        "model.keras",
+        "classes.json",
+        "thresholds.json",
+        "metrics.json",
+        "info.json",
+        "gate.npz",
+    } <= files
     assert "curve.png" not in files
     metrics = json.loads((result.model_dir / "metrics.json").read_text())
     assert set(metrics["history"]) == HISTORY_KEYS and all(len(v) == 12 for v in metrics["history"].values())
-    assert metrics["held_out"] == result.metrics
+    assert metrics == result.metrics
+    # three roles: the validation figures, the gate calibrated on them, the report's own figures
+    assert (
+        metrics["open_set_gate"]["available"]
+        and metrics["open_set_gate"]["validation_views"] == 3 * 4 + 6 * 4
+    )
+    report = metrics["report"]
+    assert (
+        report["views"] == 3 * 4 + 6 * 4 and report["negatives"] == 8 and report["artwork_top1"] is not None
+    )
     info = json.loads((result.model_dir / "info.json").read_text())
     assert info["guide"] == "toy" and info["guide_fingerprint"] and info["weights"]["source"] == "random"
     assert info["route"] == "fine-tuned" and info["stopped_early"] is False
+    assert len({info["views"][k] for k in ("train", "validation", "report")}) == 3
+    # the lens runs the network saved as TFLite: the Keras model's outputs on validation views
+    assert "model.tflite" in files
     rec = load_recognizer(toy_guide, settings, "classification")
     assert rec.model_dir == result.model_dir
+    assert isinstance(rec._probs, TFLiteModel) and not hasattr(rec, "model")
     np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
     out = rec.recognize(np.full((480, 640, 3), 128, np.uint8))
     assert out.method == "classification" and out.ms > 0
+    # a model saved before its TFLite file existed runs in Keras, with the same outputs
+    (result.model_dir / "model.tflite").unlink()
+    rec = load_recognizer(toy_guide, settings, "classification")
+    assert hasattr(rec, "model") and not isinstance(rec._probs, TFLiteModel)
+    np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
 
 
 @needs_embedder
-def test_frozen_features_route(toy_guide, settings):
+def test_frozen_features_route_honours_the_forms_epochs(toy_guide, settings):
     settings = dataclasses.replace(settings, weights=EMBEDDER)
     result = train_classifier(toy_guide, settings, ClassificationParams(**TINY, frozen_features=True))
-    assert result.metrics["top1_no_threshold"] > 60, result.metrics
+    assert result.metrics["validation"]["top1_no_threshold"] > 60, result.metrics["validation"]
     assert (result.model_dir / "head.npz").is_file()
     history = json.loads((result.model_dir / "metrics.json").read_text())["history"]
-    assert set(history) == HISTORY_KEYS and len(history["val accuracy"]) == 60  # a head trains >= 60 epochs
+    assert set(history) == HISTORY_KEYS and len(history["val accuracy"]) == TINY["epochs"]  # as asked
     rec = ClassificationRecognizer(result.model_dir, settings, toy_guide)
     np.testing.assert_allclose(rec.probabilities(list(result.probe_frames)), result.probe_outputs, atol=1e-4)
+
+
+def _stop_when(stage: str, stop: threading.Event, events: list):
+    def progress(event):
+        events.append(event)
+        if event.stage == stage:
+            stop.set()
+
+    return progress
 
 
 @pytest.mark.parametrize(
@@ -102,22 +149,37 @@ def test_frozen_features_route(toy_guide, settings):
         pytest.param("frozen-features", marks=needs_embedder),
     ],
 )
-def test_a_stop_request_ends_training_early_and_still_saves(toy_guide, settings, route):
-    """Both routes share the callbacks: a stop already requested ends training after one batch,
-    and the model (its one validated epoch) is calibrated and saved all the same."""
+def test_a_stop_request_keeps_the_best_model_so_far_and_says_the_gate_was_skipped(toy_guide, settings, route):
+    """Both routes share the callbacks: a stop asked for once the views are made ends training
+    after one batch, and that model (its one validated epoch) is calibrated and saved all the
+    same; its gate and report are skipped, with a note saying so."""
     if route == "frozen-features":
         settings = dataclasses.replace(settings, weights=EMBEDDER)
-    stop = threading.Event()
-    stop.set()
+    stop, events = threading.Event(), []
     params = ClassificationParams(**TINY, frozen_features=route == "frozen-features")
-    result = train_classifier(toy_guide, settings, params, stop=stop)
+    result = train_classifier(toy_guide, settings, params, _stop_when("loading", stop, events), stop=stop)
     assert result.stopped_early
     info = json.loads((result.model_dir / "info.json").read_text())
     assert info["route"] == route and info["stopped_early"] is True
-    history = json.loads((result.model_dir / "metrics.json").read_text())["history"]
-    assert all(len(v) == 1 for v in history.values()), history
+    metrics = json.loads((result.model_dir / "metrics.json").read_text())
+    assert all(len(v) == 1 for v in metrics["history"].values()), metrics["history"]
+    assert metrics["open_set_gate"]["available"] is False
+    assert "cancelled" in metrics["open_set_gate"]["why"] and "cancelled" in metrics["report"]["skipped"]
+    assert not (result.model_dir / "gate.npz").exists()
     rec = load_recognizer(toy_guide, settings, "classification")
     assert rec.model_dir == result.model_dir
+
+
+def test_a_stop_while_views_are_made_keeps_nothing(toy_guide, settings):
+    from smartlens.model_store import list_models
+    from smartlens.training.clock import TrainingCancelledError
+
+    stop, events = threading.Event(), []
+    with pytest.raises(TrainingCancelledError, match="no model"):
+        train_classifier(
+            toy_guide, settings, ClassificationParams(**TINY), _stop_when("data", stop, events), stop
+        )
+    assert list_models("toy", settings) == []
 
 
 def test_thresholds_keep_negatives_out():
@@ -168,14 +230,19 @@ def test_negative_pictures_from_the_guide_folder_and_extra_dirs(toy_guide, tmp_p
     (extra / "broken.jpg").write_bytes(b"not a jpeg at all")
     with pytest.raises(ImageError, match="broken.jpg"):
         negative_pictures(guide, [extra])
-    train, held = split_pictures(found)
-    assert held and not set(train) & set(held) and sorted(train + held) == found
-    assert split_pictures(found[:2]) == (found[:2], found[:2])  # too few to hold one out
+    train, validation, report = split_pictures(found)
+    assert validation and report and sorted(train + validation + report) == found
+    assert (
+        not set(train) & set(validation)
+        and not set(train) & set(report)
+        and not set(validation) & set(report)
+    )
+    assert split_pictures(found[:2]) == (found[:2],) * 3  # too few to set some apart: every role uses them
     shutil.rmtree(extra)
 
 
 def test_training_views_use_real_negatives_and_are_reused(toy_guide, settings, tmp_path):
-    """The held-out set gets real negative pictures of its own; a second call reuses the views."""
+    """Each role gets real negative pictures of its own; a second call reuses the views."""
     from smartlens.training.views import training_views, view_params
 
     extra = tmp_path / "others"
@@ -183,15 +250,26 @@ def test_training_views_use_real_negatives_and_are_reused(toy_guide, settings, t
         _picture(extra / f"p{k}.jpg", colour=(0, 0, 255 - 20 * k))
     small = {"per_image": 2, "val_per_image": 1, "negatives": 8, "val_negatives": 4, "workers": 1}
     params = ClassificationParams(**small, negative_dirs=(extra,))
-    train_aug, held_aug = view_params(toy_guide, settings, params)
-    assert len(train_aug.negative_pictures) == 3 and len(held_aug.negative_pictures) == 1
-    assert not set(train_aug.negative_pictures) & set(held_aug.negative_pictures)
+    train_aug, validation, report = view_params(toy_guide, settings, params)
+    assert len(train_aug.negative_pictures) == 2
+    assert len(validation.negative_pictures) == 1 and len(report.negative_pictures) == 1
+    roles = [
+        set(train_aug.negative_pictures),
+        set(validation.negative_pictures),
+        set(report.negative_pictures),
+    ]
+    assert not (roles[0] & roles[1] or roles[0] & roles[2] or roles[1] & roles[2])
     views = training_views(toy_guide, settings, params)
     assert views.complete and views.negative_pictures == 4
     labels = [json.loads(p.read_text()) for p in sorted((views.train / "labels").glob("*.json"))]
     assert len(labels) == 3 * 2 + 6 * 2 + 8 and sum(rec["label"] is None for rec in labels) == 8
     again = training_views(toy_guide, settings, params)
-    assert (again.train, again.held_out, again.complete) == (views.train, views.held_out, True)
+    assert (again.train, again.validation, again.report, again.complete) == (
+        views.train,
+        views.validation,
+        views.report,
+        True,
+    )
     assert again.seconds < views.seconds
 
 
@@ -212,6 +290,12 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
         return SimpleNamespace(complete=True, made=0)
 
     monkeypatch.setattr(views_mod, "generate", fake_generate)
+
+    def fake_unseen(ref, settings, params, progress, deadline):
+        made.append(params.role)
+        return tmp_path / params.role, True
+
+    monkeypatch.setattr(views_mod, "make_unseen", fake_unseen)
     extra = tmp_path / "others"
     _picture(extra / "p.jpg")
     argv = [
@@ -227,12 +311,12 @@ def test_augment_for_training_cli_names_the_folders_training_reads(
     args = cli.build_parser().parse_args([*argv, "--negatives-dir", str(extra), "--seed", "3"])
     assert args.handler(args, settings) == 0
     out = capsys.readouterr().out
-    train_aug, held_aug = views_mod.view_params(
+    train_aug, _, _ = views_mod.view_params(
         toy_guide, settings, ClassificationParams(per_image=5, negatives=7, seed=3, negative_dirs=(extra,))
     )
-    expected = [views_mod.views_dir(toy_guide, a, settings) for a in (held_aug, train_aug)]
-    assert made == expected
-    assert f"training views: {expected[1]}" in out and f"held-out views: {expected[0]}" in out
+    expected = views_mod.views_dir(toy_guide, train_aug, settings)
+    assert made == ["validation", "report", expected]
+    assert f"training views: {expected}" in out and "validation views (every choice): " in out
     with pytest.raises(Exception, match="--out"):
         bare = cli.build_parser().parse_args(argv[:3])
         bare.handler(bare, settings)
@@ -262,17 +346,29 @@ MANY = {**TINY, "per_image": 300, "negatives": 600, "val_per_image": 20, "val_ne
 
 
 @needs_embedder
-@pytest.mark.slow  # ~20-35 s here: TFLite features and a head, within a 0.2-minute budget
+@pytest.mark.slow  # ~7 s here: TFLite features and a head, within a 0.2-minute budget
 def test_budget_is_kept_with_views_included(toy_guide, settings):
-    """Asked for 0.2 min, the whole job (views, features, training, saving) ends within 0.2 + 1
-    min, on part of the views (a balanced part: every class has some)."""
+    """Asked for 0.2 min, the whole job (views, features, training, saving) ends within the
+    budget (a share of it as tolerance), on part of the views (a balanced part: every class has
+    some)."""
     settings = dataclasses.replace(settings, weights=EMBEDDER)
-    t0 = time.monotonic()
+    t0, started, events = time.monotonic(), time.time(), []
     result = train_classifier(
-        toy_guide, settings, ClassificationParams(**MANY, budget_minutes=0.2, frozen_features=True)
+        toy_guide,
+        settings,
+        ClassificationParams(**MANY, budget_minutes=0.2, frozen_features=True),
+        lambda e: events.append((time.time(), e)),
+        started=started,
     )
     elapsed = time.monotonic() - t0
-    assert elapsed < 0.2 * 60 + 60, elapsed
+    # The budget bounds the whole job. Tolerance: what follows the last batch (calibrating, gate,
+    # report) has its time reserved from an estimate capped at AFTER_TRAINING_SHARE of the budget;
+    # on this shared machine, whose speed varies 2x between runs, it may take twice its share.
+    # Measured: 7.1 and 7.3 s (two runs, 2 cores shared with other work).
+    assert elapsed < 0.2 * 60 * (1 + AFTER_TRAINING_SHARE), elapsed
+    # the time left announced is never more than what remains of the budget (none once it is spent)
+    budget_end = started + 0.2 * 60
+    assert events and all(e.ends_at is not None and e.ends_at <= max(budget_end, t) + 0.5 for t, e in events)
     info = json.loads((result.model_dir / "info.json").read_text())
     assert info["views"]["complete"] is False
     n_classes = len(class_names(toy_guide))

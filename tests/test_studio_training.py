@@ -40,6 +40,9 @@ def test_train_from_the_page_restart_publish_and_the_lens_loads_it(studio_guide,
     name = studio_guide.guide.name
     at = studio("train.py", guide=name)
     at.checkbox(key="train-classification-frozen_features").check()  # the fast route, a .tflite is set
+    at.run()  # the form is drawn again without what that route does not use
+    shown = {n.key for n in at.number_input} | {s.key for s in at.selectbox}
+    assert "train-classification-input_size" not in shown and "train-classification-epochs" in shown
     values = {"budget_minutes": BUDGET_MINUTES, "epochs": 40, "per_image": 6, "negatives": 12}
     values |= {"val_per_image": 2, "val_negatives": 4}
     for field, value in values.items():
@@ -59,7 +62,8 @@ def test_train_from_the_page_restart_publish_and_the_lens_loads_it(studio_guide,
     # the budget holds for the job's own time (views included), plus a minute
     assert job.seconds <= BUDGET_MINUTES * 60 + 60, job.seconds
     model = job.status.result["model"]
-    assert {"top1", "negatives_fp"} <= set(job.status.metrics)
+    assert {"artwork_top1", "negatives_fp", "views"} <= set(job.status.result["report"])
+    assert model in job.status.result["summary"] and "report set" in job.status.result["summary"]
     assert not training_curve(job.progress_lines()).empty  # the curve the page charts
 
     # a restarted studio (a fresh session, nothing in memory) lists it finished, with its model
@@ -67,8 +71,12 @@ def test_train_from_the_page_restart_publish_and_the_lens_loads_it(studio_guide,
     assert any("**done**" in m.value for m in again.markdown), [m.value for m in again.markdown]
     assert not again.button or not any(b.label == "Cancel" for b in again.button)
     table = again.dataframe[0].value
-    assert model in list(table["model"]) and table.set_index("model").loc[model, "method"] == "classification"
-    again.selectbox(key="publish-choice").select(model)
+    assert model in list(table["model"]) and table.set_index("model").loc[model, "method"] == "Classification"
+    assert "report set" in table.set_index("model").loc[model, "report-set figures"]
+    # the Publish list names models by method, date and report figures (and folder)
+    label = next(o for o in again.selectbox(key="publish-choice").options if model in o)
+    assert label.startswith("Classification · ") and "report: top-1" in label
+    again.selectbox(key="publish-choice").select(label)
     button(again, "Publish").click()
     again.run()
     assert not again.exception, again.exception

@@ -235,3 +235,21 @@ def test_progress_report_per_epoch_with_increasing_fractions():
     assert fractions[0] == pytest.approx(0.3 + 0.65 / 4) and fractions[-1] == pytest.approx(0.95)
     assert all(set(e.metrics) == {"val_accuracy", "loss"} for e in events)
     assert all(0 <= e.metrics["val_accuracy"] <= 1 and e.metrics["loss"] > 0 for e in events)
+
+
+# --- training views shown small -------------------------------------------------------------------
+def test_small_views_paste_artworks_into_views_without_one_and_move_their_boxes():
+    from smartlens.training.small_views import small_views
+
+    x = np.zeros((10, 100, 100, 3), np.uint8)
+    x[:5] = 200  # five views of an artwork (bright), five without one (dark)
+    sv = small_views(x, np.arange(5), np.arange(10) >= 5, seed=0, share=0.6)
+    assert len(sv.images) == 3 and set(sv.sources) <= set(range(5))
+    for k, (left, top, side) in enumerate(sv.placements):
+        assert 35 <= side <= 75 and left + side <= 100 and top + side <= 100
+        inside = sv.images[k, top : top + side, left : left + side]
+        assert (inside == 200).all() and (sv.images[k] == 0).sum() > 0  # pasted into a dark view
+        box = sv.boxes(np.array([0.0, 0.0, 1.0, 1.0]), k)  # the whole view's box lands where it was pasted
+        np.testing.assert_allclose(box, [left / 100, top / 100, (left + side) / 100, (top + side) / 100])
+    none = small_views(x[:5], np.arange(5), np.zeros(5, bool), seed=0)
+    assert len(none.images) == 0  # nothing to paste into

@@ -3,6 +3,7 @@ help texts, bounds and defaults are the library's own (nothing is declared twice
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 import streamlit as st
@@ -37,10 +38,33 @@ def _widget(container: Any, info: ParamInfo, key: str) -> Any:
     )
 
 
-def params_form(params_cls: type, key: str, only: set[str] | None = None) -> dict[str, Any]:
+def route_toggles(params_cls: type, key: str) -> dict[str, Any]:
+    """The booleans of ``params_cls`` that pick a route (their ``ignores`` name the fields that
+    route does not use), drawn *outside* a form: ticking one redraws the page, and
+    :func:`params_form` then leaves out what that route would ignore."""
+    return {
+        info.name: _widget(st, info, f"{key}-{info.name}")
+        for info in param_infos(params_cls)
+        if info.studio and info.ignores
+    }
+
+
+def ignored(params_cls: type, toggles: dict[str, Any]) -> set[str]:
+    """The fields the routes ticked in ``toggles`` do not use (not shown, not sent)."""
+    return {name for info in param_infos(params_cls) if toggles.get(info.name) for name in info.ignores}
+
+
+def params_form(
+    params_cls: type, key: str, only: set[str] | None = None, skip: Collection[str] = ()
+) -> dict[str, Any]:
     """Draw the studio's widgets for ``params_cls`` (inside the caller's form) and return the values
-    chosen; ``only`` limits them to those names. Advanced ones go in an expander."""
-    infos = [i for i in param_infos(params_cls) if i.studio and (only is None or i.name in only)]
+    chosen; ``only`` limits them to those names, ``skip`` leaves those out. Advanced ones go in an
+    expander."""
+    infos = [
+        i
+        for i in param_infos(params_cls)
+        if i.studio and (only is None or i.name in only) and i.name not in skip
+    ]
     values: dict[str, Any] = {}
     basic = [i for i in infos if not i.advanced]
     columns = list(st.columns(min(4, max(1, len(basic)))))

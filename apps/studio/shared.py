@@ -164,11 +164,23 @@ def job_panel(guide: str, kind: str, chart: bool = False, limit: int = 5) -> Non
             with st.container(border=True):
                 st.markdown(head)
                 if job.running:
-                    left = duration(job.seconds_left)
-                    st.progress(s.fraction, text=f"{plain(s.message)} — about {left} left")
+                    left = job.seconds_left
+                    when = "finishing" if left is not None and left < 1 else f"about {duration(left)} left"
+                    if s.ends_at is not None and left is not None and left >= 1:
+                        # the end itself too: what a slow redraw cannot make stale
+                        when += f", until {time.strftime('%H:%M:%S', time.localtime(s.ends_at))}"
+                    st.progress(s.fraction, text=f"{plain(s.message)} — {when}")
                     if st.button("Cancel", key=f"cancel-{job.id}"):
-                        cancel_job(job.id, settings(), grace_s=5)
-                        st.rerun()
+                        try:
+                            with st.spinner("Stopping (a training keeps its best model so far)..."):
+                                cancel_job(job.id, settings())
+                        except USER_ERRORS as exc:
+                            show_error(exc)
+                        else:
+                            st.rerun()
+                elif s.result.get("summary") or (job.state == "cancelled" and s.message):
+                    # what a finished job left: a training names the model it kept, and its figures
+                    st.info(plain(s.message if job.state == "cancelled" else s.result["summary"]))
                 shown = {k: v for k, v in s.metrics.items() if k not in ("done", "total")}
                 if shown:
                     st.caption(" · ".join(f"{k} {v}" for k, v in shown.items()))
@@ -193,5 +205,6 @@ def training_curve(lines: list[dict]) -> pd.DataFrame:
         msg = str(line.get("message", ""))
         if line.get("stage") == "training" and msg.startswith("epoch ") and m:
             epoch = int(msg.split()[1].split("/")[0])
-            rows.append({"epoch": epoch, **{k: v for k, v in m.items() if k in ("loss", "val_accuracy")}})
+            shown = ("loss", "val_accuracy", "val_map50")
+            rows.append({"epoch": epoch, **{k: v for k, v in m.items() if k in shown}})
     return pd.DataFrame(rows)

@@ -46,12 +46,16 @@ def write_y4m(path: Path, image: np.ndarray, frames: int = 30) -> Path:
     return path
 
 
-def start_lens(guide: str, port: int, extra_env: dict | None = None) -> subprocess.Popen:
+def start_lens(
+    guide: str, port: int, extra_env: dict | None = None, method: str | None = None
+) -> subprocess.Popen:
+    """A lens server for ``guide`` (with ``method``, else what is published for it)."""
     from ..serve import streamlit_command
 
     env = {**os.environ, **(extra_env or {})}
+    args = ["--guide", guide] + (["--method", method] if method else [])
     proc = subprocess.Popen(
-        streamlit_command("lens.py", port, "127.0.0.1", ["--guide", guide]),
+        streamlit_command("lens.py", port, "127.0.0.1", args),
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

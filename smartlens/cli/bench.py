@@ -81,6 +81,15 @@ def register(sub: Subparsers) -> None:
     ln = bench("lens", "a real lens server and headless Chromium visitors")
     ln.add_argument("--visitors", default="1,3", help="simultaneous browser visitors, comma separated")
     ln.add_argument("--seconds", type=float, default=20.0, help="how long each visitor watches")
+    ln.add_argument(
+        "--methods",
+        default="retrieval",
+        help="comma separated: retrieval, classification, detection (the guide's newest model of each), "
+        "or published (what the studio published for the guide)",
+    )
+    ln.add_argument(
+        "--guide", help="the guide to serve (default: the shared paintings); it must hold mona-lisa"
+    )
 
     tr = bench("tracking", "a virtual phone over a painting through the lens' frame loop")
     paintings(tr)

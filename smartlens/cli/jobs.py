@@ -99,4 +99,9 @@ def register(sub: Subparsers) -> None:
     handles(jb.add_parser("list", help="list jobs, newest first"), _list).add_argument("--guide")
     jc = handles(jb.add_parser("cancel", help="stop a running job (SIGTERM, then SIGKILL)"), _cancel)
     jc.add_argument("id")
-    jc.add_argument("--grace", type=float, default=10.0, help="seconds between SIGTERM and SIGKILL")
+    jc.add_argument(
+        "--grace",
+        type=float,
+        default=None,
+        help="seconds between SIGTERM and SIGKILL (default: the kind's; 180 for a training)",
+    )

@@ -68,9 +68,11 @@ def _training_views(args: argparse.Namespace, settings: Settings) -> int:
     params = params_from_args(training.params, args)
     views = training.views(load_guide(args.guide, settings), settings, params, progress_printer("augment"))
     print(f"training views: {views.train}")
-    print(f"held-out views: {views.held_out}")
+    print(f"validation views (every choice): {views.validation}")
+    print(f"report views (the figures): {views.report}")
     print(
-        f"made in {views.seconds:.1f} s, {views.negative_pictures} real negative picture(s); "
+        f"made in {views.seconds:.1f} s, {views.negative_pictures} real negative picture(s), "
+        f"{views.check_photos} check photo(s); "
         f"'train --guide {args.guide} --method {args.method}' with the same options reads them"
     )
     return 0
@@ -83,10 +85,24 @@ def _train(args: argparse.Namespace, settings: Settings) -> int:
     params = params_from_args(training.params, args)
     result = training.train(load_guide(args.guide, settings), settings, params, progress_printer("train"))
     stopped = " (stopped by the budget)" if result.stopped_early else ""
-    print(
-        f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}: {training.figures(result.metrics)}"
-    )
+    print(f"saved {result.model_dir} in {result.seconds / 60:.1f} min{stopped}")
+    print(training.figures(result.metrics))
+    gate_line(result.metrics.get("open_set_gate") or {})
     return 0
+
+
+def gate_line(report: dict) -> None:
+    """What a model's open-set gate does on its validation views, in one line."""
+    if not report.get("available"):
+        print(f"no open-set gate: {report.get('why', 'none built')}")
+        return
+    print(
+        f"open-set gate: at least {report['min_inliers']} agreeing keypoints; on {report['validation_views']} "
+        f"validation views it keeps {100 * (report.get('kept') or 0):.1f}% of the right answers "
+        f"({100 * (report.get('right') or 0):.1f}% right); negatives named "
+        f"{100 * (report.get('negatives_named') or 0):.1f}% of {report['validation_negatives']}; "
+        f"another painting passing as one of the guide: {100 * (report.get('other_paintings_named') or 0):.1f}%"
+    )
 
 
 def _gate(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,17 +113,12 @@ def _gate(args: argparse.Namespace, settings: Settings) -> int:
 
     ref, progress = load_guide(args.guide, settings), progress_printer("gate")
     model = Path(args.model) if args.model else latest_model(ref.guide.name, args.method, settings)
-    report = rebuild_gate(model, ref, settings, progress)
-    if not report.get("available"):
-        print(f"{model.name}: no open-set gate: {report['why']}")
-        return 1
-    print(
-        f"{model.name}: open-set gate saved (threshold {report['threshold']}); on its held-out views it "
-        f"keeps {100 * (report['held_out_right_kept'] or 0):.1f}% of the right answers and lets through "
-        f"{report['held_out_negatives_named_after_gate']} of the "
-        f"{report['held_out_negatives_named']} negatives the model named"
-    )
-    return 0
+    metrics = rebuild_gate(model, ref, settings, progress)
+    training = training_of(args.method)
+    print(f"{model.name}:")
+    gate_line(metrics.get("open_set_gate") or {})
+    print(training.figures(metrics))
+    return 0 if (metrics.get("open_set_gate") or {}).get("available") else 1
 
 
 def register(sub: Subparsers) -> None:

@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 #: Each kind of job, and what people call it.
 KINDS = {"views": "training views", "index": "retrieval index", "train": "training"}
+#: Seconds a job is given to end by itself once cancelled, before it is killed: a training ends
+#: its batch, calibrates and saves its best model so far (the default for the others).
+CANCEL_GRACE_S = {"train": 180.0}
+DEFAULT_CANCEL_GRACE_S = 10.0
 
 
 def training_params(params: dict[str, Any]) -> tuple[Training, Any]:

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..config import PROJECT_ROOT, Settings
 from ..errors import UserError
 from ..storage import atomic_write_json, check_id
-from .kinds import KINDS, check_params
+from .kinds import CANCEL_GRACE_S, DEFAULT_CANCEL_GRACE_S, KINDS, check_params
 from .record import (
     CANCEL,
     LIVE,
@@ -182,14 +182,18 @@ def get_job(job_id: str, settings: Settings) -> Job:
     return read_job(job_dir)
 
 
-def cancel_job(job_id: str, settings: Settings, grace_s: float = 10.0) -> Job:
-    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``.
+def cancel_job(job_id: str, settings: Settings, grace_s: float | None = None) -> Job:
+    """Ask the job to stop (SIGTERM to its process group), then end it (SIGKILL) after ``grace_s``
+    (default: its kind's, :data:`~smartlens.jobs.kinds.CANCEL_GRACE_S`: a training saves its best
+    model so far first).
 
     Only the very process the job started is signalled; a folder naming a process that cannot be
     shown to be it (no start time, a pid now used by another program) raises
     :class:`UnverifiedProcessError` and nothing is signalled.
     """
     job = get_job(job_id, settings)
+    if grace_s is None:
+        grace_s = CANCEL_GRACE_S.get(job.spec.kind, DEFAULT_CANCEL_GRACE_S)
     check = job_process_check(job.dir)
     if check.problem:
         raise UnverifiedProcessError(f"job {job.id}: nothing was signalled: {check.problem}")

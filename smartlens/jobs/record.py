@@ -59,6 +59,8 @@ class JobStatus:
     finished: float | None = None
     error: str | None = None
     result: dict[str, Any] = field(default_factory=dict)
+    #: When the work says it will be over (``time.time()``), if it knows (a training does).
+    ends_at: float | None = None
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> JobStatus:
@@ -92,9 +94,14 @@ class Job:
 
     @property
     def seconds_left(self) -> float | None:
-        """A straight-line estimate from the fraction done (None until there is something to go on)."""
+        """What the work says is left (a training: never more than its budget's remainder), else
+        a straight-line estimate from the fraction done (None until there is something to go on)."""
         f = self.status.fraction
-        if not self.running or f < 0.02:
+        if not self.running:
+            return None
+        if self.status.ends_at is not None:
+            return max(0.0, self.status.ends_at - time.time())
+        if f < 0.02:
             return None
         return self.seconds * (1 - f) / f
 

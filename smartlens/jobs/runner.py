@@ -3,7 +3,8 @@
 Progress events go to ``progress.jsonl`` and ``status.json`` (a few writes a second at most);
 the end state, metrics and result go to ``status.json``; a traceback goes to the log (the
 process' stderr) and its last line to the status. SIGTERM asks the job to stop: a training
-ends at its next batch keeping the best model so far, other jobs end at once.
+ends at its next batch keeping the best model so far (and says which in its status), or keeps
+nothing when it had not trained yet; other jobs end at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import USER_ERRORS
 from ..progress import Progress, ProgressEvent
+from ..training.clock import TrainingCancelledError
 from .kinds import training_params
 from .manager import cancel_requested
 from .record import PROGRESS, JobSpec, JobStatus, read_spec, read_status, write_status
@@ -54,11 +56,13 @@ class ProgressWriter:
             "fraction": round(float(event.fraction), 4),
             "message": event.message,
             "metrics": dict(event.metrics),
+            "ends_at": event.ends_at,
         }
         with (self.dir / PROGRESS).open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(line, default=float) + "\n")
         s = self.status
         s.stage, s.fraction, s.message = event.stage, max(0.0, min(1.0, float(event.fraction))), event.message
+        s.ends_at = event.ends_at
         if event.metrics:
             s.metrics = {**s.metrics, **event.metrics}
         write_status(self.dir, s)
@@ -74,7 +78,9 @@ def _tidy_partial_models(guide: str, settings: Settings) -> None:
             shutil.rmtree(p, ignore_errors=True)
 
 
-def run_views(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
+def run_views(
+    spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event, started: float
+) -> dict[str, Any]:
     """Make (or reuse) exactly the views a training with these parameters reads."""
     from ..guide import load_guide
 
@@ -82,13 +88,16 @@ def run_views(spec: JobSpec, settings: Settings, progress: Progress, stop: threa
     views = training.views(load_guide(spec.guide, settings), settings, params, progress)
     return {
         "views": str(views.train),
-        "held_out": str(views.held_out),
+        "validation": str(views.validation),
+        "report": str(views.report),
         "complete": views.complete,
         "seconds": round(views.seconds, 1),
     }
 
 
-def run_index(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
+def run_index(
+    spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event, started: float
+) -> dict[str, Any]:
     """Build (or check) a retrieval index."""
     from ..guide import load_guide
     from ..methods.retrieval import load_retrieval
@@ -106,24 +115,38 @@ def run_index(spec: JobSpec, settings: Settings, progress: Progress, stop: threa
     return {"index": str(i.path), "entries": i.entries, "built": i.built, "seconds": round(i.seconds, 1)}
 
 
-def run_train(spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event) -> dict[str, Any]:
-    """Train the recogniser of the job's method (classification by default)."""
+def run_train(
+    spec: JobSpec, settings: Settings, progress: Progress, stop: threading.Event, started: float
+) -> dict[str, Any]:
+    """Train the recogniser of the job's method (classification by default), its time budget
+    counted from ``started`` (when the job was asked for). Asked to stop, the training keeps its
+    best model so far; the result says what was kept."""
     from ..guide import load_guide
 
     training, params = training_params(spec.params)
     ref = load_guide(spec.guide, settings)
     _tidy_partial_models(spec.guide, settings)
-    result = training.train(ref, settings, params, progress, stop)
+    result = training.train(ref, settings, params, progress, stop, started)
+    metrics = result.metrics
+    gate = metrics.get("open_set_gate") or {}
+    best = (metrics.get("validation") or {}).get("best_epoch")
+    epochs = len(next(iter(result.history.values()), []))
+    kept = f"kept {Path(result.model_dir).name}" + (
+        f" (epoch {best} of the {epochs} trained)" if best else ""
+    )
+    if not gate.get("available"):
+        kept += f"; open-set gate {gate.get('why', 'not built')}"
     return {
         "model": Path(result.model_dir).name,
         "model_dir": str(result.model_dir),
-        "metrics": result.metrics,
+        "summary": f"{kept}. {training.figures(metrics)}",
+        "report": metrics.get("report") or {},
         "seconds": round(float(result.seconds), 1),
         "stopped_early": bool(result.stopped_early),
     }
 
 
-WORK: dict[str, Callable[[JobSpec, Settings, Progress, threading.Event], dict[str, Any]]] = {
+WORK: dict[str, Callable[[JobSpec, Settings, Progress, threading.Event, float], dict[str, Any]]] = {
     "views": run_views,
     "index": run_index,
     "train": run_train,
@@ -153,9 +176,11 @@ def run_job(job_dir: Path, settings: Settings) -> int:
     print(f"job {job_dir.name}: {spec.kind} on guide '{spec.guide}' with {spec.params}", flush=True)
     writer = ProgressWriter(job_dir, status)
     try:
-        result = WORK[spec.kind](spec, settings, writer, stop)
+        result = WORK[spec.kind](spec, settings, writer, stop, status.created)
     except JobCancelledError:
         status.state, status.message = "cancelled", "cancelled"
+    except TrainingCancelledError as exc:
+        status.state, status.message = "cancelled", f"{exc}"
     except BaseException as exc:  # every failure ends in the status, its traceback in the log
         traceback.print_exc()
         cancelled = cancel_requested(job_dir)
@@ -165,13 +190,9 @@ def run_job(job_dir: Path, settings: Settings) -> int:
         status.message = "cancelled" if cancelled else "failed"
     else:
         status.result = result
-        if isinstance(result.get("metrics"), dict):
-            status.metrics = {**status.metrics, **result["metrics"]}
         status.state = "cancelled" if stop.is_set() else "done"
         status.fraction = 1.0
-        status.message = (
-            "stopped early on request; the best model so far was saved" if stop.is_set() else "done"
-        )
+        status.message = "cancelled: " + result.get("summary", "") if stop.is_set() else "done"
     status.finished = time.time()
     write_status(job_dir, status)
     print(f"job {job_dir.name}: {status.state}" + (f": {status.error}" if status.error else ""), flush=True)

@@ -31,7 +31,8 @@ class Recognizer(Protocol):
 
 @dataclass
 class TrainResult:
-    """What a training made: the saved model folder, its held-out figures, how it went."""
+    """What a training made: the saved model folder, its figures (``metrics.json``: validation,
+    open-set gate, report), how it went."""
 
     model_dir: Path
     metrics: dict
@@ -63,12 +64,14 @@ class Training:
     #: ``(ref, settings, params, progress, deadline) -> TrainingViews``: make or reuse exactly the
     #: views a training with these parameters reads (also ``augment --for-training``).
     views: Callable[..., Any]
-    #: ``(ref, settings, params, progress, stop) -> TrainResult``.
+    #: ``(ref, settings, params, progress, stop, started) -> TrainResult``: ``started`` (a
+    #: ``time.time()`` value, default now) is when the job was asked for: the budget counts from it.
     train: Callable[..., TrainResult]
     #: ``(model_dir, settings, ref, use_gate) -> Recognizer``: a trained model folder opened
     #: (the open-set gate is built on it with ``use_gate=False``).
     open_model: Callable[..., Recognizer]
-    #: One line of a model's held-out figures from its ``metrics.json`` "held_out" part.
+    #: One line of a model's figures from its whole ``metrics.json``: the report set's (views no
+    #: choice was made on), with how many views they rest on.
     figures: Callable[[dict], str]
 
 

@@ -1,4 +1,4 @@
-"""The tf.data inputs both trainers feed Keras' ``fit``: one recipe, each trainer its own jitter."""
+"""The tf.data inputs the trainers feed Keras' ``fit``: one recipe, each trainer its own jitter."""
 
 from __future__ import annotations
 
@@ -11,27 +11,29 @@ import numpy as np
 def fit_datasets(
     x: np.ndarray,
     y: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
     jitter: Callable[[Any, Any], tuple[Any, Any]],
     batch_size: int,
-    val_batch: int,
     seed: int,
-) -> tuple[Any, Any]:
-    """(training, held-out) datasets: the training images shuffled, changed online by ``jitter``
-    (on two threads) and batched; the held-out ones as they are, as floats."""
+) -> Any:
+    """The training dataset: the images shuffled, changed online by ``jitter`` (on two threads)
+    and batched."""
     import tensorflow as tf
 
-    train = (
+    return (
         tf.data.Dataset.from_tensor_slices((x, y))
         .shuffle(len(x), seed=seed)
         .map(jitter, num_parallel_calls=2)
         .batch(batch_size)
         .prefetch(2)
     )
-    val = (
-        tf.data.Dataset.from_tensor_slices((x_val, y_val))
+
+
+def validation_dataset(x: np.ndarray, y: np.ndarray, batch_size: int = 64) -> Any:
+    """The validation views as they are, as floats, batched (what Keras validates on)."""
+    import tensorflow as tf
+
+    return (
+        tf.data.Dataset.from_tensor_slices((x, y))
         .map(lambda a, b: (tf.cast(a, tf.float32), b))
-        .batch(val_batch)
+        .batch(batch_size)
     )
-    return train, val

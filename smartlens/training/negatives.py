@@ -56,15 +56,18 @@ def negative_pictures(
     return unique
 
 
-def split_pictures(pictures: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """(pictures for training, pictures for the held-out check): with three or more, every fourth
-    one (at least one) is kept for calibration only, so thresholds are set on real pictures the
-    model never trained on; with fewer, both use all of them (different views of each)."""
+def split_pictures(pictures: Sequence[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """(pictures for training, for validation, for the report): with three or more, they are dealt
+    in turn (training, validation, report, training), so the thresholds and the gate are set,
+    and the figures measured, on real pictures the model never trained on; with fewer, every
+    role uses all of them (different views of each)."""
     pictures = list(pictures)
     if len(pictures) < 3:
-        return pictures, pictures
-    held = pictures[1::4]
-    return [p for p in pictures if p not in held], held
+        return pictures, pictures, pictures
+    role = [("train", "validation", "report", "train")[i % 4] for i in range(len(pictures))]
+    return tuple(
+        [p for p, r in zip(pictures, role) if r == want] for want in ("train", "validation", "report")
+    )  # type: ignore[return-value]
 
 
 def pictures_key(pictures: Iterable[Path]) -> list[list]:

@@ -52,8 +52,10 @@ ValPerImage = Annotated[
     Field(
         ge=1,
         le=500,
-        title="Held-out views per artwork",
-        description="held-out views per artwork and per detail",
+        title="Validation and report views per artwork",
+        description="views unlike the training ones (another camera, rooms, other paintings), per artwork and "
+        "per detail, in each of two sets: validation (the best epoch, thresholds, the open-set gate) and "
+        "report (the figures shown)",
         json_schema_extra=ADVANCED,
     ),
 ]
@@ -62,8 +64,8 @@ ValNegatives = Annotated[
     Field(
         ge=0,
         le=5000,
-        title="Held-out views with no artwork",
-        description="held-out frames with no guide artwork",
+        title="Validation and report views with no artwork",
+        description="frames with no guide artwork (paintings never seen among them) in each of the two sets",
         json_schema_extra=ADVANCED,
     ),
 ]

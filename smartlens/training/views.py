@@ -16,24 +16,34 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..augment.engine import AugmentParams, generate, plan
 from ..config import Settings
 from ..guide import GuideRef, fingerprint
 from ..progress import Progress, ProgressEvent, no_progress, within
 from ..vocabulary import Preset
+from .check_photos import REPORT, VALIDATION
 from .negatives import negative_pictures, pictures_key, split_pictures
+from .unseen import UnseenParams, make_unseen, unseen_count, unseen_params
 
 
 @dataclass(frozen=True)
 class TrainingViews:
-    """Where a training's views are, and whether all of them could be made in time."""
+    """Where a training's three sets of views are, and whether all of them could be made in time.
+
+    ``train``: the engine's views the network learns from; ``validation``: views unlike them that
+    every choice is made on; ``report``: views unlike them that only the figures are measured on
+    (:mod:`.unseen`)."""
 
     train: Path
-    held_out: Path
+    validation: Path
+    report: Path
     complete: bool
     seconds: float
-    negative_pictures: int  # real negative pictures used (training and held-out together)
-    made: int = 0  # views made by this call (0: all were there already, e.g. made ahead)
+    negative_pictures: int  # real negative pictures used (all roles together)
+    made: int = 0  # training views made by this call (0: all were there already, e.g. made ahead)
+    check_photos: int = 0  # the curator's check photos in the validation and report sets
 
     @property
     def out(self) -> Path:
@@ -47,34 +57,34 @@ def _spec(params: Any, name: str, default: Any) -> Any:
 
 def view_params(
     ref: GuideRef, settings: Settings, params: Any, max_side: int = 320
-) -> tuple[AugmentParams, AugmentParams]:
-    """(training, held-out) augmentation parameters for a training's ``params`` (classification's
-    ``TrainParams``, detection's ``DetectorParams``: anything with per_image, negatives, seed and
-    optionally val_per_image, val_negatives, preset, negative_dirs)."""
+) -> tuple[AugmentParams, UnseenParams, UnseenParams]:
+    """(training, validation, report) view parameters for a training's ``params`` (anything with
+    per_image, negatives, seed and optionally val_per_image, val_negatives, preset,
+    negative_dirs). The real negative pictures are dealt between the three roles."""
     pictures = negative_pictures(ref, _spec(params, "negative_dirs", ()), settings.image_limits)
-    train_pics, held_pics = split_pictures(pictures)
+    train_pics, val_pics, report_pics = split_pictures(pictures)
     seed = int(params.seed)
-    preset = _spec(params, "preset", Preset.MEDIUM)
     train = AugmentParams(
         per_image=int(params.per_image),
-        preset=preset,
+        preset=_spec(params, "preset", Preset.MEDIUM),
         negatives=int(params.negatives),
         seed=seed * 2 + 100,
         max_side=max_side,
         negative_pictures=tuple(str(p) for p in train_pics),
     )
-    held = replace(
-        train,
-        per_image=int(_spec(params, "val_per_image", max(2, params.per_image // 10))),
-        negatives=int(_spec(params, "val_negatives", max(8, params.negatives // 4))),
-        seed=seed * 2 + 101,
-        negative_pictures=tuple(str(p) for p in held_pics),
+    per_image = int(_spec(params, "val_per_image", max(2, params.per_image // 10)))
+    negatives = int(_spec(params, "val_negatives", max(8, params.negatives // 4)))
+    # unseen views keep more pixels: the camera's frames are scored as the lens sees them
+    side = max(480, max_side)
+    validation, report = (
+        unseen_params(role, per_image, negatives, seed, side, pics, ref, settings)
+        for role, pics in ((VALIDATION, val_pics), (REPORT, report_pics))
     )
-    return train, held
+    return train, validation, report
 
 
 def views_dir(ref: GuideRef, params: AugmentParams, settings: Settings) -> Path:
-    """The cache folder of one set of views (its name depends on all they are made of)."""
+    """The cache folder of one set of training views (its name depends on all they are made of)."""
     key = hashlib.sha256(
         json.dumps(
             [
@@ -97,42 +107,52 @@ def training_views(
     deadline: float | None = None,
     max_side: int = 320,
 ) -> TrainingViews:
-    """Make (or reuse) the held-out views, then the training views, of a training with ``params``.
+    """Make (or reuse) the validation and report views, then the training views, of a training
+    with ``params``.
 
-    With ``deadline`` (a :func:`time.monotonic` time) making views stops there, leaving a balanced
-    part of them (the held-out set first: it is small, and thresholds need it).
+    With ``deadline`` (a :func:`time.monotonic` time) each set gets its share of the time (by how
+    many views it has) and stops there, leaving a balanced part of it (a later run with the same
+    options makes the rest).
     """
     t0 = time.monotonic()
-    train, held = view_params(ref, settings, params, max_side)
-    workers = _spec(params, "workers", None)
-    sizes = [len(plan(ref, held)), len(plan(ref, train))]
-    # under a deadline the held-out set gets its share of the time, so both sets get views
-    held_deadline = None if deadline is None else t0 + (deadline - t0) * sizes[0] / max(1, sum(sizes))
-    share = sizes[0] / max(1, sum(sizes))
-    done, made = [], 0
-    for aug, label, lo, hi, until in (
-        (held, "held-out views", 0.0, share, held_deadline),
-        (train, "training views", share, 1.0, deadline),
-    ):
-        out = views_dir(ref, aug, settings)
-        report = generate(
-            ref,
-            out,
-            aug,
-            workers=workers,
-            progress=within(_labelled(progress, label), lo, hi, "data"),
-            deadline=until,
+    train, validation, report = view_params(ref, settings, params, max_side)
+    sizes = [unseen_count(ref, validation), unseen_count(ref, report), len(plan(ref, train))]
+    # the share of the progress bar each set takes, from how long a view takes to make
+    weights = [sizes[0] * 1.5, sizes[1] * 1.5, float(sizes[2])]
+    edges = np.concatenate([[0.0], np.cumsum(weights) / max(1.0, sum(weights))])
+    # under a deadline each set gets its share of the time, so every set gets views
+    ends = [None if deadline is None else t0 + (deadline - t0) * float(e) for e in edges[1:]]
+    folders, complete = [], []
+    for k, unseen in enumerate((validation, report)):
+        folder, whole = make_unseen(
+            ref, settings, unseen, within(progress, edges[k], edges[k + 1], "data"), ends[k]
         )
-        done.append(report.complete)
-        made += report.made
-    return TrainingViews(
-        views_dir(ref, train, settings),
-        views_dir(ref, held, settings),
-        all(done),
-        time.monotonic() - t0,
-        len(set(train.negative_pictures) | set(held.negative_pictures)),
-        made,
+        folders.append(folder)
+        complete.append(whole)
+    out = views_dir(ref, train, settings)
+    made = generate(
+        ref,
+        out,
+        train,
+        workers=_spec(params, "workers", None),
+        progress=within(_labelled(progress, "training views"), edges[2], 1.0, "data"),
+        deadline=deadline,
     )
+    return TrainingViews(
+        out,
+        folders[0],
+        folders[1],
+        made.complete and all(complete),
+        time.monotonic() - t0,
+        len(set(train.negative_pictures) | set(validation.negative_pictures) | set(report.negative_pictures)),
+        made.made,
+        len(validation.checks) + len(report.checks),
+    )
+
+
+def count_views(folder: Path) -> int:
+    """How many finished views a views folder holds."""
+    return sum(1 for _ in (Path(folder) / "labels").glob("s*.json"))
 
 
 def _labelled(progress: Progress, label: str) -> Progress:

@@ -45,15 +45,22 @@ def _views(
 
 
 def _train(
-    ref: GuideRef, settings: Settings, params: ClassificationParams, progress: Any, stop: Any = None
+    ref: GuideRef,
+    settings: Settings,
+    params: ClassificationParams,
+    progress: Any,
+    stop: Any = None,
+    started: float | None = None,
 ) -> Any:
     from .train import train_classifier
 
-    return train_classifier(ref, settings, params, progress, stop)
+    return train_classifier(ref, settings, params, progress, stop, started)
 
 
 def _figures(m: dict) -> str:
-    return f"held-out top-1 {m.get('top1')}%, negatives accepted {m.get('negatives_fp')}%"
+    from ...training.report import older_figures, report_line
+
+    return report_line(m["report"]) if m.get("report") else older_figures(m, "top1", "top-1")
 
 
 SPEC = MethodSpec(

@@ -17,6 +17,8 @@ class ClassificationParams(TrainingParams):
         Field(
             title="Train only a head on frozen features",
             description="with a TFLite feature extractor as the weights: train a small head on its frozen "
-            "features (a minute) instead of fine-tuning the whole network",
+            "features (a few minutes) instead of fine-tuning the whole network (its input size and network "
+            "size are the extractor's own)",
+            json_schema_extra={"ignores": ["input_size", "size"]},
         ),
     ] = False

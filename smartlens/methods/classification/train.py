@@ -7,20 +7,19 @@ Two routes, chosen by the weights and ``ClassificationParams.frozen_features``:
 - frozen features (a TFLite feature extractor and ``frozen_features``): its features are
   computed once and a small head is trained on them (seconds).
 
-Training data come from the augmentation engine through :func:`.views.training_views` (cached,
-so retraining reuses them); the reject class mixes procedural negatives with real pictures not
-in the guide (:mod:`.negatives`). Held-out views and negatives (real pictures included)
-calibrate a confidence threshold per class. With a time budget the whole job, views included,
-ends within it (plus the time to save). The result is a versioned folder under
-``models/<guide>/``.
+Training views come from the augmentation engine through
+:func:`smartlens.training.views.training_views` (cached, so retraining reuses them); the reject
+class mixes procedural negatives with real pictures not in the guide. Validation views, unlike
+the training ones (:mod:`smartlens.training.unseen`), choose the best epoch, calibrate a
+confidence threshold per class and the open-set gate; report views, never used for a choice,
+give the figures. With a time budget the whole job, views included, ends within it. The result
+is a versioned folder under ``models/<guide>/``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
-import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,19 +33,19 @@ from ...errors import UserError
 from ...guide import GuideRef
 from ...imaging import read_image
 from ...model_store import new_model_dir
-from ...progress import Progress, ProgressEvent, StopSignal, no_progress
-from ...training.model_folder import ModelRecord, model_info, save_model
-from ...training.open_set import gate_reserve
-from ...training.views import TrainingViews, training_views
+from ...progress import Progress, ProgressEvent, StopSignal, no_progress, within
+from ...training.callbacks import CURVES, best_epoch, training_callbacks
+from ...training.clock import Clock, TrainingCancelledError
+from ...training.model_folder import ModelRecord, after_training_s, model_info
+from ...training.small_views import small_views
+from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import REJECT, Method
+from ..inference import export_tflite
+from ..open_set import complete_model
 from ..spec import TrainResult
 from .params import ClassificationParams
 from .recognizer import ClassificationRecognizer, head_probabilities
 
-#: Share of the time budget kept for calibrating and saving once training has stopped...
-SAVE_MARGIN = 0.05
-#: ...but at least this many seconds (a quarter of the budget at most).
-SAVE_MARGIN_S = 20.0
 #: Share of the time budget that making training views may take (the rest trains).
 VIEWS_SHARE = 0.35
 #: One model built at a time in a process: Keras names layers from a per-thread counter.
@@ -134,10 +133,10 @@ def _train_head(
     y_val: np.ndarray,
     n_classes: int,
     params: ClassificationParams,
-    epochs: int,
     callbacks: list,
 ) -> tuple[dict[str, np.ndarray], dict]:
-    """A small MLP on frozen features; returns its weights (numpy, the best epoch's) and the history."""
+    """A small MLP on frozen features, with the form's epochs, batch size and learning rate;
+    returns its weights (numpy, the best epoch's) and the history."""
     import keras
 
     from ...training.callbacks import curves
@@ -153,13 +152,15 @@ def _train_head(
             keras.layers.Dense(n_classes, activation="softmax"),
         ]
     )
-    head.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    head.compile(
+        keras.optimizers.Adam(params.learning_rate), "sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     x_train, x_val = (f_train - mean) / std, (f_val - mean) / std
     h = head.fit(
         x_train,
         y_train,
-        batch_size=64,
-        epochs=epochs,
+        batch_size=params.batch_size,
+        epochs=params.epochs,
         verbose=0,
         shuffle=True,
         class_weight=_class_weights(y_train, n_classes),
@@ -237,9 +238,10 @@ def _train_network(
         img = tf.image.random_contrast(img, 0.85, 1.15)
         return tf.clip_by_value(img, 0, 255), label
 
-    from ...training.datasets import fit_datasets
+    from ...training.datasets import fit_datasets, validation_dataset
 
-    train, val = fit_datasets(x_train, y_train, x_val, y_val, jitter, params.batch_size, 64, params.seed)
+    train = fit_datasets(x_train, y_train, jitter, params.batch_size, params.seed)
+    val = validation_dataset(x_val, y_val)
     h = model.fit(
         train,
         epochs=epochs,
@@ -247,20 +249,11 @@ def _train_network(
         class_weight=_class_weights(y_train, n_classes),
         validation_data=val,
         callbacks=callbacks,
+        shuffle=False,  # the dataset shuffles itself
     )
     from ...training.callbacks import curves
 
     return model, curves(h, CLASSIFIER_CURVES)
-
-
-def _training_callbacks(
-    epochs: int, deadline: float | None, stop: StopSignal | None, progress: Progress
-) -> tuple[list, list]:
-    """(every callback of a route's ``fit``, those among them that may end training early)."""
-    from ...training.callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
-
-    stoppers = ([TimeBudget(deadline)] if deadline is not None else []) + ([StopFlag(stop)] if stop else [])
-    return [keep_best(epochs), ProgressReport(progress, epochs, 0.3, 0.95), *stoppers], stoppers
 
 
 def make_views(
@@ -274,6 +267,12 @@ def make_views(
     return training_views(ref, settings, params, progress, deadline)
 
 
+def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:
+    return np.concatenate(
+        [model(x[i : i + 64].astype(np.float32), training=False).numpy() for i in range(0, len(x), 64)]
+    )
+
+
 # --- the whole job ----------------------------------------------------------------------------
 def train_classifier(
     ref: GuideRef,
@@ -281,49 +280,71 @@ def train_classifier(
     params: ClassificationParams | None = None,
     progress: Progress = no_progress,
     stop: StopSignal | None = None,
+    started: float | None = None,
 ) -> TrainResult:
-    """Make data, train, calibrate and save a classification model for ``ref``'s guide.
+    """Make views, train, calibrate on the validation views, build the open-set gate, score the
+    report views and save a classification model for ``ref``'s guide.
 
-    With ``params.budget_minutes`` the whole job ends within that time plus the time to save:
-    making views may take :data:`VIEWS_SHARE` of it (a balanced part of them is made when they
-    take longer; a later run completes them), training stops at the end of the batch that
-    reaches the deadline, and a margin is kept for calibrating and saving. ``stop`` (e.g. a
-    ``threading.Event``) ends training at the next batch when set; either way the best epoch so
-    far is kept and saved.
+    With ``params.budget_minutes`` the whole job, counted from ``started`` (a ``time.time()``
+    value; default now), ends within that time: making training views may take
+    :data:`VIEWS_SHARE` of it (a balanced part of them is made when they take longer; a later run
+    completes them), training stops at the end of the batch after which the rest would no
+    longer fit, and what follows it has its time kept. ``stop`` (e.g. a ``threading.Event``)
+    ends training at the next batch when set; the best epoch so far is kept and saved (without
+    its gate and report, which a stop skips). A stop while views are made keeps nothing
+    (:class:`~smartlens.training.clock.TrainingCancelledError`).
     """
     params = params or ClassificationParams()
-    t_start = time.monotonic()
-    budget_s = params.budget_minutes * 60 if params.budget_minutes else None
-    margin = min(0.25 * budget_s, max(SAVE_MARGIN * budget_s, SAVE_MARGIN_S)) if budget_s else 0.0
-    margin += gate_reserve(settings, budget_s) if budget_s else 0.0
-    deadline = t_start + budget_s - margin if budget_s else None
+    weights = resolve_weights(params.size, settings)
+    if params.frozen_features and not weights.is_tflite:
+        raise UserError(
+            "'Train only a head on frozen features' needs a TFLite feature extractor as the weights "
+            "(SMARTLENS_WEIGHTS): untick it to fine-tune the whole network"
+        )
+    clock = Clock(params.budget_minutes, started, stop)
+    progress = clock.watch(progress)
     classes = class_names(ref)
-
     views = make_views(
         ref,
         settings,
         params,
-        progress=lambda e: progress(replace(e, fraction=0.25 * e.fraction)),
-        deadline=t_start + VIEWS_SHARE * budget_s if budget_s else None,
+        clock.cancellable(within(progress, 0.0, 0.25)),
+        deadline=clock.at(VIEWS_SHARE),
     )
+    if clock.stopping():
+        raise TrainingCancelledError("cancelled while making views: no model was trained")
+    progress(ProgressEvent("loading", 0.25, "reading the training and validation views"))
     x_train, y_train = load_samples(views.train, classes, params.input_size)
-    x_val, y_val = load_samples(views.held_out, classes, params.input_size)
+    x_val, y_val = load_samples(views.validation, classes, params.input_size)
     if not len(x_train) or not len(x_val):
         raise UserError(
             f"no training views could be made within the budget of {params.budget_minutes} min: "
             "give training more time"
         )
-    weights = resolve_weights(params.size, settings)
+    small = small_views(
+        x_train,
+        np.flatnonzero(y_train != classes.index(REJECT)),
+        y_train == classes.index(REJECT),
+        params.seed,
+    )
+    x_train, y_train = (
+        np.concatenate([x_train, small.images]),
+        np.concatenate([y_train, y_train[small.sources]]),
+    )
+    after_s = after_training_s(len(x_train), len(x_val), count_views(views.report), clock.budget_s)
+    deadline = clock.before_end(after_s)
+    frozen = params.frozen_features
 
     staging, final = new_model_dir(ref.guide.name, Method.CLASSIFICATION, settings)
-    if weights.is_tflite and params.frozen_features:
+    if frozen:
         embedder = TFLiteEmbedder(weights, settings.threads)
-        progress(ProgressEvent("features", 0.26, "computing frozen features"))
+        progress(
+            ProgressEvent("loading", 0.27, f"computing frozen features of {len(x_train) + len(x_val)} views")
+        )
         f_train = embedder.embed(x_train[:, :, :, ::-1])
         f_val = embedder.embed(x_val[:, :, :, ::-1])
-        epochs = max(params.epochs, 60)  # a head's epoch takes milliseconds
-        callbacks, stoppers = _training_callbacks(epochs, deadline, stop, progress)
-        head, history = _train_head(f_train, y_train, f_val, y_val, len(classes), params, epochs, callbacks)
+        callbacks, stoppers = training_callbacks(params.epochs, deadline, stop, progress, clock, after_s)
+        head, history = _train_head(f_train, y_train, f_val, y_val, len(classes), params, callbacks)
         probs = head_probabilities(head, f_val)
         # numpy's stubs type **kwds as its allow_pickle flag
         np.savez(staging / "head.npz", **head)  # type: ignore[arg-type]
@@ -334,45 +355,45 @@ def train_classifier(
             "embedder_sha256": _sha256(Path(weights.path)),
         }
     else:
-        callbacks, stoppers = _training_callbacks(params.epochs, deadline, stop, progress)
+        progress(ProgressEvent("loading", 0.27, "building the network"))
+        callbacks, stoppers = training_callbacks(params.epochs, deadline, stop, progress, clock, after_s)
         model, history = _train_network(
             x_train, y_train, x_val, y_val, len(classes), weights, params, params.epochs, callbacks
         )
-        probs = np.concatenate(
-            [
-                model(x_val[i : i + 64].astype(np.float32), training=False).numpy()
-                for i in range(0, len(x_val), 64)
-            ]
-        )
+        probs = _probabilities(model, x_val)
         model.save(staging / "model.keras")
+        progress(ProgressEvent("calibrating", 0.905, "saving the network for the lens (TFLite)"))
+        export_tflite(model, staging)
         route = {"route": "fine-tuned", "backbone": f"mobilenet_v3_{params.size}"}
     stopped_early = any(s.stopped for s in stoppers)
-    progress(ProgressEvent("calibrating", 0.97, "calibrating thresholds on held-out views"))
+    progress(ProgressEvent("calibrating", 0.91, f"calibrating thresholds on {len(y_val)} validation views"))
     thresholds = calibrate_thresholds(probs, y_val, classes)
-    metrics = evaluate(probs, y_val, thresholds, classes)
-    seconds = time.monotonic() - t_start
+    validation = evaluate(probs, y_val, thresholds, classes)
     info = {
-        **model_info(Method.CLASSIFICATION, ref, seconds, stopped_early, weights, params, views),
+        **model_info(Method.CLASSIFICATION, ref, clock.elapsed(), stopped_early, weights, params, views),
         "input_size": params.input_size,
         "train_samples": int(len(y_train)),
         "val_samples": int(len(y_val)),
         **route,
     }
-    save_model(
+    record = ModelRecord(
+        classes, thresholds, validation, history, info, best_epoch(history, CURVES["val_accuracy"])
+    )
+    metrics = complete_model(
         staging,
         final,
         ref,
-        settings,
-        ModelRecord(classes, thresholds, metrics, history, info),
+        record,
         views,
-        lambda folder: ClassificationRecognizer(folder, settings, ref, use_gate=False),
-        progress,
+        lambda folder, gate: ClassificationRecognizer(folder, settings, ref, use_gate=gate),
+        within(progress, 0.92, 0.995),
+        clock,
     )
-    progress(ProgressEvent("done", 1.0, f"saved {final.name}", metrics))
+    progress(ProgressEvent("done", 1.0, f"saved {final.name}"))
     return TrainResult(
         final,
         metrics,
-        seconds,
+        clock.elapsed(),
         stopped_early,
         history,
         probe_frames=np.ascontiguousarray(x_val[:8, :, :, ::-1]),

@@ -42,18 +42,31 @@ def _views(
 
 
 def _train(
-    ref: GuideRef, settings: Settings, params: DetectionParams, progress: Any, stop: Any = None
+    ref: GuideRef,
+    settings: Settings,
+    params: DetectionParams,
+    progress: Any,
+    stop: Any = None,
+    started: float | None = None,
 ) -> Any:
     from .train import train_detector
 
-    return train_detector(ref, settings, params, progress, stop)
+    return train_detector(ref, settings, params, progress, stop, started)
 
 
 def _figures(m: dict) -> str:
-    return (
-        f"held-out mAP@0.5 {m.get('map50')}%, recall {m.get('recall')}%, precision {m.get('precision')}%, "
-        f"negatives with a box {m.get('negatives_fp')}%"
-    )
+    from ...training.report import older_figures, report_line
+
+    report = m.get("report")
+    if not report:
+        return older_figures(m, "map50", "mAP@0.5")
+    line = report_line(report)
+    if report.get("detail_recall") is not None:
+        line += (
+            f", detail boxes recall {report['detail_recall']}% / precision {report.get('detail_precision')}% "
+            "(IoU >= 0.5)"
+        )
+    return line
 
 
 SPEC = MethodSpec(

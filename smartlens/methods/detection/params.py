@@ -8,6 +8,7 @@ from pydantic import Field
 from ...training.params import (
     BatchSize,
     BudgetMinutes,
+    Epochs,
     InputSize,
     Negatives,
     PerImage,
@@ -22,6 +23,7 @@ class DetectionParams(TrainingParams):
     """What to train and how long (detection): fewer, larger views than a classifier's."""
 
     budget_minutes: BudgetMinutes = 30.0
+    epochs: Epochs = 40
     per_image: PerImage = 30
     negatives: Negatives = 300
     val_per_image: ValPerImage = 5

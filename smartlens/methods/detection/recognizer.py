@@ -20,9 +20,14 @@ from ...geometry import Box
 from ...guide import GuideRef
 from ...imaging import as_bgr
 from ...model_store import damaged_model, latest_model, open_trained_model, same_pretraining
-from ...recognition.open_set import load_gate
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import BackboneSize, Method
+from ..inference import TFLITE_FILE, TFLiteModel, single_threaded_inference
+from ..open_set import Proposal, decide, load_gate
+
+#: An artwork whose best box (its own or a detail's) reaches this score is proposed to the
+#: open-set gate (verified), even below the thresholds.
+PROPOSAL_FLOOR = 0.05
 
 
 def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Callable:
@@ -57,14 +62,14 @@ class DetectionRecognizer:
     def __init__(
         self, model_dir: Path, settings: Settings, ref: GuideRef | None = None, use_gate: bool = True
     ):
-        import keras
-
+        single_threaded_inference()
         from .ssd.anchors import levels_from_json, make_anchors
+        from .ssd.selection import best_of_outputs
 
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
         # other paintings are refused by the open-set gate, when the model has one
-        self.gate = load_gate(self.model_dir, settings) if use_gate else None
+        self.gate = load_gate(self.model_dir) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         self.size = trained.input_size
         try:
@@ -78,9 +83,17 @@ class DetectionRecognizer:
             a: [i for i, c in enumerate(self.classes) if c.startswith(self.classes[a] + "/")]
             for a in self._artworks
         }
-        self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
-        self._call = compiled_detector(self.model, self.anchors, self.size)
+        if (self.model_dir / TFLITE_FILE).is_file():
+            net = TFLiteModel(self.model_dir / TFLITE_FILE, self.size)
+            self._call = lambda x: tuple(a[0] for a in best_of_outputs(net(x), self.anchors))
+        else:  # a model saved before its TFLite file existed
+            import keras
+
+            self.model = keras.models.load_model(self.model_dir / "model.keras", compile=False)
+            self._call = compiled_detector(self.model, self.anchors, self.size)
         self._call(np.zeros((1, self.size, self.size, 3), np.float32))  # trace now, not on a visitor's frame
+        if self.gate is not None:
+            self.gate.warm_up()
 
     @classmethod
     def load(cls, ref: GuideRef, settings: Settings, model: str | Path | None = None) -> DetectionRecognizer:
@@ -116,36 +129,49 @@ class DetectionRecognizer:
         ]
         return sorted(found, key=lambda f: -f[1])
 
-    def recognize(self, frame: np.ndarray) -> Recognition:
-        """The artwork with the strongest box (its own or a detail's) and its details."""
-        t0 = time.perf_counter()
+    def proposals(self, frame: np.ndarray) -> list[Proposal]:
+        """The artworks the detector offers for the frame, best first: those with a box above its
+        threshold (their own or a detail's: a close-up shows no outline) by their strongest such
+        box (confident), then the others whose best box reaches :data:`PROPOSAL_FLOOR`. Each comes
+        with its details above their thresholds, boxed, and its outline when that passes too."""
         scores, boxes = self.best_boxes(frame)
         accepted = (scores >= self.thresholds) & self._usable
-        best, evidence = None, 0.0
+        ranked = []
         for a in self._artworks:
-            seen = [scores[i] for i in [a, *self._details[a]] if accepted[i]]
-            if seen and max(seen) > evidence:
-                best, evidence = a, float(max(seen))
-        result = Recognition(None, method=self.method)
-        if best is not None:
+            own = [a, *self._details[a]]
+            sure = [float(scores[i]) for i in own if accepted[i]]
+            best = max(float(scores[i]) for i in own)
+            ranked.append((bool(sure), max(sure) if sure else best, a))
+        ranked.sort(reverse=True)
+        out = []
+        for confident, evidence, a in ranked:
+            if not confident and evidence < PROPOSAL_FLOOR:
+                continue
             details = [
                 DetailHit(self.classes[i].split("/", 1)[1], float(scores[i]), _xywh(boxes[i]))
-                for i in self._details[best]
+                for i in self._details[a]
                 if accepted[i]
             ]
             quad = None
-            if accepted[best]:
-                x0, y0, x1, y1 = (float(v) for v in boxes[best])
+            if accepted[a]:
+                x0, y0, x1, y1 = (float(v) for v in boxes[a])
                 quad = [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
-            result = Recognition(
-                self.classes[best],
+            rec = Recognition(
+                self.classes[a],
                 evidence,
                 sorted(details, key=lambda d: -d.score),
                 method=self.method,
                 quad=quad,
             )
-        if self.gate is not None:
-            result = self.gate.check(as_bgr(frame), result)
+            out.append(Proposal(rec, confident))
+        return out
+
+    def recognize(self, frame: np.ndarray) -> Recognition:
+        """The artwork with the strongest box (its own or a detail's) and its details; with the
+        open-set gate, the first proposal the frame is verified to show."""
+        t0 = time.perf_counter()
+        frame = as_bgr(frame)
+        result = decide(self.gate, frame, self.proposals(frame), self.method)
         result.ms = (time.perf_counter() - t0) * 1000
         return result
 

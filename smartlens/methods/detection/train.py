@@ -1,18 +1,18 @@
 """Train the SSD detector of a guide: every detail, and every artwork as a whole, is a class.
 
-Views come from the augmentation engine through :func:`.views.training_views` (cached, so a
-retraining reuses them), with each artwork's outline added as one more box; negatives are
-procedural frames and views of real pictures that are not in the guide (:mod:`.negatives`),
-whose frames teach the detector to draw no box there. Held-out views and
-negatives give the mAP@0.5, the AP of each class and each class's threshold. The result is a
-versioned folder under ``models/<guide>/detection-<time>/``.
+Training views come from the augmentation engine through
+:func:`smartlens.training.views.training_views` (cached, so a retraining reuses them), with each
+artwork's outline added as one more box; negatives are procedural frames and views of real
+pictures that are not in the guide, whose frames teach the detector to draw no box there.
+Validation views unlike the training ones (:mod:`smartlens.training.unseen`) choose the best
+epoch (by mAP@0.5) and each class's threshold and calibrate the open-set gate; report views give
+the figures. The result is a versioned folder under ``models/<guide>/detection-<time>/``.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,30 +27,31 @@ from ...guide import Detail, GuideRef
 from ...imaging import read_image
 from ...model_store import new_model_dir
 from ...progress import Progress, ProgressEvent, StopSignal, no_progress, within
+from ...training.callbacks import CURVES, best_epoch, curves, training_callbacks
+from ...training.clock import Clock, TrainingCancelledError
 from ...training.datasets import fit_datasets
-from ...training.model_folder import ModelRecord, model_info, save_model
-from ...training.open_set import gate_reserve
-from ...training.views import TrainingViews, training_views
+from ...training.model_folder import ModelRecord, after_training_s, model_info
+from ...training.small_views import small_views
+from ...training.views import TrainingViews, count_views, training_views
 from ...vocabulary import Method
+from ..inference import export_tflite
+from ..open_set import complete_model
 from ..spec import TrainResult
 from .params import DetectionParams
 from .recognizer import DetectionRecognizer
 from .ssd.anchors import DEFAULT_LEVELS, levels_to_json, make_anchors
-from .ssd.encoding import decode, match
+from .ssd.encoding import match
 from .ssd.metrics import calibrate_thresholds, evaluate, outcomes
-from .ssd.selection import best_per_class
+from .ssd.selection import best_of_outputs
 
 log = logging.getLogger("smartlens.training.detection")
 
 BACKGROUND = "__background__"
 #: The pseudo-detail that carries an artwork's outline through the augmentation engine.
 OUTLINE = "__outline__"
-#: Share of the time budget kept for evaluating, calibrating and saving after training, and the
-#: share that making views may take at most (cached views take none on a retraining).
-SAVE_MARGIN = 0.06
+#: The share of the time budget that making views may take at most (cached views take none on a
+#: retraining).
 VIEWS_SHARE = 0.35
-#: Epochs at least, when only the heads train (an epoch then takes seconds).
-FROZEN_EPOCHS = 40
 
 
 def class_names(ref: GuideRef) -> list[str]:
@@ -109,16 +110,11 @@ def detect_batch(
     model: Any, x: np.ndarray, anchors: np.ndarray, batch: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
     """(scores (N, C+1), boxes (N, C+1, 4)): each class's best box in each image."""
-    scores, boxes = [], []
-    for i in range(0, len(x), batch):
-        out = model(x[i : i + batch].astype(np.float32), training=False).numpy()
-        for o in out:
-            z = o[:, 4:] - o[:, 4:].max(axis=1, keepdims=True)
-            probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-            s, b = best_per_class(decode(o[:, :4], anchors), probs)
-            scores.append(s)
-            boxes.append(b)
-    return np.array(scores, np.float32), np.array(boxes, np.float32)
+    parts = [
+        best_of_outputs(model(x[i : i + batch].astype(np.float32), training=False).numpy(), anchors)
+        for i in range(0, len(x), batch)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
 def _features(backbone: Any, x: np.ndarray, batch: int = 32) -> list[np.ndarray]:
@@ -134,40 +130,49 @@ def _fit(
     x: np.ndarray,
     y: np.ndarray,
     x_val: np.ndarray,
-    y_val: np.ndarray,
-    n_classes: int,
+    truths_val: list[dict[int, np.ndarray]],
+    classes: list[str],
+    anchors: np.ndarray,
     params: DetectionParams,
     weights: WeightsInfo,
-    epochs: int,
     frozen: bool,
-    callbacks: list,
     progress: Progress,
-) -> tuple[Any, dict]:
-    """Train the detector; with ``frozen``, only its heads, on the backbone's features computed
-    once (many epochs in the time one epoch of the whole network takes on a CPU)."""
+    clock: Clock,
+    after_s: float,
+) -> tuple[Any, dict, bool]:
+    """Train the detector (its heads only with ``frozen``: on the backbone's features computed
+    once, many epochs in the time one epoch of the whole network takes on a CPU); the model with
+    its best epoch's weights, the history, and whether training ended early."""
     import keras
     import tensorflow as tf
 
     from .ssd.loss import detection_loss, positive_accuracy
     from .ssd.model import build_detector
 
+    progress(ProgressEvent("loading", 0.26, "building the network"))
     keras.utils.set_random_seed(params.seed)
-    model = build_detector(n_classes, params.input_size, weights, params.size)
+    model = build_detector(len(classes) - 1, params.input_size, weights, params.size)
     # a model of its own over the same layers: what is saved (``model``) keeps no compile state,
     # which would name this module's loss when loaded
     inner = model.get_layer("heads") if frozen else model
     trained = keras.Model(inner.inputs, inner.outputs, name="trainer")
-    steps = max(1, -(-len(x) // params.batch_size)) * epochs
+    steps = max(1, -(-len(x) // params.batch_size)) * params.epochs
     lr = keras.optimizers.schedules.CosineDecay(params.learning_rate, steps, alpha=0.05)
     trained.compile(
         keras.optimizers.AdamW(lr, weight_decay=1e-4, clipnorm=5.0),
         detection_loss(),
         metrics=[positive_accuracy],
     )
+    val_inputs: Any = x_val
     if frozen:
-        progress(ProgressEvent("features", 0.26, "computing the frozen backbone's features"))
+        progress(
+            ProgressEvent(
+                "loading", 0.27, f"computing the frozen backbone's features of {len(x) + len(x_val)} views"
+            )
+        )
         backbone = model.get_layer("backbone")
-        f, f_val = _features(backbone, x), _features(backbone, x_val)
+        f = _features(backbone, x)
+        val_inputs = _features(backbone, x_val)
         half = lambda a, b: ((tf.cast(a[0], tf.float32), tf.cast(a[1], tf.float32)), b)  # noqa: E731
         train = (
             tf.data.Dataset.from_tensor_slices((tuple(f), y))
@@ -176,7 +181,6 @@ def _fit(
             .map(half)
             .prefetch(2)
         )
-        val = tf.data.Dataset.from_tensor_slices((tuple(f_val), y_val)).batch(64).map(half)
     else:
 
         def jitter(img: Any, target: Any) -> tuple[Any, Any]:
@@ -185,12 +189,20 @@ def _fit(
             img = tf.image.random_contrast(img, 0.85, 1.15)
             return tf.clip_by_value(img, 0, 255), target
 
-        train, val = fit_datasets(x, y, x_val, y_val, jitter, params.batch_size, 32, params.seed)
+        train = fit_datasets(x, y, jitter, params.batch_size, params.seed)
+    callbacks, stoppers = training_callbacks(
+        params.epochs,
+        clock.before_end(after_s),
+        clock.stop,
+        progress,
+        clock,
+        after_s,
+        monitor="val_map50",
+        before=[_validation_map(val_inputs, truths_val, anchors, classes)],
+    )
     # the datasets shuffle themselves: Keras' own shuffle flag does not apply to them
-    h = trained.fit(train, epochs=epochs, verbose=0, validation_data=val, callbacks=callbacks, shuffle=False)
-    from ...training.callbacks import curves
-
-    return model, curves(h)
+    h = trained.fit(train, epochs=params.epochs, verbose=0, callbacks=callbacks, shuffle=False)
+    return model, curves(h), any(s.stopped for s in stoppers)
 
 
 def make_views(
@@ -207,62 +219,101 @@ def make_views(
     )
 
 
+def _validation_map(
+    inputs: Any, truths: list[dict[int, np.ndarray]], anchors: np.ndarray, names: list[str]
+) -> Any:
+    """A Keras callback that computes the detector's mAP@0.5 on the validation views at each
+    epoch's end (``logs["val_map50"]``, 0..1): what the best epoch is chosen on, since accuracy
+    over matched anchors ignores false boxes. ``inputs`` are what the trained model takes (the
+    frames, or the frozen backbone's feature maps)."""
+    import keras
+
+    negative = np.array([not t for t in truths])
+    n = len(truths)
+
+    class ValidationMap(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            outputs = []
+            for i in range(0, n, 32):
+                batch = (
+                    [a[i : i + 32].astype(np.float32) for a in inputs]
+                    if isinstance(inputs, list)
+                    else inputs[i : i + 32].astype(np.float32)
+                )
+                outputs.append(np.asarray(self.model(batch, training=False)))
+            scores, boxes = best_of_outputs(np.concatenate(outputs), anchors)
+            found = evaluate(scores, boxes, truths, negative, np.ones(len(names), np.float32), names)
+            if logs is not None:
+                logs["val_map50"] = (found["map50"] or 0.0) / 100
+
+    return ValidationMap()
+
+
+def _boxes_known(folder: Path) -> np.ndarray:
+    """Per view of a folder: whether its boxes are known (a check photo's are not)."""
+    return np.array([bool(r.get("boxes_known", True)) for r in read_labels(folder)], bool)
+
+
 def train_detector(
     ref: GuideRef,
     settings: Settings,
     params: DetectionParams | None = None,
     progress: Progress = no_progress,
     stop: StopSignal | None = None,
+    started: float | None = None,
 ) -> TrainResult:
-    """Make views, train, evaluate, calibrate and save a detection model for ``ref``'s guide.
+    """Make views, train, calibrate on the validation views, build the open-set gate, score the
+    report views and save a detection model for ``ref``'s guide.
 
-    With ``params.budget_minutes`` the whole job (views included) ends in about that time;
-    ``stop`` (e.g. a ``threading.Event``) ends training at the next batch. Either way the
-    epoch with the best held-out accuracy is kept.
+    The loss is normalised by the matched anchors of the whole batch; the epoch kept is the one
+    with the best mAP@0.5 on the validation views (views unlike the training ones, check photos
+    aside: their boxes are not known). With ``params.budget_minutes`` the whole job (views
+    included, counted from ``started``) ends within that time; ``stop`` ends training at the
+    next batch, keeping the best epoch so far (see
+    :func:`~smartlens.methods.classification.train.train_classifier`).
     """
     params = params or DetectionParams()
-    t_start = time.monotonic()
-    budget_s = params.budget_minutes * 60 if params.budget_minutes else None
-    deadline = (
-        t_start + budget_s * (1 - SAVE_MARGIN) - 20 - gate_reserve(settings, budget_s) if budget_s else None
-    )
+    clock = Clock(params.budget_minutes, started, stop)
+    progress = clock.watch(progress)
     classes = class_names(ref)
     size = params.input_size
     views = make_views(
-        ref,
-        settings,
-        params,
-        within(progress, 0.0, 0.25),
-        deadline=t_start + budget_s * VIEWS_SHARE if budget_s else None,
+        ref, settings, params, clock.cancellable(within(progress, 0.0, 0.25)), deadline=clock.at(VIEWS_SHARE)
     )
+    if clock.stopping():
+        raise TrainingCancelledError("cancelled while making views: no model was trained")
+    progress(ProgressEvent("loading", 0.25, "reading the training and validation views"))
     x, truths = load_views(views.train, classes, size)
-    x_val, truths_val = load_views(views.held_out, classes, size)
+    small = small_views(
+        x, np.flatnonzero([bool(t) for t in truths]), np.array([not t for t in truths]), params.seed
+    )
+    x = np.concatenate([x, small.images])
+    truths += [{c: small.boxes(b, k) for c, b in truths[i].items()} for k, i in enumerate(small.sources)]
+    known = _boxes_known(views.validation)
+    x_val, truths_val = load_views(views.validation, classes, size)
+    x_val, truths_val = x_val[known], [t for t, k in zip(truths_val, known) if k]
     anchors = make_anchors(size, DEFAULT_LEVELS)
-    y, y_val = targets(truths, anchors), targets(truths_val, anchors)
-
-    from ...training.callbacks import ProgressReport, StopFlag, TimeBudget, keep_best
+    y = targets(truths, anchors)
+    after_s = after_training_s(len(x), len(known), count_views(views.report), clock.budget_s)
 
     weights = resolve_weights(params.size, settings)
     frozen = params.frozen_backbone and weights.pretrained
-    epochs = max(params.epochs, FROZEN_EPOCHS) if frozen else params.epochs
-    stoppers = ([TimeBudget(deadline)] if deadline is not None else []) + ([StopFlag(stop)] if stop else [])
-    callbacks = [keep_best(epochs), ProgressReport(progress, epochs, 0.3, 0.93), *stoppers]
-    model, history = _fit(
-        x, y, x_val, y_val, len(classes) - 1, params, weights, epochs, frozen, callbacks, progress
+    model, history, stopped_early = _fit(
+        x, y, x_val, truths_val, classes, anchors, params, weights, frozen, progress, clock, after_s
     )
-    stopped_early = any(s.stopped for s in stoppers)
 
-    progress(ProgressEvent("calibrating", 0.95, "evaluating and calibrating on held-out views"))
+    progress(ProgressEvent("calibrating", 0.91, f"calibrating thresholds on {len(x_val)} validation views"))
     scores, boxes = detect_batch(model, x_val, anchors)
     negative = np.array([not t for t in truths_val])
     thresholds = calibrate_thresholds(scores, outcomes(boxes, truths_val)[0], negative)
-    metrics = evaluate(scores, boxes, truths_val, negative, thresholds, classes)
+    validation = evaluate(scores, boxes, truths_val, negative, thresholds, classes)
 
     staging, final = new_model_dir(ref.guide.name, Method.DETECTION, settings)
     model.save(staging / "model.keras")
-    seconds = time.monotonic() - t_start
+    progress(ProgressEvent("calibrating", 0.915, "saving the network for the lens (TFLite)"))
+    export_tflite(model, staging)
     info = {
-        **model_info(Method.DETECTION, ref, seconds, stopped_early, weights, params, views),
+        **model_info(Method.DETECTION, ref, clock.elapsed(), stopped_early, weights, params, views),
         "backbone": f"mobilenet_v3_{params.size}",
         "route": "frozen-backbone" if frozen else "fine-tuned",
         "input_size": size,
@@ -270,15 +321,18 @@ def train_detector(
         "train_samples": int(len(x)),
         "val_samples": int(len(x_val)),
     }
-    save_model(
+    record = ModelRecord(
+        classes, thresholds, validation, history, info, best_epoch(history, CURVES["val_map50"])
+    )
+    metrics = complete_model(
         staging,
         final,
         ref,
-        settings,
-        ModelRecord(classes, thresholds, metrics, history, info),
+        record,
         views,
-        lambda folder: DetectionRecognizer(folder, settings, ref, use_gate=False),
-        progress,
+        lambda folder, gate: DetectionRecognizer(folder, settings, ref, use_gate=gate),
+        within(progress, 0.92, 0.995),
+        clock,
     )
-    progress(ProgressEvent("done", 1.0, f"saved {final.name}", {"map50": metrics["map50"] or 0.0}))
-    return TrainResult(final, metrics, seconds, stopped_early, history)
+    progress(ProgressEvent("done", 1.0, f"saved {final.name}"))
+    return TrainResult(final, metrics, clock.elapsed(), stopped_early, history)

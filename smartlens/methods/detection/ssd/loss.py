@@ -1,6 +1,8 @@
 """The training loss: Huber (smooth L1) on the box offsets of matched anchors, plus focal loss
-over the classes of every anchor that is not ignored; both divided by the number of matched
-anchors, as in RetinaNet, so many easy background anchors cannot drown the few objects."""
+over the classes of every anchor that is not ignored; both summed over the whole batch and
+divided by the number of matched anchors *in the whole batch*, as SSD and RetinaNet do, so many
+easy background anchors cannot drown the few objects, and a frame with no object (a negative)
+weighs what its anchors weigh, not as much as a frame full of objects."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ def detection_loss(gamma: float = 2.0, alpha: float = 0.25, box_weight: float = 
         pred_offsets, logits = y_pred[..., :4], y_pred[..., 4:]
         positive = tf.cast(cls > 0, tf.float32)
         valid = tf.cast(cls >= 0, tf.float32)
-        n_pos = tf.maximum(tf.reduce_sum(positive, axis=-1), 1.0)  # per image
+        n_pos = tf.maximum(tf.reduce_sum(positive), 1.0)  # matched anchors of the whole batch
+        batch = tf.cast(tf.shape(y_true)[0], tf.float32)
 
         huber = tf.keras.losses.Huber(delta=1.0, reduction="none")
         box = huber(offsets[..., None], pred_offsets[..., None])  # (batch, anchors, 4)
@@ -31,7 +34,9 @@ def detection_loss(gamma: float = 2.0, alpha: float = 0.25, box_weight: float = 
         # alpha weighs objects against background (the many anchors)
         weight = tf.where(cls > 0, alpha, 1.0 - alpha) * tf.pow(1.0 - p_true, gamma)
         focal = tf.reduce_sum(weight * ce * valid, axis=-1)
-        return (box_weight * box + focal) / n_pos
+        # Keras averages what a loss returns over the batch: times the batch size, that mean is
+        # the batch's sum over its matched anchors
+        return (box_weight * box + focal) * batch / n_pos
 
     return loss
 

@@ -20,17 +20,20 @@ class _Yardstick:
     imports this module, and must not import the methods that train."""
 
     def __init__(self) -> None:
-        import cv2
+        import threading
 
-        self._cv2 = cv2
-        self._sift = cv2.SIFT.create(nfeatures=YARDSTICK_FEATURES, contrastThreshold=0.02)
+        self._local = threading.local()  # one detector per thread: the parallel part calls it from several
 
     def extract(self, image_bgr: np.ndarray) -> object:
+        import cv2
+
         from ..imaging import fit_within
 
-        cv2 = self._cv2
+        sift = getattr(self._local, "sift", None)
+        if sift is None:
+            sift = self._local.sift = cv2.SIFT.create(nfeatures=YARDSTICK_FEATURES, contrastThreshold=0.02)
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
-        return self._sift.detectAndCompute(fit_within(gray, YARDSTICK_SIDE)[0], None)
+        return sift.detectAndCompute(fit_within(gray, YARDSTICK_SIDE)[0], None)
 
 
 def yardstick_extractor() -> _Yardstick:

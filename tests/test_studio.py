@@ -135,8 +135,8 @@ def test_add_with_no_picture_says_so(studio_guide):
 def test_publish_from_the_train_page(studio_guide):
     name = studio_guide.guide.name
     at = studio("train.py", guide=name)
-    assert at.selectbox(key="publish-choice").value == "retrieval (verified)"
-    at.selectbox(key="publish-choice").select("retrieval (baseline)")
+    assert at.selectbox(key="publish-choice").value == "Retrieval (verified), no training"
+    at.selectbox(key="publish-choice").select("Retrieval (baseline), no training")
     button(at, "Publish").click()
     at.run()
     assert not at.exception, at.exception

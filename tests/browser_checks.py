@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, TEST_ENV
 
 AXE_VERSION = "4.14.1"
 AXE_JS = ROOT / ".cache" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
@@ -27,6 +27,22 @@ AXE_JS = ROOT / ".cache" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 #: A phone (CSS pixels): the lens' visitors.
 PHONE = (430, 932)
+
+
+def app_env(settings, **extra: str) -> dict[str, str]:
+    """The environment of an app started for a test: the test's own data, models and Keras
+    folders and weights (``settings``), plus ``extra`` variables."""
+    env = {
+        **os.environ,
+        **TEST_ENV,
+        "SMARTLENS_DATA": str(settings.data),
+        "SMARTLENS_MODELS": str(settings.models),
+        "KERAS_HOME": str(settings.keras_home),
+        **extra,
+    }
+    if settings.weights is not None:
+        env["SMARTLENS_WEIGHTS"] = str(settings.weights)
+    return env
 
 
 def axe_source() -> str:

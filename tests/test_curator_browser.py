@@ -6,8 +6,8 @@ Screenshots are saved under the test's tmp_path (their paths are printed)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import shutil
 import sys
 import time
@@ -15,11 +15,10 @@ import time
 import pytest
 
 from smartlens.bench.browser import browser, free_port, start_app, start_camera, stop_app, write_y4m
-from smartlens.config import Settings
 from smartlens.imaging import read_image
 
-from browser_checks import Curator
-from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
+from browser_checks import Curator, app_env
+from conftest import EMBEDDER, PAINTINGS, needs_embedder, needs_paintings
 
 pytestmark = [
     pytest.mark.browser,
@@ -42,7 +41,7 @@ DETAIL = "The blue turban"
 BUDGET_MINUTES = 1.0
 
 
-def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
+def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path, settings):
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
 
@@ -52,23 +51,8 @@ def test_curator_path_from_an_empty_studio_to_the_lens(tmp_path):
 
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    settings = Settings(
-        home=ROOT,
-        data_dir=tmp_path / "data",
-        models_dir=tmp_path / "models",
-        offline=True,
-        keras_home=tmp_path / "keras",
-        weights=EMBEDDER,
-    )
-    env = {
-        **os.environ,
-        **TEST_ENV,
-        "SMARTLENS_DATA": str(settings.data),
-        "SMARTLENS_MODELS": str(settings.models),
-        "KERAS_HOME": str(settings.keras_home),
-        "SMARTLENS_WEIGHTS": str(EMBEDDER),
-        "SMARTLENS_STUDIO_PASSWORD": PASSWORD,
-    }
+    settings = dataclasses.replace(settings, weights=EMBEDDER)
+    env = app_env(settings, SMARTLENS_STUDIO_PASSWORD=PASSWORD)
     painting = PAINTINGS / f"{PAINTING}.jpg"
     y4m = write_y4m(tmp_path / "camera.y4m", read_image(painting))
     studio_port, lens_port = free_port(), free_port()

@@ -5,7 +5,7 @@ Screenshots are saved under the test's tmp_path (their paths are printed)."""
 
 from __future__ import annotations
 
-import os
+import dataclasses
 import re
 import shutil
 import sys
@@ -14,13 +14,12 @@ import time
 import pytest
 
 from smartlens.bench.browser import browser, free_port, start_app, stop_app, write_y4m
-from smartlens.config import Settings
 from smartlens.guide import save_guide
 from smartlens.guide.formats.paintings import import_paintings
 from smartlens.imaging import read_image
 
-from browser_checks import Curator
-from conftest import EMBEDDER, PAINTINGS, ROOT, TEST_ENV, needs_embedder, needs_paintings
+from browser_checks import Curator, app_env
+from conftest import EMBEDDER, PAINTINGS, needs_embedder, needs_paintings
 
 pytestmark = [
     pytest.mark.browser,
@@ -51,35 +50,20 @@ def _shown(text: str) -> tuple[float, float] | None:
     return left, end
 
 
-def test_time_left_stays_within_the_budget_and_cancel_keeps_the_best_model(tmp_path):
+def test_time_left_stays_within_the_budget_and_cancel_keeps_the_best_model(tmp_path, settings):
     from smartlens.jobs import list_jobs
     from smartlens.model_store import list_models
 
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    settings = Settings(
-        home=ROOT,
-        data_dir=tmp_path / "data",
-        models_dir=tmp_path / "models",
-        offline=True,
-        keras_home=tmp_path / "keras",
-        weights=EMBEDDER,
-    )
+    settings = dataclasses.replace(settings, weights=EMBEDDER)
     imported = import_paintings(PAINTINGS, GUIDE)
     guide = imported.guide
     guide.artworks = guide.artworks[:2]
     save_guide(
         guide, settings.guides / GUIDE, files={a.image: imported.files[a.image] for a in guide.artworks}
     )
-    env = {
-        **os.environ,
-        **TEST_ENV,
-        "SMARTLENS_DATA": str(settings.data),
-        "SMARTLENS_MODELS": str(settings.models),
-        "KERAS_HOME": str(settings.keras_home),
-        "SMARTLENS_WEIGHTS": str(EMBEDDER),
-        "SMARTLENS_STUDIO_PASSWORD": PASSWORD,
-    }
+    env = app_env(settings, SMARTLENS_STUDIO_PASSWORD=PASSWORD)
     port = free_port()
     studio = start_app(
         [sys.executable, "-m", "smartlens", "studio", "--address", "127.0.0.1", "--port", str(port)],

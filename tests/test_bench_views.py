@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
-from smartlens.bench.recognition import side_by_side
+from smartlens.bench.recognition import side_by_side, train_budgets
 from smartlens.bench.scoring import Score
 from smartlens.bench.views import SEEDS, bench_guide, museum_camera, paintings_dir
+from smartlens.errors import UserError
 from smartlens.geometry import polygon_in_frame, project_quad
 from smartlens.imaging import read_image
 from smartlens.recognition.result import Recognition
@@ -104,3 +106,12 @@ def test_scores_by_condition_and_the_levels_side_by_side():
             "hard p95/yard": "",
         }
     ]
+
+
+def test_training_budgets_per_method_or_for_all():
+    assert train_budgets("20") == {"*": 20.0}
+    assert train_budgets("classification=20,detection=30") == {"classification": 20.0, "detection": 30.0}
+    assert train_budgets(None) == {}
+    for bad in ("twenty", "classification=0", "detection=-1", "classification=20,"):
+        with pytest.raises(UserError, match="--train-minutes"):
+            train_budgets(bad)

@@ -16,7 +16,9 @@ guide grown to larger sizes.
 one is the curator's negative picture (in the guide's ``negatives/`` folder: learned methods
 train and calibrate on it), and the rest are held out (never trained or calibrated on) and shown
 as negatives. ``--train-minutes M`` trains each learned method (per weights) within M minutes
-first; without it the newest model of the guide is used.
+first (``classification=20,detection=30``: a budget per method), then prints each model's own
+report-set figures (``metrics.json``) beside the benchmark's; without it the newest model of the
+guide is used.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from ..methods import method_spec
 from ..progress import no_progress
 from ..storage import atomic_write_json
 from ..synth.camera import View
+from ..training.model_folder import REPORT, read_metrics
+from ..training.report import report_line
 from .scoring import evaluate
 from .timing import summary, table, yardstick_extractor
 from .views import (
@@ -75,6 +79,22 @@ SIDE_BY_SIDE = {
     "p95_vs_yardstick": "p95/yard",
 }
 #: Columns of retrieval as the guide grows.
+#: A trained model's report-set figures (metrics.json), beside the benchmark's rows.
+REPORT_COLUMNS = [
+    "method",
+    "weights",
+    "views",
+    "check_photos",
+    "negatives",
+    "artwork_top1",
+    "class_top1",
+    "detail_precision",
+    "detail_recall",
+    "negatives_fp",
+    "fp_held_out_paintings",
+    "p95_ms",
+]
+
 SCALE_COLUMNS = [
     "method",
     "artworks",
@@ -134,6 +154,29 @@ def train_method(method: str, ref, settings: Settings, minutes: float, log=print
     return result.model_dir, result.seconds
 
 
+def train_budgets(text: str | None) -> dict[str, float]:
+    """``--train-minutes`` read: ``20`` (every learned method) or ``classification=20,detection=30``."""
+    if not text:
+        return {}
+    budgets: dict[str, float] = {}
+    try:
+        for part in text.split(","):
+            name, sep, value = part.rpartition("=")
+            minutes = float(value)
+            if minutes <= 0:
+                raise ValueError("a budget must be more than 0 minutes")
+            budgets[name.strip() if sep else "*"] = minutes
+    except ValueError as exc:
+        raise UserError(
+            f"--train-minutes {text!r}: give minutes (20) or minutes per method (classification=20,detection=30): {exc}"
+        ) from None
+    return budgets
+
+
+def _budget(budgets: dict[str, float], method: str) -> float | None:
+    return budgets.get(method.partition("/")[0], budgets.get("*"))
+
+
 def run(
     base_settings: Settings,
     paintings: Path | None = None,
@@ -146,7 +189,7 @@ def run(
     scale_methods: tuple[str, ...] = ("retrieval/verified",),
     samples: Path | None = None,
     guide_split: int | None = None,
-    train_minutes: float | None = None,
+    train_minutes: dict[str, float] | None = None,
     levels: tuple[str, ...] = LEVELS,
     bench_set: str = "test",
     verified_params: dict | None = None,
@@ -185,6 +228,7 @@ def run(
             f"median {ruler['median_ms']} ms, p95 {ruler['p95_ms']} ms"
         )
     rows, failures = [], {}
+    reports: list[dict] = []
     weight_settings = []
     for w in weights:
         if w == "setting":
@@ -218,8 +262,12 @@ def run(
             try:
                 t1 = time.perf_counter()
                 model = None
-                if train_minutes and method_spec(method).training is not None:
-                    model, _ = train_method(method.partition("/")[0], ref, settings, train_minutes, log)
+                budget = _budget(train_minutes or {}, method)
+                if budget and method_spec(method).training is not None:
+                    model, _ = train_method(method.partition("/")[0], ref, settings, budget, log)
+                    report = read_metrics(model).get(REPORT) or {}
+                    log(f"{method} [{label}], its own {report_line(report)}")
+                    reports.append({"method": method, "weights": label, "model": str(model), **report})
                 rec = make_recognizer(method, ref, settings, model=model)
                 build_s = time.perf_counter() - t1
             except USER_ERRORS as exc:
@@ -264,6 +312,7 @@ def run(
             del rec
     return {
         "rows": rows,
+        "reports": reports,
         "scale": scale_rows,
         "failures": failures,
         "set": bench_set,
@@ -347,7 +396,7 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         scale_methods=tuple(args.scale_methods.split(",")),
         samples=Path(args.samples) if args.samples else None,
         guide_split=args.guide_split,
-        train_minutes=args.train_minutes,
+        train_minutes=train_budgets(args.train_minutes),
         levels=levels,
         bench_set=args.set,
         verified_params=_verified_params(args.verified_params),
@@ -366,6 +415,12 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print("\nthe levels side by side (top-1, detail recall, negatives named, p95 / yardstick p95):")
         rows = side_by_side(result["rows"])
         print(table(rows, list(rows[0]) if rows else []))
+    if result["reports"]:
+        print(
+            "\neach trained model's own figures on its report set (metrics.json: views never used for a "
+            "choice), to hold beside the benchmark's rows above:"
+        )
+        print(table(result["reports"], [c for c in REPORT_COLUMNS if any(c in r for r in result["reports"])]))
     if result["scale"]:
         print("\nretrieval as the guide grows (accuracy on the real paintings' views):")
         print(table(result["scale"], SCALE_COLUMNS))

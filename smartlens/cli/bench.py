@@ -66,7 +66,11 @@ def register(sub: Subparsers) -> None:
         help="the first N paintings form the guide, the next one is its curator negative, the rest are "
         "held-out negatives (never trained or calibrated on)",
     )
-    r.add_argument("--train-minutes", type=float, help="train each learned method within this budget first")
+    r.add_argument(
+        "--train-minutes",
+        help="train each learned method within this budget first: minutes (20) or minutes per method "
+        "(classification=20,detection=30)",
+    )
     r.add_argument("--scale", default="", help="grown guide sizes, e.g. 100,1000")
     r.add_argument("--scale-methods", default="retrieval/verified")
     r.add_argument("--samples", help="write a contact sheet of test views here (PNG)")

@@ -75,3 +75,27 @@ def project_quad(H: np.ndarray, box: Box, max_w_ratio: float | None = None) -> n
     if np.any(w <= 1e-9) or (max_w_ratio is not None and w.max() / w.min() > max_w_ratio):
         return None
     return (hom[:, :2] / hom[:, 2:3]).astype(np.float32)
+
+
+def boxes_in_view(
+    H: np.ndarray, boxes: dict[str, Box], size: tuple[int, int], min_visible: float, min_area: float
+) -> list[tuple[str, float, Box]]:
+    """(id, visible fraction, bbox in the frame) of each of ``boxes`` (in artwork pixels) that
+    ``H`` places in a frame of ``size`` with at least ``min_visible`` of it inside and covering at
+    least ``min_area`` of the frame."""
+    out: list[tuple[str, float, Box]] = []
+    for box_id, box in boxes.items():
+        quad = project_quad(H, box)
+        if quad is None:
+            continue
+        vis, area, bbox = polygon_in_frame(quad, size)
+        if bbox is not None and vis >= min_visible and area / (size[0] * size[1]) >= min_area:
+            out.append((box_id, vis, bbox))
+    return out
+
+
+def outline(H: np.ndarray, size: tuple[int, int]) -> list[tuple[float, float]] | None:
+    """A picture's outline (``size``: its width, height) through ``H``, as frame points; None
+    when part of it would lie behind the camera."""
+    corners = project_quad(H, (0, 0, size[0], size[1]))
+    return None if corners is None else [(float(x), float(y)) for x, y in corners]

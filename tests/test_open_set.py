@@ -6,10 +6,15 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import cv2
 import numpy as np
 import pytest
 
+from smartlens.bench.tracking import camera_path
 from smartlens.bench.views import artwork_views, held_out_views, paintings_dir, split_guide
+from smartlens.imaging import read_image
+from smartlens.lens.processor import LensProcessor
+from smartlens.lens.slots import FairSlots
 from smartlens.methods.classification.params import ClassificationParams
 from smartlens.methods.classification.recognizer import ClassificationRecognizer
 from smartlens.methods.classification.train import train_classifier
@@ -26,6 +31,7 @@ from smartlens.methods.open_set import (
     decide,
     describe_reference,
     load_gate,
+    place_at_pose,
     read_gate,
 )
 from smartlens.recognition.result import Recognition
@@ -63,6 +69,28 @@ def test_the_gate_lets_through_the_artwork_it_sees_and_nothing_else():
     # without a gate only a confident proposal counts
     assert decide(None, other, [_proposal("b", False), _proposal("a", True)], "classification").artwork == "a"
     assert decide(None, other, [_proposal("b", False)], "classification").artwork is None
+
+
+def test_an_accepted_answer_carries_its_pose_so_the_lens_can_track_it():
+    gate = _gate()
+    painting = _painting(11)
+    h, w = painting.shape[:2]
+    view = Camera().view("a", painting, {}, seed=0)
+    # without the guide's picture sizes: the answer as the model gave it, no pose
+    bare = gate.choose(view.image, [_proposal("a", True)])
+    assert bare is not None and bare.pose is None
+    gate.sizes = {"a": (w, h), "b": (w, h)}
+    placed = gate.choose(view.image, [_proposal("a", True)])
+    assert placed is not None and placed.artwork == "a" and placed.pose is not None
+    truth = cv2.perspectiveTransform(np.float32([[[0, 0], [w, 0], [w, h], [0, h]]]), view.H)[0]
+    assert np.abs(np.float32(placed.quad) - truth).max() < 6  # the outline where the camera put it
+    assert len(placed.pose.frame_points) >= gate.min_inliers
+    # between recognitions: the outline at the tracked pose, and the details in view boxed
+    boxes = {"in": (w * 0.2, h * 0.2, w * 0.3, h * 0.3), "tiny": (0, 0, 2, 2)}
+    size = (view.image.shape[1], view.image.shape[0])
+    tracked = place_at_pose("a", placed.pose, size, 0.7, "detection", boxes)
+    assert tracked.quad == placed.quad and [d.id for d in tracked.details] == ["in"]
+    assert place_at_pose("a", placed.pose, size, 0.7, "classification").details == []
 
 
 def test_the_gate_describes_no_frame_when_nothing_is_proposed(monkeypatch):
@@ -133,5 +161,18 @@ def test_a_painting_that_is_not_in_the_guide_is_refused(settings):
     named = [gated.recognize(v.image).artwork for v in others]
     assert sum(a is not None for a in named) == 0, named
     own = artwork_views(split.ref, 4, 0)
-    right = [gated.recognize(v.image).artwork == v.artwork for v in own]
+    answers = [gated.recognize(v.image) for v in own]
+    right = [r.artwork == v.artwork for r, v in zip(answers, own)]
     assert np.mean(right) >= 0.9, right
+    # a verified answer carries its pose and outline, so the lens follows the painting between
+    # recognitions (a model without its gate has no pose to give)
+    assert gated.tracks and not plain.tracks
+    assert all(r.pose is not None and r.quad for r in answers if r.artwork)
+    art = split.ref.guide.artworks[0]
+    frames = [f.image for f in camera_path(art.id, read_image(split.ref.path(art.image)), 12, seed=3)]
+    proc = LensProcessor(gated, split.ref.guide, FairSlots(1, idle_s=2.0), "0" * 32, None, "en")
+    for frame in frames:
+        proc.process(frame)
+        proc.settle()
+    stats = proc.stats()
+    assert stats.tracked >= len(frames) // 2 and stats.processed < len(frames), stats

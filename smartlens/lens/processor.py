@@ -5,13 +5,14 @@ The WebRTC worker calls :meth:`LensProcessor.process` with each frame (through
 recognitions never run in that call: the frame asks the visitor's :class:`~.worker.RecognitionWorker`,
 which runs them on the process' shared slots (:class:`~.slots.FairSlots`).
 
-With a method that knows the artwork's pose (verified retrieval), the artwork is tracked from
+With a method that knows the artwork's pose (verified retrieval; a classifier or detector whose
+open-set gate verified the answer), the artwork is tracked from
 frame to frame (:mod:`.tracker`, a few milliseconds in the visitor's own callback): a finished
 recognition restarts the track on the frame it was made from, and the tracker follows it to the
 current frame. A full recognition is asked for only when nothing is tracked, when tracking
 weakens, or about once a second to confirm. Every frame is drawn from the pose in that frame,
-never from an older frame's result. Classification, which has no pose, recognises as often as it
-gets a slot and draws its last result.
+never from an older frame's result. A learned model without its gate has no pose: it recognises
+as often as it gets a slot and draws its last result.
 
 Nothing on this path can stop the video: a frame whose processing fails goes back as it came,
 and the failure is counted and logged once per kind (:mod:`.failures`). The recogniser is held
@@ -175,11 +176,14 @@ class LensProcessor:
             self.failures.record("stream start", LookupError("the recogniser was released"))
             return False
         self.recognizer, self.guide, self.method = rec, guide, str(getattr(rec, "method", ""))
-        self._tracks = callable(getattr(rec, "at_pose", None))
+        # a recogniser that can place an artwork at a pose is tracked between recognitions, unless
+        # it says its answers carry none (a learned model without its open-set gate)
+        self._tracks = callable(getattr(rec, "at_pose", None)) and bool(getattr(rec, "tracks", True))
         return True
 
     def _process_without_pose(self, bgr: np.ndarray) -> np.ndarray:
-        """Classification: recognise in the background whenever a slot is free, draw the last result."""
+        """A recogniser whose answers carry no pose (a learned model without its open-set gate):
+        recognise in the background whenever a slot is free, draw the last result."""
         done = self._worker.take()
         if done is not None:
             self._last = done[0]

@@ -34,15 +34,16 @@ from __future__ import annotations
 import io
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 
+from ..geometry import Box, boxes_in_view, outline
 from ..imaging import read_image
-from ..recognition.result import Recognition
+from ..recognition.result import DetailHit, Pose, Recognition
 from ..storage import atomic_write_bytes, atomic_write_json
 
 log = logging.getLogger("smartlens.recognition")
@@ -122,16 +123,33 @@ class FrameMatcher:
     def inliers(self, frame: Any, ref: Reference, scale: float) -> int:
         """Matches of ``frame``'s features (from :meth:`describe`) with ``ref`` that one RANSAC
         homography agrees with; ``scale``: frame pixels per query pixel (for the tolerance)."""
+        return self.match(frame, ref, scale).inliers
+
+    def match(self, frame: Any, ref: Reference, scale: float) -> GateMatch:
+        """:meth:`inliers`, with the homography (artwork pixels -> frame pixels) and its inliers."""
         if len(frame) < 4 or len(ref.points) < 4:
-            return 0
+            return GateMatch(0)
         pairs = ref.matcher().knnMatch(np.ascontiguousarray(frame.descriptors, np.float32), k=2)
         good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < self.params.ratio * p[1].distance]
         if len(good) < 4:
-            return 0
+            return GateMatch(0)
         src = ref.points[[g.trainIdx for g in good]]
         dst = frame.points[[g.queryIdx for g in good]]
-        _, mask = cv2.findHomography(src, dst, cv2.RANSAC, self.params.reproj_px * scale)
-        return int(mask.sum()) if mask is not None else 0
+        H, mask = cv2.findHomography(src, dst, cv2.RANSAC, self.params.reproj_px * scale)
+        if H is None or mask is None:
+            return GateMatch(0)
+        inl = mask.ravel().astype(bool)
+        return GateMatch(int(inl.sum()), H, src[inl], dst[inl])
+
+
+@dataclass
+class GateMatch:
+    """How an artwork's reference agreed with a frame: the agreeing keypoints and their homography."""
+
+    inliers: int
+    H: np.ndarray | None = None
+    src: np.ndarray | None = None  # the agreeing keypoints in artwork pixels...
+    dst: np.ndarray | None = None  # ...and in the frame
 
 
 def query_scale(frame_bgr: np.ndarray, params: GateParams) -> float:
@@ -166,6 +184,9 @@ class OpenSetGate:
     params: GateParams = field(default_factory=GateParams)
     #: What calibration measured (and the curve of every threshold a curator may choose).
     report: dict = field(default_factory=dict)
+    #: Each artwork's picture size (width, height), from the guide: with it, an accepted answer
+    #: carries its pose (the lens then tracks it between recognitions). Not saved: the guide has it.
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
     _matcher: FrameMatcher | None = field(default=None, init=False, repr=False)
 
     @property
@@ -198,8 +219,16 @@ class OpenSetGate:
         scale = query_scale(frame_bgr, self.params)
         for p in proposals[:MAX_PROPOSALS]:
             ref = self.references.get(p.artwork)
-            if ref is not None and self.matcher.inliers(frame, ref, scale) >= self.min_inliers:
+            if ref is None:
+                continue
+            m = self.matcher.match(frame, ref, scale)
+            if m.inliers < self.min_inliers:
+                continue
+            size = self.sizes.get(p.artwork)
+            quad = outline(m.H, size) if size is not None and m.H is not None else None
+            if quad is None:  # no picture size, or a homography no camera gives: named, not placed
                 return p.recognition
+            return replace(p.recognition, pose=Pose(m.H, size, m.src, m.dst), quad=quad)  # type: ignore[arg-type]
         return None
 
     def warm_up(self) -> None:
@@ -239,6 +268,56 @@ def decide(
     else:
         chosen = gate.choose(frame_bgr, proposals)
     return chosen if chosen is not None else Recognition(None, method=method)
+
+
+class PlacedByGate:
+    """What a learned recogniser with an open-set gate adds for the lens: its verified answers
+    carry a pose (:meth:`OpenSetGate.choose`), and between recognitions the lens draws the tracked
+    artwork with :meth:`at_pose`."""
+
+    gate: OpenSetGate | None
+    method: str
+    #: Each artwork's detail boxes (artwork pixels), boxed while it is tracked; none: the details
+    #: are named only by the model's own recognitions (a classifier's).
+    tracked_detail_boxes: dict[str, dict[str, Box]] = {}
+
+    @property
+    def tracks(self) -> bool:
+        """Whether its answers carry a pose (a gate, and the guide's picture sizes)."""
+        return self.gate is not None and bool(self.gate.sizes)
+
+    def at_pose(self, artwork: str, pose: Pose, frame_size: tuple[int, int], score: float) -> Recognition:
+        """What the lens draws while it tracks ``artwork`` at ``pose``."""
+        boxes = self.tracked_detail_boxes.get(artwork)
+        return place_at_pose(artwork, pose, frame_size, score, self.method, boxes)
+
+
+def load_placed_gate(model_dir: Path, ref_guide: Any | None) -> OpenSetGate | None:
+    """:func:`load_gate`, with the guide's picture sizes when there is a guide, so its answers
+    carry their pose."""
+    gate = load_gate(model_dir)
+    if gate is not None and ref_guide is not None:
+        gate.sizes = {a.id: (int(a.width), int(a.height)) for a in ref_guide.guide.artworks}
+    return gate
+
+
+def place_at_pose(
+    artwork: str,
+    pose: Pose,
+    frame_size: tuple[int, int],
+    score: float,
+    method: str,
+    detail_boxes: dict[str, Box] | None = None,
+) -> Recognition:
+    """What a learned method draws for a tracked artwork between its recognitions: the outline at
+    ``pose`` and, when ``detail_boxes`` (artwork pixels) are given, each detail in view boxed by the
+    same rules as verified retrieval."""
+    from .retrieval.verified import GeometricParams
+
+    p = GeometricParams()
+    found = boxes_in_view(pose.H, detail_boxes or {}, frame_size, p.detail_visible, p.detail_area)
+    details = [DetailHit(i, vis, box) for i, vis, box in found]
+    return Recognition(artwork, score, details, method=method, quad=outline(pose.H, pose.size), pose=pose)
 
 
 def build_references(ref_guide: Any, params: GateParams) -> dict[str, Reference]:

@@ -21,7 +21,7 @@ from ...model_store import latest_model, open_trained_model, same_pretraining
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import REJECT, BackboneSize, Method
 from ..inference import TFLITE_FILE, TFLiteModel, single_threaded_inference
-from ..open_set import Proposal, decide, load_gate
+from ..open_set import PlacedByGate, Proposal, decide, load_placed_gate
 
 #: An artwork whose classes together reach this probability is proposed to the open-set gate
 #: (verified), even below its threshold.
@@ -37,7 +37,7 @@ def head_probabilities(head: dict[str, np.ndarray], features: np.ndarray) -> np.
     return z / z.sum(axis=1, keepdims=True)
 
 
-class ClassificationRecognizer:
+class ClassificationRecognizer(PlacedByGate):
     """A trained classification model behind the common interface."""
 
     method = Method.CLASSIFICATION
@@ -49,7 +49,7 @@ class ClassificationRecognizer:
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
         # other paintings are refused by the open-set gate, when the model has one
-        self.gate = load_gate(self.model_dir) if use_gate else None
+        self.gate = load_placed_gate(self.model_dir, ref) if use_gate else None
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         self.size = trained.input_size
         # classes of artworks no longer in the guide are never reported

@@ -23,7 +23,7 @@ from ...model_store import damaged_model, latest_model, open_trained_model, same
 from ...recognition.result import DetailHit, Recognition
 from ...vocabulary import BackboneSize, Method
 from ..inference import TFLITE_FILE, TFLiteModel, single_threaded_inference
-from ..open_set import Proposal, decide, load_gate
+from ..open_set import PlacedByGate, Proposal, decide, load_placed_gate
 
 #: An artwork whose best box (its own or a detail's) reaches this score is proposed to the
 #: open-set gate (verified), even below the thresholds.
@@ -54,7 +54,7 @@ def compiled_detector(model: object, anchors: np.ndarray, input_size: int) -> Ca
     return run
 
 
-class DetectionRecognizer:
+class DetectionRecognizer(PlacedByGate):
     """A trained detection model behind the common interface."""
 
     method = Method.DETECTION
@@ -69,7 +69,11 @@ class DetectionRecognizer:
         trained = open_trained_model(model_dir, ref)
         self.model_dir, self.settings, self.info = trained.dir, settings, trained.info
         # other paintings are refused by the open-set gate, when the model has one
-        self.gate = load_gate(self.model_dir) if use_gate else None
+        self.gate = load_placed_gate(self.model_dir, ref) if use_gate else None
+        # while the lens tracks an artwork, its details in view are boxed from the guide's boxes
+        self.tracked_detail_boxes = (
+            {a.id: {d.id: d.box for d in a.details} for a in ref.guide.artworks} if ref else {}
+        )
         self.classes, self.thresholds, self.stale = trained.classes, trained.thresholds, trained.stale
         self.size = trained.input_size
         try:

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from ...config import Settings
-from ...geometry import Box, polygon_in_frame, project_quad
+from ...geometry import Box, boxes_in_view, outline, project_quad
 from ...guide import GuideRef
 from ...progress import Progress, ProgressEvent, no_progress
 from ...recognition.result import DetailHit, Pose, Recognition
@@ -306,21 +306,12 @@ class GeometricMatcher:
     def details(self, cand: Candidate, frame_size: tuple[int, int]) -> list[tuple[str, float, Box]]:
         """(id, score, box in frame) of each detail of the accepted artwork that is in view."""
         p, ix = self.params, self.index
-        out: list[tuple[str, float, Box]] = []
         if cand.H is None or cand.src is None:
-            return out
-        for det_id, box in zip(ix.detail_ids[cand.artwork], ix.detail_boxes[cand.artwork]):
-            quad = project_quad(cand.H, box)
-            if quad is None:
-                continue
-            vis, area, bbox = polygon_in_frame(quad, frame_size)
-            if (
-                bbox is None
-                or vis < p.detail_visible
-                or area / (frame_size[0] * frame_size[1]) < p.detail_area
-            ):
-                continue
-            x, y, bw, bh = box
+            return []
+        boxes = dict(zip(ix.detail_ids[cand.artwork], ix.detail_boxes[cand.artwork]))
+        out = []
+        for det_id, vis, bbox in boxes_in_view(cand.H, boxes, frame_size, p.detail_visible, p.detail_area):
+            x, y, bw, bh = boxes[det_id]
             inside = int(
                 np.sum(
                     (cand.src[:, 0] >= x)
@@ -521,7 +512,6 @@ class VerifiedRetrieval(RetrievalRecognizer):
     def _placed(self, cand: Candidate, size: tuple[int, int], score: float) -> Recognition:
         assert cand.H is not None
         w, h = self.index.sizes[cand.artwork]
-        corners = project_quad(cand.H, (0, 0, w, h))
-        quad = None if corners is None else [(float(x), float(y)) for x, y in corners]
+        quad = outline(cand.H, (int(w), int(h)))
         details = [DetailHit(i, s, b) for i, s, b in self.matcher.details(cand, size)]
         return Recognition(self.index.artwork_ids[cand.artwork], score, details, quad=quad)

@@ -52,16 +52,20 @@ from .views import (
     split_guide,
 )
 
-COLUMNS = [
-    "method",
-    "weights",
-    "level",
+#: The accuracy figures of a row, the benchmark's and a model's own report alike.
+FIGURES = [
     "artwork_top1",
     "class_top1",
     "detail_precision",
     "detail_recall",
     "negatives_fp",
     "fp_held_out_paintings",
+]
+COLUMNS = [
+    "method",
+    "weights",
+    "level",
+    *FIGURES,
     "fp_other_negatives",
     "median_ms",
     "p95_ms",
@@ -78,23 +82,9 @@ SIDE_BY_SIDE = {
     "negatives_fp": "neg FP",
     "p95_vs_yardstick": "p95/yard",
 }
-#: Columns of retrieval as the guide grows.
 #: A trained model's report-set figures (metrics.json), beside the benchmark's rows.
-REPORT_COLUMNS = [
-    "method",
-    "weights",
-    "views",
-    "check_photos",
-    "negatives",
-    "artwork_top1",
-    "class_top1",
-    "detail_precision",
-    "detail_recall",
-    "negatives_fp",
-    "fp_held_out_paintings",
-    "p95_ms",
-]
-
+REPORT_COLUMNS = ["method", "weights", "views", "check_photos", "negatives", *FIGURES, "p95_ms"]
+#: Columns of retrieval as the guide grows.
 SCALE_COLUMNS = [
     "method",
     "artworks",

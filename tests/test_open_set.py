@@ -93,6 +93,16 @@ def test_an_accepted_answer_carries_its_pose_so_the_lens_can_track_it():
     assert place_at_pose("a", placed.pose, size, 0.7, "classification").details == []
 
 
+def test_the_gate_answers_the_same_whatever_ran_before_it():
+    view = Camera().view("a", _painting(11), {}, seed=0).image
+    scores = []
+    for seed in (1, 2):
+        cv2.setRNGSeed(seed)  # another history of the thread's random generator
+        cv2.randu(np.zeros((100, 100), np.float32), 0, 1)
+        scores.append([_gate().score(view, a) for a in ("a", "b")])
+    assert scores[0] == scores[1]
+
+
 def test_the_gate_describes_no_frame_when_nothing_is_proposed(monkeypatch):
     gate = _gate()
     monkeypatch.setattr(gate.matcher, "describe", lambda frame: pytest.fail("described"))

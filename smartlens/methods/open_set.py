@@ -83,6 +83,9 @@ class Reference:
 
     def matcher(self) -> Any:
         if self._matcher is None:
+            # the k-d forest draws its splits from the thread's OpenCV random generator: seeded, a
+            # gate gives the same answers in every process (as kd_forest.flann_index does)
+            cv2.setRNGSeed(0)
             m = cv2.FlannBasedMatcher({"algorithm": 1, "trees": 4}, {"checks": 32})
             m.add([np.ascontiguousarray(self.descriptors, np.float32)])
             m.train()

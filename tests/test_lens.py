@@ -122,6 +122,43 @@ class _Failing:
         return self._inner.at_pose(*args)
 
 
+class _NamedDetails:
+    """Places the artwork (a pose) but names its details without boxes, as a gated classifier does."""
+
+    method = "classification"
+
+    def __init__(self, inner):
+        self._inner = inner
+
+    def recognize(self, frame):
+        rec = self._inner.recognize(frame)
+        if rec.artwork is not None:
+            rec.details = [DetailHit("face", 0.9, None)]
+        return rec
+
+    def at_pose(self, *args):
+        rec = self._inner.at_pose(*args)
+        rec.details = []  # nothing to place: the classifier's details have no box
+        return rec
+
+
+def test_details_named_without_a_box_hold_while_the_artwork_is_tracked(demo_guide, demo_rec):
+    """Between a classifier's recognitions the tracked frames keep the details it named, so the
+    card confirms them (two frames in a row) and the overlay keeps their names."""
+    art, frames = _path(demo_guide, 12)
+    rec = _NamedDetails(demo_rec)  # the processor holds it weakly between streams
+    proc = _processor(demo_guide, rec)
+    kept = 0
+    for f in frames:
+        proc.process(f)
+        proc.settle()
+        cur = proc.current
+        kept += cur is not None and "face" in [d.id for d in cur.details]
+    assert proc.stats().tracked >= len(frames) // 2 and kept >= len(frames) // 2
+    state = proc.latest_state()
+    assert state is not None and state.artwork == art.id and state.details == ("face",)
+
+
 def test_video_goes_on_when_recognition_raises(demo_guide, demo_rec, caplog):
     """A visitor whose recognitions fail keeps video (every frame comes back) and tracking."""
     art, frames = _path(demo_guide, 24)

@@ -235,6 +235,10 @@ class LensProcessor:
         rec = self.recognizer.at_pose(  # type: ignore[union-attr]
             self._tracked.artwork, upd.pose, (gray.shape[1], gray.shape[0]), self._tracked.score
         )
+        # a detail named without a box (a classifier's) has no place to follow: it holds while its
+        # artwork is tracked, until the next recognition names the details again
+        placed = {d.id for d in rec.details}
+        rec.details += [d for d in self._tracked.details if d.box is None and d.id not in placed]
         with self._lock:
             self._stats.tracked += 1
         return rec

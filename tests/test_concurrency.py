@@ -79,7 +79,8 @@ def test_tflite_embedder_per_thread(paintings_guide):
 def test_a_recognition_runs_almost_all_outside_the_gil(paintings_guide, rec):
     """What lets recognitions use several cores from one process: nearly all of a recognition's CPU
     is in OpenCV calls, which release Python's GIL (measured by thread CPU time, so a busy machine
-    does not change it; 94% when written, which bounds 2 visitors at 1.89x one)."""
+    does not change it; 90% now, which bounds 2 visitors at 1.82x one: Python work per keypoint is
+    what lowers it, as when a lower contrast threshold found more keypoints)."""
     from smartlens.bench.clip import Clip
     from smartlens.bench.parallel import gil_free_share
 

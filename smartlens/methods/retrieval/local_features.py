@@ -59,16 +59,22 @@ class SiftExtractor:
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()
-        pts = np.array([k.pt for k in kps], np.float32) / scale
+        pts = cv2.KeyPoint_convert(kps) / scale
         return Features(pts, root_sift(desc))
 
 
-def _octave_up(kp: cv2.KeyPoint) -> cv2.KeyPoint:
-    """The same keypoint in an image twice as large: position and size doubled, one octave up."""
-    octave = kp.octave & 255
-    octave = octave - 256 if octave >= 128 else octave
-    packed = (kp.octave & ~255) | ((octave + 1) & 255)
-    return cv2.KeyPoint(kp.pt[0] * 2, kp.pt[1] * 2, kp.size * 2, kp.angle, kp.response, packed, kp.class_id)
+def _octave_up(kps: list[cv2.KeyPoint]) -> list[cv2.KeyPoint]:
+    """The same keypoints in an image twice as large: position and size doubled, one octave up.
+
+    Changed in place (they are fresh from ``detect``): half the Python time of new KeyPoints, and
+    Python time is what keeps recognitions of different visitors from running side by side."""
+    for kp in kps:
+        packed = kp.octave
+        octave = packed & 255
+        octave = octave - 256 if octave >= 128 else octave
+        x, y = kp.pt
+        kp.pt, kp.size, kp.octave = (x * 2, y * 2), kp.size * 2, (packed & ~255) | ((octave + 1) & 255)
+    return kps
 
 
 def spread(
@@ -133,13 +139,13 @@ class SharpSiftExtractor:
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         sharp, scale = fit_within(gray, self.max_side)
         small = cv2.resize(sharp, (sharp.shape[1] // 2, sharp.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        chosen = [_octave_up(k) for k in self._chosen(sift, small)]
+        chosen = _octave_up(self._chosen(sift, small))
         if not chosen:
             return Features.empty()
         kps, desc = sift.compute(sharp, chosen)
         if desc is None or not kps:
             return Features.empty()
-        pts = np.array([k.pt for k in kps], np.float32) / scale
+        pts = cv2.KeyPoint_convert(kps) / scale
         return Features(pts, root_sift(desc))
 
     def _chosen(self, sift: cv2.SIFT, image: np.ndarray) -> list[cv2.KeyPoint]:
@@ -148,7 +154,7 @@ class SharpSiftExtractor:
         if not kps:
             return []
         keep = spread(
-            np.array([k.pt for k in kps], np.float32),
+            cv2.KeyPoint_convert(kps),
             np.array([k.response for k in kps], np.float32),
             (image.shape[1], image.shape[0]),
             self.max_features,

@@ -23,6 +23,7 @@ from smartlens.config import Settings, load_settings
 from smartlens.errors import ImageError
 from smartlens.escaping import html_text, plain
 from smartlens.guide import Artwork, Detail, list_guides
+from smartlens.heap import freeze_loaded
 from smartlens.imaging import decode_image
 from smartlens.lens.i18n import LANGUAGE_NAMES, pick_language, t
 from smartlens.lens.runtime import LensRuntime, guide_version, load_runtime
@@ -90,7 +91,9 @@ def runtime(guide: str, method: str | None, mode: str | None, version: int) -> L
 # a few guides served at once (?guide=NAME), each kept while a new version loads for new visitors
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _runtime(guide: str, method: str | None, mode: str | None, version: int, published: str) -> LensRuntime:
-    return load_runtime(guide, settings(), method, mode, event_log())
+    rt = load_runtime(guide, settings(), method, mode, event_log())
+    freeze_loaded()  # each script run's garbage collection no longer scans the model
+    return rt
 
 
 # --- loading: the camera stays hidden until the guide and the recogniser are ready --------------

@@ -11,6 +11,7 @@ from smartlens.drawing import draw
 from smartlens.errors import USER_ERRORS, ImageError
 from smartlens.escaping import plain
 from smartlens.guide import load_guide
+from smartlens.heap import freeze_loaded
 from smartlens.imaging import decode_image
 from smartlens.methods import METHODS, load_recognizer
 from smartlens.model_store import guide_models_dir, list_models, read_info
@@ -31,9 +32,12 @@ def recognizer(root: str, choice: str, fingerprint: str):
     """One recogniser per choice; at most two in memory (the two compared)."""
     at = load_guide(root, settings())  # the guide as it is now (its fingerprint is in the key)
     if choice in untrained:
-        return load_recognizer(at, settings(), choice)
-    folder = guide_models_dir(at.guide.name, settings()) / choice
-    return load_recognizer(at, settings(), read_info(folder)["method"], model=str(folder))
+        rec = load_recognizer(at, settings(), choice)
+    else:
+        folder = guide_models_dir(at.guide.name, settings()) / choice
+        rec = load_recognizer(at, settings(), read_info(folder)["method"], model=str(folder))
+    freeze_loaded()  # the jobs panel's runs, every 2 s, no longer collect TensorFlow's objects
+    return rec
 
 
 options = untrained + [m.name for m in reversed(list_models(guide.name, settings()))]

@@ -12,6 +12,7 @@ import pytest
 
 from smartlens.bench.tracking import camera_path
 from smartlens.bench.views import artwork_views, held_out_views, paintings_dir, split_guide
+from smartlens.geometry import box_iou, box_quad
 from smartlens.imaging import read_image
 from smartlens.lens.processor import LensProcessor
 from smartlens.lens.slots import FairSlots
@@ -24,6 +25,7 @@ from smartlens.methods.open_set import (
     GATE_FILE,
     GateParams,
     OpenSetGate,
+    PlacedByGate,
     Proposal,
     _curve,
     _Seen,
@@ -34,7 +36,7 @@ from smartlens.methods.open_set import (
     place_at_pose,
     read_gate,
 )
-from smartlens.recognition.result import Recognition
+from smartlens.recognition.result import DetailHit, Recognition
 from smartlens.synth import pictures
 from smartlens.synth.camera import Camera
 
@@ -91,6 +93,39 @@ def test_an_accepted_answer_carries_its_pose_so_the_lens_can_track_it():
     tracked = place_at_pose("a", placed.pose, size, 0.7, "detection", boxes)
     assert tracked.quad == placed.quad and [d.id for d in tracked.details] == ["in"]
     assert place_at_pose("a", placed.pose, size, 0.7, "classification").details == []
+
+
+def test_a_detail_box_the_model_drew_is_moved_where_the_pose_puts_it_only_when_they_agree():
+    gate = _gate()
+    painting = _painting(11)
+    h, w = painting.shape[:2]
+    gate.sizes = {"a": (w, h), "b": (w, h)}
+    view = Camera().view("a", painting, {}, seed=0)
+    size = (view.image.shape[1], view.image.shape[0])
+    curator = {"face": (w * 0.2, h * 0.2, w * 0.3, h * 0.3), "hand": (w * 0.6, h * 0.6, w * 0.2, h * 0.2)}
+    corners = cv2.perspectiveTransform(box_quad(curator["face"])[None], view.H)[0]
+    x0, y0 = corners.min(axis=0)
+    x1, y1 = corners.max(axis=0)
+    truth = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+    rough = (truth[0] + 0.25 * truth[2], truth[1] - 0.2 * truth[3], truth[2], truth[3])  # IoU about 0.4
+    elsewhere = (0.0, 0.0, 8.0, 8.0)  # the model's "hand" box, nowhere near where the pose puts it
+    answer = dataclasses.replace(
+        _proposal("a", True).recognition,
+        details=[DetailHit("face", 0.9, rough), DetailHit("hand", 0.8, elsewhere)],
+    )
+    verified = gate.choose(view.image, [Proposal(answer, True)])
+    assert verified is not None and verified.pose is not None
+
+    class Detector(PlacedByGate):
+        method = "detection"
+        tracked_detail_boxes = {"a": curator}
+
+    placed = Detector().boxes_placed(verified, size)
+    face, hand = placed.details
+    assert box_iou(rough, truth) < 0.5 and box_iou(face.box, truth) > 0.9 and face.score == 0.9
+    assert hand.box == elsewhere  # no agreement on where: the model's own box stays
+    unposed = dataclasses.replace(verified, pose=None)
+    assert Detector().boxes_placed(unposed, size) == unposed
 
 
 def test_the_gate_answers_the_same_whatever_ran_before_it():

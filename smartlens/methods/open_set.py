@@ -41,7 +41,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..geometry import Box, boxes_in_view, outline
+from ..geometry import Box, box_iou, boxes_in_view, outline
 from ..imaging import read_image
 from ..recognition.result import DetailHit, Pose, Recognition
 from ..storage import atomic_write_bytes, atomic_write_json
@@ -273,6 +273,11 @@ def decide(
     return chosen if chosen is not None else Recognition(None, method=method)
 
 
+#: How much a model's detail box must overlap the box its pose places for the pose's to be drawn
+#: instead: any real agreement on where the detail is (set before measuring anything, not tuned).
+PLACED_IOU = 0.1
+
+
 class PlacedByGate:
     """What a learned recogniser with an open-set gate adds for the lens: its verified answers
     carry a pose (:meth:`OpenSetGate.choose`), and between recognitions the lens draws the tracked
@@ -293,6 +298,24 @@ class PlacedByGate:
         """What the lens draws while it tracks ``artwork`` at ``pose``."""
         boxes = self.tracked_detail_boxes.get(artwork)
         return place_at_pose(artwork, pose, frame_size, score, self.method, boxes)
+
+    def boxes_placed(self, rec: Recognition, frame_size: tuple[int, int]) -> Recognition:
+        """``rec`` with each detail box the model drew moved to where its verified pose puts the
+        curator's box, when the two overlap (IoU at least :data:`PLACED_IOU`): the model says which
+        details are there, the pose (fitted on every keypoint match of the artwork) says exactly
+        where, as it does while the lens tracks. Boxes that do not overlap their placed box, and
+        answers without a pose, are left as the model drew them."""
+        boxes = self.tracked_detail_boxes.get(rec.artwork or "")
+        if rec.pose is None or not boxes or not any(d.box for d in rec.details):
+            return rec
+        placed = {i: box for i, _, box in boxes_in_view(rec.pose.H, boxes, frame_size, 0.0, 0.0)}
+        details = [
+            replace(d, box=placed[d.id])
+            if d.box is not None and d.id in placed and box_iou(d.box, placed[d.id]) >= PLACED_IOU
+            else d
+            for d in rec.details
+        ]
+        return replace(rec, details=details)
 
 
 def load_placed_gate(model_dir: Path, ref_guide: Any | None) -> OpenSetGate | None:

@@ -176,6 +176,7 @@ class DetectionRecognizer(PlacedByGate):
         t0 = time.perf_counter()
         frame = as_bgr(frame)
         result = decide(self.gate, frame, self.proposals(frame), self.method)
+        result = self.boxes_placed(result, (frame.shape[1], frame.shape[0]))
         result.ms = (time.perf_counter() - t0) * 1000
         return result
 

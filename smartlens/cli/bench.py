@@ -55,7 +55,7 @@ def register(sub: Subparsers) -> None:
         "--verified-params",
         help="also score verified retrieval with these parameters changed, as JSON (to compare: "
         '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "query_contrast": 0.02, '
-        '"recount": false}\' is the method before the hard level)',
+        '"recount": false, "pca_dims": 64}\' is the method before the hard level)',
     )
     r.add_argument("--views", type=int, default=10, help="whole views per artwork")
     r.add_argument("--detail-views", type=int, default=3, help="close-ups per detail")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import cv2
@@ -59,8 +60,14 @@ class SiftExtractor:
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()
-        pts = cv2.KeyPoint_convert(kps) / scale
+        pts = keypoint_xy(kps) / scale
         return Features(pts, root_sift(desc))
+
+
+def keypoint_xy(kps: Sequence[cv2.KeyPoint]) -> np.ndarray:
+    """(N, 2) float32 positions of ``kps``, converted in C (a Python loop would hold the GIL)."""
+    # the stubs shipped with opencv-python do not declare KeyPoint_convert
+    return cv2.KeyPoint_convert(kps)  # type: ignore[attr-defined]
 
 
 def _octave_up(kps: list[cv2.KeyPoint]) -> list[cv2.KeyPoint]:
@@ -145,7 +152,7 @@ class SharpSiftExtractor:
         kps, desc = sift.compute(sharp, chosen)
         if desc is None or not kps:
             return Features.empty()
-        pts = cv2.KeyPoint_convert(kps) / scale
+        pts = keypoint_xy(kps) / scale
         return Features(pts, root_sift(desc))
 
     def _chosen(self, sift: cv2.SIFT, image: np.ndarray) -> list[cv2.KeyPoint]:
@@ -154,7 +161,7 @@ class SharpSiftExtractor:
         if not kps:
             return []
         keep = spread(
-            cv2.KeyPoint_convert(kps),
+            keypoint_xy(kps),
             np.array([k.response for k in kps], np.float32),
             (image.shape[1], image.shape[0]),
             self.max_features,

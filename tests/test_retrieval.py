@@ -56,12 +56,11 @@ def test_warped_views_are_recognised(demo_guide, demo_rec):
     assert not wrong
     views = 4 * len(demo_guide.guide.artworks)
     assert right >= views - 4, (right, views, per_artwork)  # 22 of 24 on this machine
-    # every painting named at least once; the dark lake sits at the inlier floor on such views
-    # (1 of 4 in a clean-clone CI run of 2026-12-05, 2-3 of 4 locally), the others at 4 of 4
-    assert all(per_artwork.get(art.id, 0) >= 1 for art in demo_guide.guide.artworks), per_artwork
-    assert sum(per_artwork.get(art.id, 0) >= 3 for art in demo_guide.guide.artworks) >= views // 4 - 1, (
-        per_artwork
-    )
+    # every painting named at least once: the dark lake sits at the inlier floor on such views (1 of
+    # 4 in a clean-clone CI run of 2026-12-05, at least 2 of 4 in earlier runs); all but one 3+ of 4
+    artworks = [a.id for a in demo_guide.guide.artworks]
+    assert all(per_artwork.get(a, 0) >= 1 for a in artworks), per_artwork
+    assert sum(per_artwork.get(a, 0) >= 3 for a in artworks) >= len(artworks) - 1, per_artwork
 
 
 def test_shared_painting_from_a_steep_view(paintings_guide):

@@ -18,6 +18,7 @@ from smartlens.methods.classification.params import ClassificationParams
 from smartlens.methods.classification.recognizer import ClassificationRecognizer
 from smartlens.methods.classification.train import calibrate_thresholds, class_names, train_classifier
 from smartlens.methods.inference import TFLiteModel
+from smartlens.progress import ProgressEvent
 from smartlens.synth import pictures
 from smartlens.training.model_folder import AFTER_TRAINING_SHARE
 from smartlens.vocabulary import REJECT
@@ -380,17 +381,34 @@ def test_budget_is_kept_with_views_included(toy_guide, settings):
     assert len(labels) == n_classes, labels  # the views made first are taken from every class
 
 
-@pytest.mark.slow  # two fine-tuning runs (~1 min each here): building and tracing MobileNetV3 twice
+def _unshortenable_s(events: list[tuple[float, ProgressEvent]]) -> float:
+    """Seconds of a fine-tuning no budget can shorten, from its own progress events: building
+    and tracing the network up to the end of its first batch, and exporting it to TFLite."""
+
+    def at(pred) -> float:
+        return next(t for t, e in events if pred(e))
+
+    build = at(lambda e: e.stage == "training") - at(lambda e: e.message == "building the network")
+    export = at(lambda e: e.message.startswith("calibrating thresholds")) - at(
+        lambda e: e.message.startswith("saving the network for the lens")
+    )
+    return build + export
+
+
+@pytest.mark.slow  # two fine-tuning runs (~1.5 min each here): building and tracing MobileNetV3 twice
 def test_network_budget_kept_and_a_second_training_in_the_same_process(toy_guide, settings):
-    """A training asked for 0.5 min ends within 1.5 min; a second one in the same process, on
-    another thread (as a studio job runs), builds and trains too (no clash of layer names)."""
+    """Asked for 0.5 min, a fine-tuning stops early and keeps its budget, apart from what no
+    budget can shorten (building and tracing the network before its first batch, exporting it to
+    TFLite after), measured in the same run; a second one in the same process, on another thread
+    (as a studio job runs), builds and trains too (no clash of layer names)."""
     params = ClassificationParams(**MANY, budget_minutes=0.5)
-    results, errors, times = [], [], []
+    results, errors, times, fixed = [], [], [], []
 
     def run() -> None:
-        t0 = time.monotonic()
+        t0, events = time.monotonic(), []
         try:
-            results.append(train_classifier(toy_guide, settings, params))
+            results.append(train_classifier(toy_guide, settings, params, lambda e: events.append((time.monotonic(), e))))
+            fixed.append(_unshortenable_s(events))
         except Exception as exc:  # reported below: the thread must not swallow it
             errors.append(exc)
         times.append(time.monotonic() - t0)
@@ -401,4 +419,9 @@ def test_network_budget_kept_and_a_second_training_in_the_same_process(toy_guide
     worker.join()
     assert not errors, errors
     assert len(results) == 2 and results[0].model_dir != results[1].model_dir
-    assert max(times) < 0.5 * 60 + 60, times
+    assert all(r.stopped_early for r in results)  # 12 epochs on all the views would not fit
+    # Tolerance: the budget's after-training share (the last batch may end just before the
+    # deadline, and what follows has only an estimate's time kept). Measured on 2026-12-05: 82 s
+    # in all, of which 46 s building and tracing and 20 s exporting, so 16 s on the budget's 30.
+    kept = [t - f for t, f in zip(times, fixed)]
+    assert max(kept) < 0.5 * 60 * (1 + AFTER_TRAINING_SHARE), (times, fixed)

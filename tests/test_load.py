@@ -146,6 +146,30 @@ def test_in_process_load_two_visitors(demo_guide, base_settings):
     assert row["recognitions_per_s"] > 0
 
 
+def test_stage_clock_counts_a_thread_that_runs_a_few_milliseconds():
+    """A stage thread that spins 3 ms in all is counted to the millisecond (the kernel's tick
+    counter samples it at 10 ms and says 0 most of the time); a thread started after the clock
+    started counts from zero."""
+    import threading
+
+    from smartlens.bench.resources import StageClock
+
+    def spin() -> None:
+        t0 = time.thread_time()
+        while time.thread_time() - t0 < 0.003:
+            pass
+        time.sleep(0.3)
+
+    clock = StageClock(lambda name: "spin" if name == "spinner" else "other")
+    clock.start()
+    worker = threading.Thread(target=spin, name="spinner")
+    worker.start()
+    time.sleep(0.15)
+    spent = clock.stop()
+    worker.join()
+    assert 0.003 <= spent["spin"] < 0.05, spent
+
+
 def test_a_simulated_phone_gets_processed_frames_back_over_webrtc(demo_guide, base_settings):
     from smartlens.bench.clip import camera_clip
     from smartlens.bench.load_webrtc import webrtc

@@ -8,6 +8,7 @@ import ctypes
 import ctypes.util
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,17 +67,32 @@ def held() -> Held:
     )
 
 
+def _python_thread_cpu(thread: threading.Thread) -> float | None:
+    """The thread's CPU seconds from its own CPU-time clock (nanoseconds; /proc counts whole
+    clock ticks, and a thread that runs a millisecond per frame is sampled by chance), or None
+    when it has ended or the clock cannot be read."""
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident or 0))
+    except (OSError, AttributeError, OverflowError):
+        return None
+
+
 def thread_cpu() -> dict[int, tuple[str, float]]:
     """CPU seconds (user + system) so far of every live thread: native id -> (name, seconds). The
     name is the Python thread's (``Thread.name``), else the kernel's (a native thread's)."""
-    python_names = {t.native_id: t.name for t in threading.enumerate() if t.native_id is not None}
+    python = {t.native_id: t for t in threading.enumerate() if t.native_id is not None and t.is_alive()}
     out: dict[int, tuple[str, float]] = {}
     for tid in os.listdir("/proc/self/task"):
+        thread = python.get(int(tid))
+        seconds = _python_thread_cpu(thread) if thread is not None else None
+        if thread is not None and seconds is not None:
+            out[int(tid)] = (thread.name, seconds)
+            continue
         try:
             stat = Path(f"/proc/self/task/{tid}/stat").read_text()
         except OSError:  # the thread ended meanwhile
             continue
-        name = python_names.get(int(tid)) or stat[stat.index("(") + 1 : stat.rindex(")")]
+        name = thread.name if thread is not None else stat[stat.index("(") + 1 : stat.rindex(")")]
         fields = stat[stat.rindex(")") + 2 :].split()
         out[int(tid)] = (name, (int(fields[11]) + int(fields[12])) / _TICKS)
     return out

@@ -331,9 +331,11 @@ def train_classifier(
         np.concatenate([x_train, small.images]),
         np.concatenate([y_train, y_train[small.sources]]),
     )
-    after_s = after_training_s(len(x_train), len(x_val), count_views(views.report), clock.budget_s)
-    deadline = clock.before_end(after_s)
     frozen = params.frozen_features
+    after_s = after_training_s(
+        len(x_train), len(x_val), count_views(views.report), clock.budget_s, exported=not frozen
+    )
+    deadline = clock.before_end(after_s)
 
     staging, final = new_model_dir(ref.guide.name, Method.CLASSIFICATION, settings)
     if frozen:

@@ -406,8 +406,12 @@ def test_network_budget_kept_and_a_second_training_in_the_same_process(toy_guide
 
     def run() -> None:
         t0, events = time.monotonic(), []
+
+        def on_event(event: ProgressEvent) -> None:
+            events.append((time.monotonic(), event))
+
         try:
-            results.append(train_classifier(toy_guide, settings, params, lambda e: events.append((time.monotonic(), e))))
+            results.append(train_classifier(toy_guide, settings, params, on_event))
             fixed.append(_unshortenable_s(events))
         except Exception as exc:  # reported below: the thread must not swallow it
             errors.append(exc)

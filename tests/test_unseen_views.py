@@ -15,7 +15,7 @@ from smartlens.guide import Artwork, Detail, Guide, save_guide
 from smartlens.recognition.result import Recognition
 from smartlens.synth import pictures
 from smartlens.training.check_photos import REPORT, VALIDATION, check_photos, checks_dir, count_check_photos
-from smartlens.training.report import report_figures
+from smartlens.training.report import report_figures, report_line
 from smartlens.training.unseen import make_unseen, unseen_params, view_of
 
 
@@ -89,6 +89,11 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     assert shown[VALIDATION] == ["painting:n0"] * len(shown[VALIDATION]) and shown[REPORT] == [
         "painting:n1"
     ] * len(shown[REPORT])
+    # report views are drawn in turn by the benchmark levels' cameras, validation views by their own
+    assert {r["level"] for r in labels[VALIDATION]} == {None}
+    drawn = [r for r in labels[REPORT] if r["kind"] != "check"]
+    assert [r["level"] for r in drawn[:4]] == ["easy", "hard"] * 2
+    assert "museum" in {r["kind"] for r in drawn if r["level"] == "hard" and r["label"] is None}
     first = {r: cv2.imread(str(made[r] / labels[r][0]["file"])) for r in made}
     assert not np.array_equal(first[VALIDATION], first[REPORT])  # other seeds
 
@@ -102,6 +107,12 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     figures = report_figures(Fake(), made[REPORT], guide)
     assert figures["views"] == 8 + 1 and figures["negatives"] == 6 and figures["check_photos"] == 1
     assert figures["artwork_top1"] == pytest.approx(100 * 4 / 9, abs=0.1) and figures["negatives_fp"] == 100.0
+    # each level's figures rest on its own views (the check photo counts only in all)
+    levels = figures["levels"]
+    assert sorted(levels) == ["easy", "hard"]
+    assert sum(f["views"] for f in levels.values()) == 8 and sum(f["negatives"] for f in levels.values()) == 6
+    assert sum(f["artwork_top1"] * f["views"] for f in levels.values()) == pytest.approx(100 * 4, abs=0.5)
+    assert "hard level's camera" in report_line(figures)
     view = view_of(
         made[REPORT], labels[REPORT][0], {a.id: {d.id for d in a.details} for a in guide.guide.artworks}
     )

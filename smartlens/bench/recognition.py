@@ -83,7 +83,7 @@ SIDE_BY_SIDE = {
     "p95_vs_yardstick": "p95/yard",
 }
 #: A trained model's report-set figures (metrics.json), beside the benchmark's rows.
-REPORT_COLUMNS = ["method", "weights", "views", "check_photos", "negatives", *FIGURES, "p95_ms"]
+REPORT_COLUMNS = ["method", "weights", "level", "views", "check_photos", "negatives", *FIGURES, "p95_ms"]
 #: Columns of retrieval as the guide grows.
 SCALE_COLUMNS = [
     "method",
@@ -257,7 +257,7 @@ def run(
                     model, _ = train_method(method.partition("/")[0], ref, settings, budget, log)
                     report = read_metrics(model).get(REPORT) or {}
                     log(f"{method} [{label}], its own {report_line(report)}")
-                    reports.append({"method": method, "weights": label, "model": str(model), **report})
+                    reports += report_rows(method, label, report, model)
                 rec = make_recognizer(method, ref, settings, model=model)
                 build_s = time.perf_counter() - t1
             except USER_ERRORS as exc:
@@ -314,6 +314,18 @@ def run(
         "machine": machine(),
         "yardstick": rulers,
     }
+
+
+def report_rows(method: str, label: str, report: dict, model: Path) -> list[dict]:
+    """A model's report-set figures as rows: all its report views, then those of each benchmark
+    level's camera (to hold beside that level's rows)."""
+    head = {"method": method, "weights": label}
+    rows = [
+        {**head, "level": "all", "model": str(model), **{k: v for k, v in report.items() if k != "levels"}}
+    ]
+    return rows + [
+        {**head, "level": level, **figures} for level, figures in (report.get("levels") or {}).items()
+    ]
 
 
 def side_by_side(rows: list[dict]) -> list[dict]:

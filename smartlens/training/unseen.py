@@ -18,6 +18,13 @@ curator's negative pictures set aside for that role), so the figures say how oft
 painting is named. The curator's check photos (:mod:`.check_photos`) are added to the role they
 were dealt to. Each role has its own seeds, far from the training views' and the benchmark's.
 
+The report views are drawn, in turn, by the benchmark's two cameras (:data:`REPORT_LEVELS`): the
+easy level's (one painting filling much of the frame on a plain wall) and the hard level's museum
+camera (the painting small among other paintings, on ornate walls, with visitors, glass and dim
+light), other seeds, the curator's negative pictures hung among them. The report gives its figures
+for each level apart, so each says what the benchmark's level would; the validation views keep a
+camera of their own (:data:`UNSEEN_CAMERA`), so no choice is made on views like either level's.
+
 Each set is a folder in the engine's format (``images/``, ``labels/``, ``manifest.json``), so the
 trainers read it as they read training views; each label also keeps where every detail lands in
 the frame, so a model can be scored exactly as the benchmark scores it (:func:`view_of`).
@@ -51,12 +58,13 @@ from ..synth.camera import (
     render,
     view_homography,
 )
+from ..synth.museum import Hanging, MuseumCamera, fresco_sources
 from ..vocabulary import Preset
 from .check_photos import REPORT, VALIDATION, CheckPhoto, check_photos
 from .negatives import pictures_key
 
 #: Changes whenever the views made from the same inputs change (so cached ones are not reused).
-VERSION = 3
+VERSION = 4
 #: Seeds of each role (the training views use small ones, the benchmark 1-7 million).
 ROLE_SEEDS = {VALIDATION: 8_000_000, REPORT: 9_000_000}
 #: Kind of a negative that shows a painting the model never saw (the benchmark's prefix too).
@@ -64,6 +72,8 @@ PAINTING_KIND = "painting:"
 #: A detail's box is a training target when this much of it is in the frame (as in the engine).
 MIN_VISIBILITY = 0.5
 MIN_SIDE_PX = 8
+#: The benchmark levels whose cameras draw the report views, in turn (``level`` in each label).
+REPORT_LEVELS = ("easy", "hard")
 
 #: The camera of unseen views: more tilt and roll, smaller and larger artworks, further off-centre.
 UNSEEN_CAMERA = CameraParams(
@@ -138,6 +148,25 @@ class _Maker:
         self.ref, self.params = ref, params
         self.camera = Camera(UNSEEN_CAMERA)
         self._images: dict[str, np.ndarray] = {}
+        self._levels: dict[str, tuple[Camera | MuseumCamera, MuseumCamera | None]] = {}
+
+    def level_cameras(self, level: str) -> tuple[Camera | MuseumCamera, MuseumCamera | None]:
+        """A report level's cameras as the benchmark sets them: (views of the artworks, views of
+        negatives: for the museum camera one with no guide painting on its walls)."""
+        if level not in self._levels:
+            if level == "easy":
+                self._levels[level] = (Camera(CameraParams()), None)
+            else:
+                guide = {
+                    a.id: self._read(str(self.ref.path(a.image)), 100_000) for a in self.ref.guide.artworks
+                }
+                others = [self._read(p) for p in self.params.negative_pictures]
+                frescoes = fresco_sources(list(guide.values()) + others)
+                self._levels[level] = (
+                    MuseumCamera(Hanging(guide, others, frescoes)),
+                    MuseumCamera(Hanging({}, others, frescoes)),
+                )
+        return self._levels[level]
 
     def _read(self, path: str, max_side: int = 1024) -> np.ndarray:
         if path not in self._images:
@@ -177,10 +206,12 @@ class _Maker:
             cv2.rectangle(canvas, (x, y), (x + pw, y + ph), colour, max(2, side // 30))
         return canvas
 
-    def artwork_view(self, artwork: int, focus: str | None, seed: int) -> View:
+    def artwork_view(self, artwork: int, focus: str | None, seed: int, level: str | None = None) -> View:
         art = self.ref.guide.artworks[artwork]
         image = self._read(str(self.ref.path(art.image)), 100_000)
         boxes = {d.id: d.box for d in art.details}
+        if level is not None:
+            return self.level_cameras(level)[0].view(art.id, image, boxes, seed, focus)
         return self._hang(image, boxes, seed, art.id, focus)
 
     def _hang(
@@ -207,21 +238,42 @@ class _Maker:
         kind = "whole" if focus is None else "detail"
         return View(drawn, artwork, kind, focus, H, details_truth(H, boxes, frame))
 
-    def negative(self, k: int, seed: int) -> View:
+    def negative(self, k: int, seed: int, level: str | None = None) -> View:
         """The k-th negative: a painting never seen (a real picture of the role, or a generated
-        one), hung like the artworks or seen up close; or a wall, room or texture."""
+        one), hung like the artworks or seen up close; or a wall, room or texture (for a report
+        level: that level's camera's, as the benchmark draws them)."""
         rng = np.random.default_rng(seed)
         real = self.params.negative_pictures
         kind = k % 3 if real else (1 + k % 2)  # 0 real picture, 1 generated painting, 2 no painting
         if kind == 0:
             path = real[int(rng.integers(len(real)))]
-            view = self._hang(self._read(path), {}, seed, None, None)
-            return View(view.image, None, f"{PAINTING_KIND}{Path(path).stem}")
+            kind_name = f"{PAINTING_KIND}{Path(path).stem}"
+            if level == "hard":
+                return self._level_negative(seed, self._read(path), kind_name)
+            if level is not None:
+                view = self.level_cameras(level)[0].view(kind_name, self._read(path), {}, seed)
+            else:
+                view = self._hang(self._read(path), {}, seed, None, None)
+            return View(view.image, None, kind_name)
+        if level == "hard":
+            # the museum's own negatives: a painting never seen hung among others on its walls
+            return self._level_negative(seed, None, "museum")
         if kind == 1:
             canvas = pictures.random_painting(40_000_000 + seed)
-            view = self._hang(canvas.image, {}, seed, None, None)
-            return View(view.image, None, f"{PAINTING_KIND}generated")
-        return self.camera.negative(seed)
+            kind_name = f"{PAINTING_KIND}generated"
+            if level is not None:
+                view = self.level_cameras(level)[0].view(kind_name, canvas.image, {}, seed)
+            else:
+                view = self._hang(canvas.image, {}, seed, None, None)
+            return View(view.image, None, kind_name)
+        camera = self.level_cameras(level)[0] if level == "easy" else self.camera
+        assert isinstance(camera, Camera)
+        return camera.negative(seed)
+
+    def _level_negative(self, seed: int, picture: np.ndarray | None, kind: str) -> View:
+        empty = self.level_cameras("hard")[1]
+        assert empty is not None  # the hard level always has a camera for its negatives
+        return empty.negative(seed, picture, kind)
 
     def check(self, path: str, label: str) -> View:
         artwork, _, detail = label.partition("/")
@@ -229,7 +281,7 @@ class _Maker:
         return View(image, artwork, "detail" if detail else "check", detail or None)
 
 
-def _record(name: str, view: View, image: np.ndarray, scale: float) -> dict:
+def _record(name: str, view: View, image: np.ndarray, scale: float, level: str | None) -> dict:
     h, w = image.shape[:2]
     scaled = {
         d: None if t.box is None else [round(v * scale, 1) for v in t.box] for d, t in view.details.items()
@@ -254,6 +306,7 @@ def _record(name: str, view: View, image: np.ndarray, scale: float) -> dict:
         # a check photo shows its artwork without boxes: a detector is not scored on its boxes
         "boxes_known": view.artwork is None or view.H is not None,
         "details": details,
+        "level": level,  # the benchmark level whose camera drew it (report views), else None
     }
 
 
@@ -319,15 +372,18 @@ def make_unseen(
         if (out / "labels" / f"{name}.json").is_file():
             continue
         task, seed = tasks[i], params.seed + i
+        level = None
         if task.check is not None:
             view = maker.check(*task.check)
-        elif task.artwork is not None:
-            view = maker.artwork_view(task.artwork, task.focus, seed)
         else:
-            view = maker.negative(i, seed)
+            level = REPORT_LEVELS[i % len(REPORT_LEVELS)] if params.role == REPORT else None
+            if task.artwork is not None:
+                view = maker.artwork_view(task.artwork, task.focus, seed, level)
+            else:
+                view = maker.negative(i, seed, level)
         image, scale = fit_within(view.image, params.max_side)
         atomic_write_bytes(out / "images" / f"{name}.jpg", encode_jpeg(image, 92))
-        atomic_write_json(out / "labels" / f"{name}.json", _record(name, view, image, scale))
+        atomic_write_json(out / "labels" / f"{name}.json", _record(name, view, image, scale, level))
         if done % 8 == 0:
             progress(
                 ProgressEvent(

@@ -247,33 +247,30 @@ class _Maker:
         kind = k % 3 if real else (1 + k % 2)  # 0 real picture, 1 generated painting, 2 no painting
         if kind == 0:
             path = real[int(rng.integers(len(real)))]
-            kind_name = f"{PAINTING_KIND}{Path(path).stem}"
-            if level == "hard":
-                return self._level_negative(seed, self._read(path), kind_name)
-            if level is not None:
-                view = self.level_cameras(level)[0].view(kind_name, self._read(path), {}, seed)
-            else:
-                view = self._hang(self._read(path), {}, seed, None, None)
-            return View(view.image, None, kind_name)
+            return self._hung_negative(self._read(path), f"{PAINTING_KIND}{Path(path).stem}", seed, level)
         if level == "hard":
             # the museum's own negatives: a painting never seen hung among others on its walls
-            return self._level_negative(seed, None, "museum")
+            return self._hung_negative(None, "museum", seed, level)
         if kind == 1:
             canvas = pictures.random_painting(40_000_000 + seed)
-            kind_name = f"{PAINTING_KIND}generated"
-            if level is not None:
-                view = self.level_cameras(level)[0].view(kind_name, canvas.image, {}, seed)
-            else:
-                view = self._hang(canvas.image, {}, seed, None, None)
-            return View(view.image, None, kind_name)
+            return self._hung_negative(canvas.image, f"{PAINTING_KIND}generated", seed, level)
         camera = self.level_cameras(level)[0] if level == "easy" else self.camera
         assert isinstance(camera, Camera)
         return camera.negative(seed)
 
-    def _level_negative(self, seed: int, picture: np.ndarray | None, kind: str) -> View:
-        empty = self.level_cameras("hard")[1]
-        assert empty is not None  # the hard level always has a camera for its negatives
-        return empty.negative(seed, picture, kind)
+    def _hung_negative(self, picture: np.ndarray | None, kind: str, seed: int, level: str | None) -> View:
+        """A picture that is not in the guide (None: the museum camera's own) seen as an artwork
+        would be, by the role's camera or a report level's."""
+        if level == "hard":
+            empty = self.level_cameras(level)[1]
+            assert empty is not None  # the hard level always has a camera for its negatives
+            return empty.negative(seed, picture, kind)
+        assert picture is not None
+        if level is None:
+            view = self._hang(picture, {}, seed, None, None)
+        else:
+            view = self.level_cameras(level)[0].view(kind, picture, {}, seed)
+        return View(view.image, None, kind)
 
     def check(self, path: str, label: str) -> View:
         artwork, _, detail = label.partition("/")

@@ -146,8 +146,9 @@ def webrtc(rt: LensRuntime, clip: Clip, peers: int, seconds: float, path: str) -
         kind, fps_back = here.recv()
         wall = time.monotonic() - w0
         total = time.process_time() - c0
-        cpu = clock.stop()
         frames_in = (sum(p.stats().frames for p in procs) - frames0) / wall / peers
+        cpu = clock.stop()
+        here.send("close")
         with lock:
             cpu["process"] = process_cpu[0]
     finally:

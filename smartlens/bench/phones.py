@@ -11,7 +11,9 @@ server chose (read from the answer's SDP).
 Protocol with the server (JSON lines over stdin/stdout, :class:`Pipe`): the server sends
 ``[clip.npy, fps, phones, seconds, codecs]``; each phone sends ``["offer", sdp]`` and reads the
 answer's SDP; then ``["connected", null]``; the server says "go"; after ``seconds`` the phones
-send ``["received", [frames back per second, per phone]]``.
+send ``["received", [frames back per second, per phone]]`` and close their connections once the
+server says "close" (the server's stage clock must read the lens' decoder threads before a closed
+connection ends them).
 """
 
 from __future__ import annotations
@@ -162,5 +164,9 @@ async def _phones(
     await asyncio.sleep(seconds)
     b, t1 = list(received), time.monotonic()
     conn.send(["received", [(y - x) / (t1 - t0) for x, y in zip(a, b)]])
+    try:
+        await loop.run_in_executor(None, conn.recv)  # the server has read its clocks
+    except EOFError:
+        pass
     for pc in pcs:
         await pc.close()

@@ -14,6 +14,7 @@ from smartlens.errors import UserError
 from smartlens.guide import Artwork, Detail, Guide, save_guide
 from smartlens.recognition.result import Recognition
 from smartlens.synth import pictures
+from smartlens.synth.camera import VIEW_MIX
 from smartlens.training.check_photos import REPORT, VALIDATION, check_photos, checks_dir, count_check_photos
 from smartlens.training.report import report_figures, report_line
 from smartlens.training.unseen import make_unseen, unseen_params, view_of
@@ -69,9 +70,12 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     labels = {
         r: [json.loads(p.read_text()) for p in sorted((made[r] / "labels").glob("*.json"))] for r in made
     }
-    for recs in labels.values():
-        # 2 artworks x 2 views + 2 details x 2 close-ups + 6 negatives + the role's check photo
-        assert len(recs) == 4 + 4 + 6 + 1
+    for role, recs in labels.items():
+        # 2 close-ups of each of 2 details; whole views of 2 artworks: 2 each, or for the report as
+        # many per close-up as the benchmark draws (VIEW_MIX: 10 to 3, so 7); 6 negatives; 1 check photo
+        whole_views = 7 if role == REPORT else 2
+        assert VIEW_MIX == (10, 3) and len(recs) == 2 * whole_views + 4 + 6 + 1
+        assert sum(r["kind"] == "whole" for r in recs) == 2 * whole_views
         kinds = [r["kind"] for r in recs]
         assert kinds.count("check") == 1 and [r["label"] for r in recs if r["kind"] == "check"] == ["p1"]
         assert any(k.startswith("painting:") for k in kinds)  # paintings never seen among the negatives
@@ -105,13 +109,17 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
         recognize = staticmethod(always_p0)
 
     figures = report_figures(Fake(), made[REPORT], guide)
-    assert figures["views"] == 8 + 1 and figures["negatives"] == 6 and figures["check_photos"] == 1
-    assert figures["artwork_top1"] == pytest.approx(100 * 4 / 9, abs=0.1) and figures["negatives_fp"] == 100.0
+    assert figures["views"] == 18 + 1 and figures["negatives"] == 6 and figures["check_photos"] == 1
+    assert (
+        figures["artwork_top1"] == pytest.approx(100 * 9 / 19, abs=0.1) and figures["negatives_fp"] == 100.0
+    )
     # each level's figures rest on its own views (the check photo counts only in all)
     levels = figures["levels"]
     assert sorted(levels) == ["easy", "hard"]
-    assert sum(f["views"] for f in levels.values()) == 8 and sum(f["negatives"] for f in levels.values()) == 6
-    assert sum(f["artwork_top1"] * f["views"] for f in levels.values()) == pytest.approx(100 * 4, abs=0.5)
+    assert (
+        sum(f["views"] for f in levels.values()) == 18 and sum(f["negatives"] for f in levels.values()) == 6
+    )
+    assert sum(f["artwork_top1"] * f["views"] for f in levels.values()) == pytest.approx(100 * 9, abs=0.5)
     assert "hard level's camera" in report_line(figures)
     view = view_of(
         made[REPORT], labels[REPORT][0], {a.id: {d.id for d in a.details} for a in guide.guide.artworks}

@@ -35,7 +35,7 @@ from ..errors import USER_ERRORS, UserError
 from ..methods import method_spec
 from ..progress import no_progress
 from ..storage import atomic_write_json
-from ..synth.camera import View
+from ..synth.camera import VIEW_MIX, View
 from ..training.model_folder import REPORT, read_metrics
 from ..training.report import report_line
 from .scoring import evaluate
@@ -172,8 +172,8 @@ def run(
     paintings: Path | None = None,
     methods: tuple[str, ...] = ("retrieval/verified", "retrieval/baseline"),
     weights: tuple[str, ...] = ("setting",),
-    whole: int = 10,
-    per_detail: int = 3,
+    whole: int = VIEW_MIX[0],
+    per_detail: int = VIEW_MIX[1],
     negatives: int = 100,
     scale: tuple[int, ...] = (),
     scale_methods: tuple[str, ...] = ("retrieval/verified",),
@@ -391,8 +391,8 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         paintings=Path(args.paintings) if args.paintings else None,
         methods=tuple(m for m in args.methods.split(",") if m),
         weights=tuple(args.weights.split(",")),
-        whole=args.views,
-        per_detail=args.detail_views,
+        whole=VIEW_MIX[0] if args.views is None else args.views,
+        per_detail=VIEW_MIX[1] if args.detail_views is None else args.detail_views,
         negatives=args.negatives,
         scale=tuple(int(s) for s in args.scale.split(",") if s),
         scale_methods=tuple(args.scale_methods.split(",")),

@@ -57,8 +57,9 @@ def register(sub: Subparsers) -> None:
         '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "query_contrast": 0.02, '
         '"recount": false, "pca_dims": 64}\' is the method before the hard level)',
     )
-    r.add_argument("--views", type=int, default=10, help="whole views per artwork")
-    r.add_argument("--detail-views", type=int, default=3, help="close-ups per detail")
+    # defaults: the mix of views a visitor's camera gives (synth.camera.VIEW_MIX)
+    r.add_argument("--views", type=int, help="whole views per artwork")
+    r.add_argument("--detail-views", type=int, help="close-ups per detail")
     r.add_argument("--negatives", type=int, default=100)
     r.add_argument(
         "--guide-split",

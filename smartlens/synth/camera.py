@@ -44,6 +44,11 @@ class View:
     conditions: tuple[str, ...] = ()
 
 
+#: A visitor's views, as the benchmark draws them by default: whole views of each artwork, and
+#: close-ups of each of its details (report views keep the same mix, so their figures count alike).
+VIEW_MIX = (10, 3)
+
+
 @dataclass(frozen=True)
 class CameraParams:
     """How views are drawn: tilt, how much of the frame the target fills, degradation."""

@@ -28,7 +28,7 @@ from ..progress import Progress, ProgressEvent, no_progress
 from ..storage import atomic_write_bytes
 from ..synth import pictures
 from ..synth.camera import Camera, CameraParams, View
-from ..synth.museum import Hanging, MuseumCamera, fresco_sources
+from ..synth.museum import MuseumCamera, museum_hanging
 from ..training.negatives import negatives_dir
 
 #: Seeds of benchmark views: far from calibration's, so no method is tested on what it tuned on.
@@ -156,18 +156,10 @@ def _images(ref: GuideRef, ids: list[str] | None = None) -> dict[str, np.ndarray
 
 
 def museum_camera(ref: GuideRef, split: GuideSplit | None = None, with_guide: bool = True) -> MuseumCamera:
-    """The hard level's camera for a guide: its paintings may hang (partly in view) beside the one
-    viewed (not when ``with_guide`` is False: views of negatives show none of them); a split's
-    other paintings hang freely; frescoes are painted from all of them."""
-    guide = _images(ref)
+    """The hard level's camera for a guide (:func:`~smartlens.synth.museum.museum_hanging`), a
+    split's other paintings hung beside its own."""
     others = list(_images(split.source, split.held_out + split.training_negatives).values()) if split else []
-    return MuseumCamera(
-        Hanging(
-            guide=guide if with_guide else {},
-            others=others,
-            fresco_sources=fresco_sources(list(guide.values()) + others),
-        )
-    )
+    return MuseumCamera(museum_hanging(_images(ref), others, with_guide))
 
 
 def level_views(

@@ -482,6 +482,15 @@ class MuseumCamera:
         return View(frame, None, kind, conditions=conditions)
 
 
+def museum_hanging(
+    guide: dict[str, np.ndarray], others: list[np.ndarray], with_guide: bool = True
+) -> Hanging:
+    """The hard level's walls: the guide's paintings partly in view beside the one viewed (none
+    when ``with_guide`` is False: views of negatives show none of them), the other paintings hung
+    freely, frescoes painted from all of them."""
+    return Hanging(guide if with_guide else {}, others, fresco_sources(list(guide.values()) + others))
+
+
 def fresco_sources(images: Sequence[np.ndarray]) -> list[np.ndarray]:
     """Pictures to paint frescoes from, shrunk (frescoes are seen small)."""
     out = []

@@ -59,7 +59,7 @@ from ..synth.camera import (
     render,
     view_homography,
 )
-from ..synth.museum import Hanging, MuseumCamera, fresco_sources
+from ..synth.museum import MuseumCamera, museum_hanging
 from ..vocabulary import Preset
 from .check_photos import REPORT, VALIDATION, CheckPhoto, check_photos
 from .negatives import pictures_key
@@ -167,10 +167,9 @@ class _Maker:
                     a.id: self._read(str(self.ref.path(a.image)), 100_000) for a in self.ref.guide.artworks
                 }
                 others = [self._read(p) for p in self.params.negative_pictures]
-                frescoes = fresco_sources(list(guide.values()) + others)
                 self._levels[level] = (
-                    MuseumCamera(Hanging(guide, others, frescoes)),
-                    MuseumCamera(Hanging({}, others, frescoes)),
+                    MuseumCamera(museum_hanging(guide, others)),
+                    MuseumCamera(museum_hanging(guide, others, with_guide=False)),
                 )
         return self._levels[level]
 

@@ -98,6 +98,9 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     drawn = [r for r in labels[REPORT] if r["kind"] != "check"]
     assert [r["level"] for r in drawn[:4]] == ["easy", "hard"] * 2
     assert "museum" in {r["kind"] for r in drawn if r["level"] == "hard" and r["label"] is None}
+    # what makes a hard view hard is kept, so the report counts by condition as the benchmark does
+    assert {c for r in drawn if r["level"] == "easy" for c in r["conditions"]} == set()
+    assert {c for r in drawn if r["level"] == "hard" for c in r["conditions"]} & {"visitors", "glass", "dim"}
     first = {r: cv2.imread(str(made[r] / labels[r][0]["file"])) for r in made}
     assert not np.array_equal(first[VALIDATION], first[REPORT])  # other seeds
 
@@ -115,6 +118,7 @@ def test_each_role_has_its_own_views_negatives_and_check_photos(guide, settings)
     )
     # each level's figures rest on its own views (the check photo counts only in all)
     levels = figures["levels"]
+    assert set(levels["hard"]["by_condition"]) & {"visitors", "glass", "dim"}
     assert sorted(levels) == ["easy", "hard"]
     assert (
         sum(f["views"] for f in levels.values()) == 18 and sum(f["negatives"] for f in levels.values()) == 6

@@ -65,7 +65,7 @@ from .check_photos import REPORT, VALIDATION, CheckPhoto, check_photos
 from .negatives import pictures_key
 
 #: Changes whenever the views made from the same inputs change (so cached ones are not reused).
-VERSION = 5
+VERSION = 6
 #: Seeds of each role (the training views use small ones, the benchmark 1-7 million).
 ROLE_SEEDS = {VALIDATION: 8_000_000, REPORT: 9_000_000}
 #: Kind of a negative that shows a painting the model never saw (the benchmark's prefix too).
@@ -308,6 +308,7 @@ def _record(name: str, view: View, image: np.ndarray, scale: float, level: str |
         # a check photo shows its artwork without boxes: a detector is not scored on its boxes
         "boxes_known": view.artwork is None or view.H is not None,
         "details": details,
+        "conditions": list(view.conditions),  # what makes a museum view hard (visitors, glass, dim)
         "level": level,  # the benchmark level whose camera drew it (report views), else None
     }
 
@@ -411,4 +412,5 @@ def view_of(folder: Path, record: dict, details_of: dict[str, set[str]] | None =
         if keep is None or d in keep
     }
     image = read_image(Path(folder) / record["file"])
-    return View(image, artwork or None, record.get("kind", "whole"), focus or None, None, details)
+    conditions = tuple(record.get("conditions") or ())
+    return View(image, artwork or None, record.get("kind", "whole"), focus or None, None, details, conditions)

@@ -33,6 +33,7 @@ from smartlens.methods.open_set import (
     decide,
     describe_reference,
     load_gate,
+    may_reach,
     place_at_pose,
     read_gate,
 )
@@ -136,6 +137,30 @@ def test_the_gate_answers_the_same_whatever_ran_before_it():
         cv2.randu(np.zeros((100, 100), np.float32), 0, 1)
         scores.append([_gate().score(view, a) for a in ("a", "b")])
     assert scores[0] == scores[1]
+
+
+def test_ransac_is_skipped_only_where_it_could_not_have_found_enough_inliers():
+    """may_reach is an upper bound: wherever it says no, RANSAC finds fewer inliers than the floor
+    (matches piling onto a few artwork points, as on a frame that does not show the artwork), and
+    a frame that does show the artwork is never skipped."""
+    rng = np.random.default_rng(0)
+    skipped = 0
+    for _ in range(300):
+        artwork_points = rng.uniform(0, 800, (int(rng.integers(3, 12)), 2)).astype(np.float32)
+        n = int(rng.integers(8, 30))
+        src = artwork_points[rng.integers(0, len(artwork_points), n)]
+        dst = rng.uniform(0, 640, (n, 2)).astype(np.float32)
+        near = rng.random(n) < 0.3  # some frame points close together, as repeated texture gives
+        dst[near] = dst[0] + rng.normal(0, 3, (int(near.sum()), 2))
+        if not may_reach(src, dst, 5.0, 8):
+            skipped += 1
+            _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
+            assert mask is None or int(mask.sum()) < 8
+    assert skipped > 100  # the bound does skip most of these
+    H = np.array([[0.6, 0.05, 40], [-0.03, 0.7, 20], [1e-4, 0, 1]])
+    src = rng.uniform(0, 800, (40, 2)).astype(np.float32)
+    dst = cv2.perspectiveTransform(src[None], H)[0]
+    assert may_reach(src, dst, 5.0, 8)
 
 
 def test_the_gate_describes_no_frame_when_nothing_is_proposed(monkeypatch):

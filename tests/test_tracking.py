@@ -216,11 +216,14 @@ out = []
 def frames():  # a frame's keypoints, then a large buffer, on a worker thread as the lens does
     for i in range(6):
         sift.detectAndCompute(images[i % 3], None)
-    f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    per_frame = []
     for i in range(30):
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         sift.detectAndCompute(images[i % 3], None)
         np.ones((3000, 2000), np.float32)
-    out.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / 30)
+        per_frame.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+    # frames that mapped the buffer afresh (a quarter of its ~5,900 pages or more)
+    out.append(sum(n > 1000 for n in per_frame))
 t = threading.Thread(target=frames)
 t.start()
 t.join()
@@ -229,8 +232,10 @@ print(out[0])
 
 
 def test_freed_memory_is_kept_for_the_next_frame():
-    """With glibc's defaults a frame's large buffer is mapped fresh every time (a page fault per
-    4 KiB page); after keep_freed_memory() the next frame reuses it."""
+    """With glibc's defaults a frame's large buffer is mapped fresh again and again (a page fault
+    per 4 KiB page: measured here on 10-20 of 30 frames); after keep_freed_memory() the next frame
+    reuses it. A heap still grows now and then (0 or 1 frame of 30 here, when an allocation first
+    lands in the other thread arena), which is not what is measured."""
     import subprocess
     import sys
 
@@ -239,15 +244,15 @@ def test_freed_memory_is_kept_for_the_next_frame():
     if not first:
         pytest.skip("malloc is not glibc's: nothing to tune")
 
-    def faults(mode: str) -> float:
+    def frames_faulting(mode: str) -> int:
         out = subprocess.run(
             [sys.executable, "-c", _FAULTS_PROBE, mode], capture_output=True, text=True, check=True
         )
-        return float(out.stdout.strip())
+        return int(out.stdout.strip())
 
-    kept, default = faults("set"), faults("default")
-    assert default > 1000  # the probe sees the faults it is there to catch (24 MB: ~5,900 pages)
-    assert kept < 0.05 * default, (kept, default)
+    kept, default = frames_faulting("set"), frames_faulting("default")
+    assert default >= 8, default  # the probe sees the faults it is there to catch
+    assert kept <= 2, (kept, default)
 
 
 _SPIN_PROBE = """

@@ -23,6 +23,7 @@ from smartlens.methods.gate import set_gate_threshold
 from smartlens.methods.open_set import (
     FLOOR,
     GATE_FILE,
+    MAX_PROPOSALS,
     GateParams,
     OpenSetGate,
     PlacedByGate,
@@ -161,6 +162,20 @@ def test_ransac_is_skipped_only_where_it_could_not_have_found_enough_inliers():
     src = rng.uniform(0, 800, (40, 2)).astype(np.float32)
     dst = cv2.perspectiveTransform(src[None], H)[0]
     assert may_reach(src, dst, 5.0, 8)
+
+
+def test_only_the_first_proposals_are_searched_so_a_frame_costs_a_bounded_number_of_searches(monkeypatch):
+    gate = _gate()
+    view = Camera().view("a", _painting(11), {}, seed=0).image
+    searched: list[int] = []
+    match = gate.matcher.match
+    monkeypatch.setattr(gate.matcher, "match", lambda *a, **k: searched.append(1) or match(*a, **k))
+    last = [_proposal("b", True)] * (MAX_PROPOSALS - 1) + [_proposal("a", False)]
+    assert gate.choose(view, last).artwork == "a"  # type: ignore[union-attr]
+    assert len(searched) == MAX_PROPOSALS
+    searched.clear()
+    assert gate.choose(view, [_proposal("b", True)] * MAX_PROPOSALS + [_proposal("a", False)]) is None
+    assert len(searched) == MAX_PROPOSALS
 
 
 def test_the_gate_describes_no_frame_when_nothing_is_proposed(monkeypatch):

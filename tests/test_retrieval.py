@@ -202,3 +202,34 @@ def test_small_paintings_among_others_on_ornate_walls(paintings_guide):
             said.append((art.id, rec.recognize(view.image).artwork))
     right = sum(truth == got for truth, got in said)
     assert right >= 15 and all(got in (truth, None) for truth, got in said), said
+
+
+def test_the_painting_at_the_frames_centre_is_named_when_a_neighbour_matches_better(paintings_guide):
+    """Two guide paintings in one frame: a large one at the side and a smaller one in the middle,
+    the one the visitor points the phone at. The side one gives more inliers; the middle one is
+    named (and outlined where it hangs)."""
+    rec = load_recognizer(paintings_guide, SETTINGS, "retrieval")
+    arts = {a.id: a for a in paintings_guide.guide.artworks}
+    side, middle = arts["mona-lisa"], arts["the-scream"]
+    frame = np.full((480, 640, 3), 200, np.uint8)
+
+    def hang(art, x0: int, height: int) -> tuple[int, int, int, int]:
+        image = read_image(paintings_guide.path(art.image))
+        scale = height / image.shape[0]
+        small = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        y0 = (480 - small.shape[0]) // 2
+        w = min(small.shape[1], 640 - x0)
+        frame[y0 : y0 + small.shape[0], x0 : x0 + w] = small[:, :w]
+        return x0, y0, w, small.shape[0]
+
+    _, _, side_w, _ = hang(side, 0, 420)
+    x0, _, w, _ = hang(middle, 290, 230)
+    assert side_w < 300 and x0 < 320 < x0 + w  # the middle painting holds the frame's centre...
+    feats = rec._sift.extract(frame)
+    inliers = {rec.index.artwork_ids[c.artwork]: c.inliers for c in rec.matcher.candidates(feats)}
+    # ...and the side one matches better
+    assert inliers[side.id] > inliers.get(middle.id, 0) >= rec.index.thresholds[0], inliers
+    got = rec.recognize(frame)
+    assert got.artwork == middle.id, (got.artwork, inliers)
+    xs = [x for x, _ in got.quad]
+    assert min(xs) > 270 and max(xs) < x0 + w + 20

@@ -481,17 +481,33 @@ class VerifiedRetrieval(RetrievalRecognizer):
 
     def match(self, frame: np.ndarray) -> Recognition:
         size = (frame.shape[1], frame.shape[0])
-        for cand in self.matcher.candidates(self._sift.extract(frame)):
-            if cand.H is None or cand.inliers < self.index.thresholds[cand.artwork]:
-                continue
-            if not self.matcher.plausible(cand, size):
-                continue
-            thr = float(self.index.thresholds[cand.artwork])
-            rec = self._placed(cand, size, cand.inliers / (cand.inliers + thr))
+        accepted = [
+            c
+            for c in self.matcher.candidates(self._sift.extract(frame))
+            if c.H is not None
+            and c.inliers >= self.index.thresholds[c.artwork]
+            and self.matcher.plausible(c, size)
+        ]
+        if not accepted:
+            return self._by_overall_look(frame)
+        cand = self._pointed_at(accepted, size)
+        thr = float(self.index.thresholds[cand.artwork])
+        rec = self._placed(cand, size, cand.inliers / (cand.inliers + thr))
+        w, h = self.index.sizes[cand.artwork]
+        rec.pose = Pose(cand.H, (int(w), int(h)), cand.src, cand.dst)  # type: ignore[arg-type]
+        return rec
+
+    def _pointed_at(self, accepted: list[Candidate], size: tuple[int, int]) -> Candidate:
+        """Of the artworks verified in a frame (most inliers first), the one the visitor points
+        at: the first whose outline holds the frame's centre. On a wall the neighbours are often in
+        view too, and one of them can match better than the painting in the middle."""
+        centre = (size[0] / 2, size[1] / 2)
+        for cand in accepted:
             w, h = self.index.sizes[cand.artwork]
-            rec.pose = Pose(cand.H, (int(w), int(h)), cand.src, cand.dst)  # type: ignore[arg-type]
-            return rec
-        return self._by_overall_look(frame)
+            quad = outline(cand.H, (int(w), int(h)))  # type: ignore[arg-type]
+            if quad is not None and cv2.pointPolygonTest(np.array(quad, np.float32), centre, False) >= 0:
+                return cand
+        return accepted[0]
 
     def _by_overall_look(self, frame: np.ndarray) -> Recognition:
         """The fallback for plain artworks: named by outline and look, outlined, no details or pose."""

@@ -5,9 +5,10 @@ each detail's box, all in the artwork's pixel coordinates, in one FLANN k-d fore
 
 Query: the frame's keypoints vote for artworks through their nearest neighbours (a ratio
 test within each artwork, so two versions of one painting both keep their votes); the few
-artworks with most votes are verified with a RANSAC homography, and the best one is
-accepted only if its inliers reach that artwork's calibrated threshold. The homography then
-says where the artwork and each detail lie in the frame.
+artworks with most votes are verified with a RANSAC homography, and an artwork is accepted
+only if its inliers reach its calibrated threshold; of those accepted, the one whose outline
+holds the frame's centre is named (the painting the phone points at), else the one with most
+inliers. The homography then says where the artwork and each detail lie in the frame.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ and OpenCV's PCA for the verified index's descriptor projection (it replaced a n
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from smartlens.methods.retrieval.baseline import NearestEntry, normalise
 from smartlens.methods.retrieval.verified import fit_pca
@@ -101,17 +102,19 @@ def test_spread_caps_each_cell_and_keeps_the_strongest():
     assert response[cell0].min() >= np.sort(response[:900])[::-1][len(cell0) - 1]
 
 
-def test_sharp_descriptors_match_plain_sift_at_the_same_points():
+@pytest.mark.parametrize("patches", [False, True])
+def test_sharp_descriptors_match_plain_sift_at_the_same_points(patches):
     """Keypoints found at half size and described at full size without SIFT's doubling are the
-    same keypoints, with descriptors plain SIFT matches (the index is built with plain SIFT)."""
+    same keypoints, with descriptors plain SIFT matches (the index is built with plain SIFT),
+    whether OpenCV or the patch describer describes them."""
     import cv2
 
     from smartlens.methods.retrieval.local_features import SharpSiftExtractor, SiftExtractor
     from smartlens.synth.pictures import harbour
 
     image = harbour(3).image
-    sharp = SharpSiftExtractor(800, 640).extract(image)
-    plain = SiftExtractor(1500, 640).extract(image)
+    sharp = SharpSiftExtractor(800, 640, patches=patches).extract(image)
+    plain = SiftExtractor(1500, 640, patches=patches).extract(image)
     assert len(sharp) > 300
     pairs = cv2.BFMatcher().knnMatch(sharp.descriptors, plain.descriptors, k=2)
     good = [a for a, b in pairs if a.distance < 0.8 * b.distance]

@@ -79,7 +79,14 @@ class Tracker:
         self._size = (int(pose.size[0]), int(pose.size[1]))
         art = np.asarray(pose.artwork_points, np.float32).reshape(-1, 2)
         frm = np.asarray(pose.frame_points, np.float32).reshape(-1, 2)
+        # a recognition's inliers may sit a few pixels off its homography (RANSAC's tolerance); a
+        # point followed from an artwork position that far off pulls every later fit with it (on a
+        # 24-frame path, 2 such points of 62 let the outline drift 15 px): keep those that agree
+        # with the pose as closely as the tracker's fits must
         keep = _inside(frm, gray.shape)
+        if len(art):
+            moved = cv2.perspectiveTransform(art[:, None], self.H).reshape(-1, 2)
+            keep &= np.linalg.norm(moved - frm, axis=1) < self.params.max_error_px
         self._art, self._frm = art[keep][: self.params.max_points], frm[keep][: self.params.max_points, None]
         small = self._small(gray)
         self._refill(small)

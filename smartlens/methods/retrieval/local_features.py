@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from ...imaging import fit_within
+from .patch_descriptor import PatchDescriber
 
 
 @dataclass
@@ -26,6 +27,10 @@ class Features:
     def __len__(self) -> int:
         return len(self.points)
 
+    def part(self, start: int, stop: int | None = None) -> Features:
+        """Keypoints ``start`` to ``stop`` (the strongest come first from the frame extractors)."""
+        return Features(self.points[start:stop], self.descriptors[start:stop])
+
 
 def root_sift(desc: np.ndarray) -> np.ndarray:
     """RootSIFT (Arandjelovic & Zisserman 2012): L1-normalise then square-root; L2 then compares
@@ -36,14 +41,18 @@ def root_sift(desc: np.ndarray) -> np.ndarray:
 
 
 class SiftExtractor:
-    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution.
+    """SIFT keypoints and RootSIFT descriptors from a BGR image, at a bounded resolution; with
+    ``patches``, described by :class:`~.patch_descriptor.PatchDescriber` instead of OpenCV.
 
     Safe to call from several threads at once: each thread gets its own OpenCV detectors."""
 
-    def __init__(self, max_features: int = 1000, max_side: int = 640, contrast: float = 0.02):
+    def __init__(
+        self, max_features: int = 1000, max_side: int = 640, contrast: float = 0.02, patches: bool = False
+    ):
         self.max_features = max_features
         self.max_side = max_side
         self.contrast = contrast
+        self.patches = PatchDescriber() if patches else None
         self._local = threading.local()  # per thread: {feature budget: detector}
 
     def extract(
@@ -57,6 +66,12 @@ class SiftExtractor:
         if n not in sifts:  # one detector per feature budget, all with the same settings
             sifts[n] = cv2.SIFT.create(nfeatures=n, contrastThreshold=self.contrast)
         sift = sifts[n]
+        if self.patches is not None:
+            kps = sift.detect(small, None)
+            if not kps:
+                return Features.empty()
+            pts, sizes, angles = keypoint_attributes(kps)
+            return Features(pts / scale, root_sift(self.patches.describe(small, pts, sizes, angles)))
         kps, desc = sift.detectAndCompute(small, None)
         if desc is None or not kps:
             return Features.empty()
@@ -68,6 +83,14 @@ def keypoint_xy(kps: Sequence[cv2.KeyPoint]) -> np.ndarray:
     """(N, 2) float32 positions of ``kps``, converted in C (a Python loop would hold the GIL)."""
     # the stubs shipped with opencv-python do not declare KeyPoint_convert
     return cv2.KeyPoint_convert(kps)  # type: ignore[attr-defined]
+
+
+def keypoint_attributes(kps: Sequence[cv2.KeyPoint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions (N, 2), sizes (N,) and angles in degrees (N,) of ``kps``: what
+    :class:`~.patch_descriptor.PatchDescriber` describes."""
+    sizes = np.fromiter((k.size for k in kps), np.float32, len(kps))
+    angles = np.fromiter((k.angle for k in kps), np.float32, len(kps))
+    return keypoint_xy(kps).reshape(-1, 2), sizes, angles
 
 
 def _octave_up(kps: list[cv2.KeyPoint]) -> list[cv2.KeyPoint]:
@@ -119,7 +142,8 @@ class SharpSiftExtractor:
     usual: the same scales as plain SIFT at ``max_side``), then described on the frame at
     ``max_side`` itself, where they sit one octave up and no doubling is needed: descriptors from
     real pixels, not interpolated ones. Between the two steps the keypoints are chosen
-    (:func:`spread`), so a textured wall or frame cannot take the whole budget.
+    (:func:`spread`), so a textured wall or frame cannot take the whole budget. With ``patches``
+    they are described by :class:`~.patch_descriptor.PatchDescriber` instead of OpenCV.
     """
 
     def __init__(
@@ -129,9 +153,11 @@ class SharpSiftExtractor:
         contrast: float = 0.02,
         cells: tuple[int, int] = (6, 6),
         cap: float = 2.5,
+        patches: bool = False,
     ):
         self.max_features, self.max_side, self.contrast = max_features, max_side, contrast
         self.cells, self.cap = cells, cap
+        self.patches = PatchDescriber() if patches else None
         self._local = threading.local()  # one OpenCV detector per thread: recognitions run in parallel
 
     def _detector(self) -> cv2.SIFT:
@@ -146,10 +172,14 @@ class SharpSiftExtractor:
         gray = image_bgr if image_bgr.ndim == 2 else cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY)
         sharp, scale = fit_within(gray, self.max_side)
         small = cv2.resize(sharp, (sharp.shape[1] // 2, sharp.shape[0] // 2), interpolation=cv2.INTER_AREA)
-        chosen = _octave_up(self._chosen(sift, small))
+        chosen = self._chosen(sift, small)
         if not chosen:
             return Features.empty()
-        kps, desc = sift.compute(sharp, chosen)
+        if self.patches is not None:
+            pts, sizes, angles = keypoint_attributes(chosen)
+            pts = pts * 2 + 0.5  # a half-size pixel's centre in the full frame
+            return Features(pts / scale, root_sift(self.patches.describe(sharp, pts, sizes * 2, angles)))
+        kps, desc = sift.compute(sharp, _octave_up(chosen))
         if desc is None or not kps:
             return Features.empty()
         pts = keypoint_xy(kps) / scale

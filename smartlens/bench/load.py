@@ -107,8 +107,9 @@ def main(args: argparse.Namespace, settings: Settings) -> int:
         print(table(result["parallel"], list(result["parallel"][0])))
         g = result["gil"]
         print(
-            f"a recognition's CPU inside OpenCV calls, the GIL released: {g['gil_free_share']:.0%} of "
-            f"{g['cpu_ms_per_recognition']} ms; the speed-up that allows: {g['bound_2']}x with 2 visitors, "
+            "a recognition's CPU where the GIL is released (OpenCV calls, whole-array numpy): "
+            f"{g['gil_free_share']:.0%} of {g['cpu_ms_per_recognition']} ms; "
+            f"the speed-up that allows: {g['bound_2']}x with 2 visitors, "
             f"{g['bound_4']}x with 4 (cores permitting)"
         )
     if result.get("inprocess"):

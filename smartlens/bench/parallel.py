@@ -16,8 +16,9 @@ may only add contention when every core already runs a recognition.
 On a machine shared with other work the wall-clock figures say little (Linux shares the CPU
 between sessions, not threads, so a process may get one core whatever its threads), so the part
 also prints a figure no neighbour changes: the share of a recognition's CPU time spent inside
-OpenCV calls, which release Python's GIL (cProfile on the recognising thread, OpenCV on one
-thread), and the speed-up it bounds with N visitors at once (Amdahl: 1 / (held + free / N)).
+OpenCV calls and whole-array numpy programs (:data:`ARRAY_PROGRAMS`), which release Python's GIL
+(cProfile on the recognising thread, OpenCV on one thread), and the speed-up it bounds with N
+visitors at once (Amdahl: 1 / (held + free / N)).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import cv2
@@ -79,8 +81,17 @@ def _in_opencv(name: str) -> bool:
     return "cv2." in name or re.fullmatch(r"<[A-Za-z]\w*>", name) is not None
 
 
+#: Functions that are whole-array numpy programs (file, name): numpy releases the GIL inside each
+#: operation's loop over a large array, but cProfile shows that time as the calling function's
+#: own, not as calls apart. Counted as GIL-free with OpenCV's calls: with OpenCV's alone, two
+#: visitors recognising at once were bounded at 1.52x one, and measured 1.72x (`bench load
+#: --parts parallel`, 2026-12-07, one OpenCV thread), the patch descriptor's histograms included.
+ARRAY_PROGRAMS = {("patch_descriptor.py", "_histograms")}
+
+
 def gil_free_share(recognizer: Recognizer, clip: Clip, frames: int = 40) -> dict[str, float]:
-    """Share of a recognition's CPU spent in OpenCV calls (the GIL released), on this thread."""
+    """Share of a recognition's CPU spent where the GIL is released (OpenCV calls, the whole-array
+    numpy programs of :data:`ARRAY_PROGRAMS`), on this thread."""
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)  # so an OpenCV call's work is on the calling thread, where it is timed
     try:
@@ -97,7 +108,11 @@ def gil_free_share(recognizer: Recognizer, clip: Clip, frames: int = 40) -> dict
         cv2.setNumThreads(threads)
     stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in stats.values())
-    free = sum(v[2] for (path, _, name), v in stats.items() if path == "~" and _in_opencv(name))
+    free = sum(
+        v[2]
+        for (path, _, name), v in stats.items()
+        if (path == "~" and _in_opencv(name)) or (Path(path).name, name) in ARRAY_PROGRAMS
+    )
     share = free / total if total else 0.0
     return {
         "cpu_ms_per_recognition": round(1000 * total / len(chosen), 1),

@@ -55,7 +55,8 @@ def register(sub: Subparsers) -> None:
         "--verified-params",
         help="also score verified retrieval with these parameters changed, as JSON (to compare: "
         '\'{"query_side": 440, "query_features": 600, "query_sharp": false, "query_contrast": 0.02, '
-        '"recount": false, "pca_dims": 64}\' is the method before the hard level)',
+        '"recount": false, "pca_dims": 64, "patch_descriptors": false, "flann_checks": 16, "first_look": 0}\' '
+        "is the method before the hard level)",
     )
     # defaults: the mix of views a visitor's camera gives (synth.camera.VIEW_MIX)
     r.add_argument("--views", type=int, help="whole views per artwork")

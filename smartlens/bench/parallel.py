@@ -84,8 +84,9 @@ def _in_opencv(name: str) -> bool:
 #: Functions that are whole-array numpy programs (file, name): numpy releases the GIL inside each
 #: operation's loop over a large array, but cProfile shows that time as the calling function's
 #: own, not as calls apart. Counted as GIL-free with OpenCV's calls: with OpenCV's alone, two
-#: visitors recognising at once were bounded at 1.52x one, and measured 1.72x (`bench load
-#: --parts parallel`, 2026-12-07, one OpenCV thread), the patch descriptor's histograms included.
+#: visitors recognising at once were bounded at 1.52x one, and measured 1.72x and 1.77x (`bench
+#: load --parts parallel`, two runs of 2026-12-07, one OpenCV thread) once the patch descriptor's
+#: histograms were part of a recognition.
 ARRAY_PROGRAMS = {("patch_descriptor.py", "_histograms")}
 
 

@@ -243,6 +243,29 @@ def test_negative_pictures_from_the_guide_folder_and_extra_dirs(toy_guide, tmp_p
     shutil.rmtree(extra)
 
 
+def test_check_negatives_are_shown_by_the_report_alone(toy_guide, settings, tmp_path):
+    """Pictures in a ``check/`` sub-folder of a negatives folder go to the report views only,
+    whatever the number of the others (with fewer than three, those serve every role)."""
+    from smartlens.methods.classification.params import ClassificationParams
+    from smartlens.training.negatives import CHECK_DIR, negative_roles, negatives_dir
+    from smartlens.training.views import view_params
+
+    guide = save_guide(
+        toy_guide.guide,
+        tmp_path / "g",
+        files={a.image: toy_guide.path(a.image) for a in toy_guide.guide.artworks},
+    )
+    room = _picture(negatives_dir(guide) / "room.jpg").resolve()
+    kept = _picture(negatives_dir(guide) / CHECK_DIR / "other-work.jpg").resolve()
+    extra = tmp_path / "extra"
+    also = _picture(extra / CHECK_DIR / "another.png").resolve()
+    assert negative_roles(guide) == ([room], [room], [room, kept])
+    assert negative_roles(guide, [extra]) == ([room], [room], [room, also, kept])
+    train, validation, report = view_params(guide, settings, ClassificationParams(negative_dirs=(extra,)))
+    assert set(train.negative_pictures) == set(validation.negative_pictures) == {str(room)}
+    assert set(report.negative_pictures) == {str(room), str(kept), str(also)}
+
+
 def test_training_views_use_real_negatives_and_are_reused(toy_guide, settings, tmp_path):
     """Each role gets real negative pictures of its own; a second call reuses the views."""
     from smartlens.training.views import training_views, view_params

@@ -224,3 +224,31 @@ def test_gate_command_rebuilds_the_gate_and_the_report_of_a_detector(trained, ca
     rec = DetectionRecognizer(result.model_dir, settings, ref)
     assert rec.gate is not None and rec.gate.artworks == [a.id for a in ref.guide.artworks]
     assert json.loads((result.model_dir / "metrics.json").read_text())["open_set_gate"]["available"]
+
+
+def test_gate_scores_a_report_with_the_check_negatives_added_since_training(trained):
+    """A check negative a curator adds after a training (``negatives/check/``: a photo of another
+    work kept for checking) is shown by the report views ``smartlens gate`` scores, and by no other
+    set: the validation views the gate is built on stay the recorded ones."""
+    from smartlens.methods.gate import model_views
+    from smartlens.model_store import read_info
+    from smartlens.training.negatives import CHECK_DIR, negatives_dir
+
+    ref, settings, result = trained
+    before = model_views(result.model_dir, ref, settings)
+    picture = negatives_dir(ref) / CHECK_DIR / "other-work.png"
+    picture.parent.mkdir(parents=True)
+    cv2.imwrite(str(picture), np.random.default_rng(3).integers(0, 255, (240, 320, 3), np.uint8))
+    try:
+        after = model_views(result.model_dir, ref, settings)
+        shown = [
+            json.loads((v.report / "manifest.json").read_text())["negative_pictures"] for v in (before, after)
+        ]
+        assert str(picture.resolve()) not in shown[0] and str(picture.resolve()) in shown[1]
+        assert after.report != before.report
+        recorded = read_info(result.model_dir)["views"]
+        assert str(after.validation) == recorded["validation"] == str(before.validation)
+        assert str(after.train) == recorded["train"]
+    finally:
+        picture.unlink()
+        picture.parent.rmdir()

@@ -18,6 +18,7 @@ from smartlens.methods.open_set import read_gate, read_setting
 from smartlens.model_store import guide_models_dir
 from smartlens.publish import publish, read_published, unpublish
 from smartlens.training.check_photos import CHECKS_DIR, count_check_photos
+from smartlens.training.negatives import CHECK_DIR, NEGATIVES_DIR, count_negative_pictures
 
 ss = st.session_state
 toast()
@@ -36,6 +37,12 @@ st.caption(
     f"Check photos: {sum(checks.values())} ({', '.join(f'{a} {n}' for a, n in checks.items())}). Phone photos "
     f"of each artwork in the guide's `{CHECKS_DIR}/<artwork id>/` folder are used only to validate and report "
     "a training, never to train."
+)
+trained_on, kept = count_negative_pictures(ref)
+st.caption(
+    f"Negative pictures: {trained_on} in `{NEGATIVES_DIR}/` (other works, rooms: trained on), {kept} in "
+    f"`{NEGATIVES_DIR}/{CHECK_DIR}/` (kept for checking: only the report shows them, so it tells how a model "
+    "does beside works it never saw)."
 )
 routes = route_toggles(training.params, f"train-{picked.name}")
 with st.form(f"train-{picked.name}"):

@@ -15,7 +15,8 @@ guide grown to larger sizes.
 ``--guide-split N`` evaluates as the world will: the first N paintings form the guide, the next
 one is the curator's negative picture (in the guide's ``negatives/`` folder: learned methods
 train and calibrate on it), and the rest are held out (never trained or calibrated on) and shown
-as negatives. ``--train-minutes M`` trains each learned method (per weights) within M minutes
+as negatives; the first of them is also the curator's check negative (``negatives/check/``), shown
+only by a model's own report views. ``--train-minutes M`` trains each learned method (per weights) within M minutes
 first (``classification=20,detection=30``: a budget per method), then prints each model's own
 report-set figures (``metrics.json``) beside the benchmark's; without it the newest model of the
 guide is used.
@@ -193,7 +194,9 @@ def run(
         ref = split.ref
         log(
             f"guide split: guide {[a.id for a in ref.guide.artworks]}; curator negatives (trained and "
-            f"calibrated on) {split.training_negatives}; held-out negatives {split.held_out}"
+            f"calibrated on) {split.training_negatives}; held-out negatives {split.held_out} (never trained "
+            f"or calibrated on; {split.check_negatives} also the curator's check negative: other views of "
+            "it in a model's own report)"
         )
     else:
         ref = bench_guide(src, base_settings, bench_set)

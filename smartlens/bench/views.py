@@ -29,7 +29,7 @@ from ..storage import atomic_write_bytes
 from ..synth import pictures
 from ..synth.camera import Camera, CameraParams, View
 from ..synth.museum import MuseumCamera, museum_hanging
-from ..training.negatives import negatives_dir
+from ..training.negatives import CHECK_DIR, negatives_dir
 
 #: Seeds of benchmark views: far from calibration's, so no method is tested on what it tuned on.
 BENCH_SEED = 1_000_000
@@ -86,17 +86,26 @@ class GuideSplit:
     Of the paintings (in ``artworks.json`` order) the first ``guide`` form the guide; the next one
     is copied into the guide's ``negatives/`` folder (a curator's negative picture: training
     trains and calibrates on it); the rest are held out: never trained or calibrated on, only
-    shown to the recognisers as negatives (whole views and close-ups of their details).
+    shown to the recognisers as negatives (whole views and close-ups of their details). The first
+    held-out one is also the curator's check negative (``negatives/check/``): only a model's own
+    report views show it (other views than the benchmark's), as they would show a photo of another
+    work that a curator keeps for checking.
     """
 
     ref: GuideRef
     training_negatives: list[str]
     held_out: list[str]
     source: GuideRef  # all the paintings (for rendering the held-out ones)
+    check_negatives: list[str]
 
 
 def split_guide(
-    src: Path, settings: Settings, guide: int = 5, training_negatives: int = 1, bench_set: str = "test"
+    src: Path,
+    settings: Settings,
+    guide: int = 5,
+    training_negatives: int = 1,
+    bench_set: str = "test",
+    check_negatives: int = 1,
 ) -> GuideSplit:
     """The :class:`GuideSplit` of the paintings in ``src`` (saved under data/bench/guides/)."""
     full = bench_guide(src, settings, bench_set)
@@ -109,13 +118,21 @@ def split_guide(
     name = f"{full.guide.name}-split{guide}"
     dest = settings.data / "bench" / "guides" / name
     negs = arts[guide : guide + training_negatives]
-    held = [a.id for a in arts[guide + training_negatives :]]
+    held = arts[guide + training_negatives :]
+    checks = held[:check_negatives]
+
+    def pictures(ref: GuideRef) -> GuideSplit:
+        for folder, chosen in ((negatives_dir(ref), negs), (negatives_dir(ref) / CHECK_DIR, checks)):
+            for a in chosen:
+                src_file = full.path(a.image)
+                if not (folder / src_file.name).is_file():
+                    atomic_write_bytes(folder / src_file.name, src_file.read_bytes())
+        return GuideSplit(ref, [a.id for a in negs], [a.id for a in held], full, [a.id for a in checks])
+
     if (dest / GUIDE_FILE).is_file():  # made before: kept (models trained on it stay current)
         ref = load_guide(dest, settings, check=False)
-        if [a.id for a in ref.guide.artworks] == [a.id for a in arts[:guide]] and all(
-            (negatives_dir(ref) / full.path(a.image).name).is_file() for a in negs
-        ):
-            return GuideSplit(ref, [a.id for a in negs], held, full)
+        if [a.id for a in ref.guide.artworks] == [a.id for a in arts[:guide]]:
+            return pictures(ref)
     part = Guide(
         name=name,
         languages=list(full.guide.languages),
@@ -128,10 +145,7 @@ def split_guide(
         files={a.image: full.path(a.image) for a in part.artworks},
         replace=True,
     )
-    for a in negs:
-        src_file = full.path(a.image)
-        atomic_write_bytes(negatives_dir(ref) / src_file.name, src_file.read_bytes())
-    return GuideSplit(ref, [a.id for a in negs], held, full)
+    return pictures(ref)
 
 
 class ViewCamera(Protocol):

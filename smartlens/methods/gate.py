@@ -4,6 +4,8 @@ curator's choice of its threshold (the studio), which the lens reads with the mo
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +23,34 @@ from .registry import training_of
 def model_views(
     model_dir: Path, ref: GuideRef, settings: Settings, progress: Progress = no_progress
 ) -> TrainingViews:
-    """The views a model was trained, validated and reported on: as recorded when they are still
-    there, else made again from its recorded parameters (found in the cache when they are)."""
+    """The views a model was trained and validated on (as recorded when they are still there,
+    else made again from its recorded parameters, found in the cache when they are), and its
+    report views as the guide's pictures say now: a check negative or check photo added since
+    the training counts (the same views as before when nothing changed; the recorded ones when
+    check photos dealt anew would put one the model chose on in the report)."""
     info = read_info(model_dir)
-    views = info.get("views") or {}
-    folders = [Path(views.get(k) or "") for k in ("train", "validation", "report")]
-    if all(str(f) != "." and f.is_dir() for f in folders):
-        train, validation, report = folders
-        return TrainingViews(train, validation, report, bool(views.get("complete", True)), 0.0, 0)
     training = training_of(str(info.get("method", "")))
     params = parse_params(training.params, info.get("params") or {}, f"{Path(model_dir).name}: parameter")
-    return training.views(ref, settings, params, progress)
+    views = info.get("views") or {}
+    train, validation = (Path(views.get(k) or "") for k in ("train", "validation"))
+    if all(str(f) != "." and f.is_dir() for f in (train, validation)):
+        done = TrainingViews(train, validation, Path(), bool(views.get("complete", True)), 0.0, 0)
+    else:
+        done = training.views(ref, settings, params, progress)
+    report = training.views(ref, settings, params, progress, report_only=True)
+    recorded = Path(views.get("report") or "")
+    if str(recorded) != "." and recorded.is_dir() and _checks(report.report) & _checks(done.validation):
+        # check photos added since were dealt anew: one the model chose on would be reported on
+        return replace(done, report=recorded)
+    return replace(done, report=report.report, complete=done.complete and report.complete)
+
+
+def _checks(views: Path) -> set[str]:
+    """The check photos a folder of unseen views shows (from its manifest)."""
+    try:
+        return {str(p) for p, _ in json.loads((views / "manifest.json").read_text()).get("checks", [])}
+    except (OSError, ValueError):
+        return set()
 
 
 def rebuild_gate(

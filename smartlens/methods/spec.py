@@ -61,8 +61,8 @@ class Training:
 
     #: The parameter class: the one source of defaults, bounds and help (``smartlens.params``).
     params: type
-    #: ``(ref, settings, params, progress, deadline) -> TrainingViews``: make or reuse exactly the
-    #: views a training with these parameters reads (also ``augment --for-training``).
+    #: ``(ref, settings, params, progress, deadline, report_only) -> TrainingViews``: make or reuse
+    #: exactly the views a training with these parameters reads (also ``augment --for-training``).
     views: Callable[..., Any]
     #: ``(ref, settings, params, progress, stop, started) -> TrainResult``: ``started`` (a
     #: ``time.time()`` value, default now) is when the job was asked for: the budget counts from it.

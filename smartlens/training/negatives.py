@@ -4,7 +4,10 @@ Procedural negatives (walls, rooms, generated pictures) are unlike what a visito
 mostly frames between artworks: other real paintings, the rooms, people. Curators put such
 photos in the guide's ``negatives/`` folder (photos of the rooms, other works of the
 collection); more folders can be named at training time (``train --negatives-dir DIR``).
-Both learned methods train their reject class and calibrate their thresholds on them.
+Both learned methods train their reject class and calibrate their thresholds on them. Pictures
+in a ``check/`` sub-folder are kept for the report alone: never trained or calibrated on, they
+hang on the report views' walls and are its negatives, so the report tells how a model does
+beside works it never met, as the lens will.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from ..imaging import DEFAULT_LIMITS, ImageLimits, image_size
 
 #: The folder of a guide where curators put their negative pictures.
 NEGATIVES_DIR = "negatives"
+#: The sub-folder of a negatives folder whose pictures only the report uses.
+CHECK_DIR = "check"
 #: Picture files looked for (by suffix, case-insensitive).
 SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp")
 
@@ -68,6 +73,29 @@ def split_pictures(pictures: Sequence[Path]) -> tuple[list[Path], list[Path], li
     return tuple(
         [p for p, r in zip(pictures, role) if r == want] for want in ("train", "validation", "report")
     )  # type: ignore[return-value]
+
+
+def negative_roles(
+    ref: GuideRef, extra_dirs: Iterable[Path | str] = (), limits: ImageLimits = DEFAULT_LIMITS
+) -> tuple[list[Path], list[Path], list[Path]]:
+    """The real negative pictures of a training by role (training, validation, report): those of
+    the folders' ``check/`` sub-folders go to the report alone; the others are dealt by
+    :func:`split_pictures` (with fewer than three, every role uses all of them)."""
+    folders = [negatives_dir(ref)] + [Path(d) for d in extra_dirs]
+    kept = {p.resolve() for f in folders if (f / CHECK_DIR).is_dir() for p in _pictures_in(f / CHECK_DIR)}
+    pictures = negative_pictures(ref, extra_dirs, limits)
+    train, validation, report = split_pictures([p for p in pictures if p not in kept])
+    return train, validation, report + sorted(kept)
+
+
+def count_negative_pictures(ref: GuideRef) -> tuple[int, int]:
+    """(pictures of the guide's ``negatives/`` folder that trainings use, those kept for checking
+    in its ``check/`` sub-folder), for the studio to show."""
+    root = negatives_dir(ref)
+    if not root.is_dir():
+        return 0, 0
+    kept = len(_pictures_in(root / CHECK_DIR)) if (root / CHECK_DIR).is_dir() else 0
+    return len(_pictures_in(root)) - kept, kept
 
 
 def pictures_key(pictures: Iterable[Path]) -> list[list]:

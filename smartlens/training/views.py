@@ -24,7 +24,7 @@ from ..guide import GuideRef, fingerprint
 from ..progress import Progress, ProgressEvent, no_progress, within
 from ..vocabulary import Preset
 from .check_photos import REPORT, VALIDATION
-from .negatives import negative_pictures, pictures_key, split_pictures
+from .negatives import negative_roles, pictures_key
 from .unseen import UnseenParams, make_unseen, unseen_count, unseen_params
 
 
@@ -61,8 +61,9 @@ def view_params(
     """(training, validation, report) view parameters for a training's ``params`` (anything with
     per_image, negatives, seed and optionally val_per_image, val_negatives, preset,
     negative_dirs). The real negative pictures are dealt between the three roles."""
-    pictures = negative_pictures(ref, _spec(params, "negative_dirs", ()), settings.image_limits)
-    train_pics, val_pics, report_pics = split_pictures(pictures)
+    train_pics, val_pics, report_pics = negative_roles(
+        ref, _spec(params, "negative_dirs", ()), settings.image_limits
+    )
     seed = int(params.seed)
     train = AugmentParams(
         per_image=int(params.per_image),
@@ -106,9 +107,11 @@ def training_views(
     progress: Progress = no_progress,
     deadline: float | None = None,
     max_side: int = 320,
+    report_only: bool = False,
 ) -> TrainingViews:
     """Make (or reuse) the validation and report views, then the training views, of a training
-    with ``params``.
+    with ``params`` (``report_only``: the report views alone, as the guide's pictures say now;
+    the other two folders are then left empty).
 
     With ``deadline`` (a :func:`time.monotonic` time) each set gets its share of the time (by how
     many views it has) and stops there, leaving a balanced part of it (a later run with the same
@@ -116,6 +119,18 @@ def training_views(
     """
     t0 = time.monotonic()
     train, validation, report = view_params(ref, settings, params, max_side)
+    if report_only:
+        folder, whole = make_unseen(ref, settings, report, progress, deadline)
+        return TrainingViews(
+            Path(),
+            Path(),
+            folder,
+            whole,
+            time.monotonic() - t0,
+            len(report.negative_pictures),
+            0,
+            len(report.checks),
+        )
     sizes = [unseen_count(ref, validation), unseen_count(ref, report), len(plan(ref, train))]
     # the share of the progress bar each set takes, from how long a view takes to make
     weights = [sizes[0] * 1.5, sizes[1] * 1.5, float(sizes[2])]

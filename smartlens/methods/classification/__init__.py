@@ -38,10 +38,11 @@ def _views(
     params: ClassificationParams,
     progress: Any,
     deadline: float | None = None,
+    report_only: bool = False,
 ) -> Any:
     from .train import make_views
 
-    return make_views(ref, settings, params, progress, deadline)
+    return make_views(ref, settings, params, progress, deadline, report_only)
 
 
 def _train(

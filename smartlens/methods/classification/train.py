@@ -262,9 +262,11 @@ def make_views(
     params: ClassificationParams,
     progress: Progress = no_progress,
     deadline: float | None = None,
+    report_only: bool = False,
 ) -> TrainingViews:
-    """Make (or reuse) exactly the views a classification training with ``params`` reads."""
-    return training_views(ref, settings, params, progress, deadline)
+    """Make (or reuse) exactly the views a classification training with ``params`` reads (see
+    :func:`training_views` for ``report_only``)."""
+    return training_views(ref, settings, params, progress, deadline, report_only=report_only)
 
 
 def _probabilities(model: Any, x: np.ndarray) -> np.ndarray:

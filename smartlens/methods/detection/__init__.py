@@ -34,11 +34,16 @@ def _open(
 
 
 def _views(
-    ref: GuideRef, settings: Settings, params: DetectionParams, progress: Any, deadline: float | None = None
+    ref: GuideRef,
+    settings: Settings,
+    params: DetectionParams,
+    progress: Any,
+    deadline: float | None = None,
+    report_only: bool = False,
 ) -> Any:
     from .train import make_views
 
-    return make_views(ref, settings, params, progress, deadline)
+    return make_views(ref, settings, params, progress, deadline, report_only)
 
 
 def _train(

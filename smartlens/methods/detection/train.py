@@ -211,11 +211,19 @@ def make_views(
     params: DetectionParams,
     progress: Progress = no_progress,
     deadline: float | None = None,
+    report_only: bool = False,
 ) -> TrainingViews:
     """Make (or reuse) exactly the views a detection training with ``params`` reads: the
-    engine's box-aware views with each artwork's outline as one more box."""
+    engine's box-aware views with each artwork's outline as one more box (see
+    :func:`training_views` for ``report_only``)."""
     return training_views(
-        with_outlines(ref), settings, params, progress, deadline, max_side=max(320, params.input_size)
+        with_outlines(ref),
+        settings,
+        params,
+        progress,
+        deadline,
+        max_side=max(320, params.input_size),
+        report_only=report_only,
     )
 
 

@@ -79,6 +79,19 @@ def test_every_page_renders_for_the_selected_guide(studio_guide):
     assert f"?guide={name}" in at.text_input[0].value  # the QR code is for the selected guide
 
 
+def test_train_page_counts_the_negative_pictures_and_those_kept_for_checking(studio_guide):
+    from smartlens.training.negatives import CHECK_DIR, negatives_dir
+
+    folder = negatives_dir(studio_guide)
+    picture = encode_jpeg(np.full((60, 80, 3), 90, np.uint8))
+    for name in ("room.jpg", "other-work.jpg", f"{CHECK_DIR}/kept.jpg"):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(picture)
+    at = studio("train.py", guide=studio_guide.guide.name)
+    shown = [c.value for c in at.caption if c.value.startswith("Negative pictures:")]
+    assert shown and "2 in `negatives/`" in shown[0] and "1 in `negatives/check/`" in shown[0]
+
+
 def test_create_guide_edit_texts_and_delete_with_confirmation(studio_guide):
     at = studio(guide=studio_guide.guide.name)
     form = [t for t in at.text_input if t.label.startswith("Name (letters")][0]

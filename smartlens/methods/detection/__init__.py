@@ -33,17 +33,11 @@ def _open(
     return DetectionRecognizer(model_dir, settings, ref, use_gate=use_gate)
 
 
-def _views(
-    ref: GuideRef,
-    settings: Settings,
-    params: DetectionParams,
-    progress: Any,
-    deadline: float | None = None,
-    report_only: bool = False,
-) -> Any:
+def _views(*args: Any, **kwargs: Any) -> Any:
+    """:func:`.train.make_views`, imported when first needed (it brings in TensorFlow)."""
     from .train import make_views
 
-    return make_views(ref, settings, params, progress, deadline, report_only)
+    return make_views(*args, **kwargs)
 
 
 def _train(

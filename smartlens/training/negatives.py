@@ -82,7 +82,7 @@ def negative_roles(
     the folders' ``check/`` sub-folders go to the report alone; the others are dealt by
     :func:`split_pictures` (with fewer than three, every role uses all of them)."""
     folders = [negatives_dir(ref)] + [Path(d) for d in extra_dirs]
-    kept = {p.resolve() for f in folders if (f / CHECK_DIR).is_dir() for p in _pictures_in(f / CHECK_DIR)}
+    kept = {p.resolve() for f in folders for p in _kept_for_checking(f)}
     pictures = negative_pictures(ref, extra_dirs, limits)
     train, validation, report = split_pictures([p for p in pictures if p not in kept])
     return train, validation, report + sorted(kept)
@@ -94,8 +94,13 @@ def count_negative_pictures(ref: GuideRef) -> tuple[int, int]:
     root = negatives_dir(ref)
     if not root.is_dir():
         return 0, 0
-    kept = len(_pictures_in(root / CHECK_DIR)) if (root / CHECK_DIR).is_dir() else 0
+    kept = len(_kept_for_checking(root))
     return len(_pictures_in(root)) - kept, kept
+
+
+def _kept_for_checking(folder: Path) -> list[Path]:
+    """The pictures of a negatives folder's ``check/`` sub-folder (none when it has none)."""
+    return _pictures_in(folder / CHECK_DIR) if (folder / CHECK_DIR).is_dir() else []
 
 
 def pictures_key(pictures: Iterable[Path]) -> list[list]:
